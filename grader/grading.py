@@ -1,0 +1,127 @@
+"""Grading strategies: turn (question, answer) into an `AnswerGrade`.
+
+`StructuredGrader` is one call per answer that returns, for every point, a verdict, the evidence
+quoted from the answer and a one-line reason, as JSON constrained by a per-question schema.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from . import prompts
+from .evidence import check_evidence
+from .injection import injection_suspected
+from .llm import ModelClient
+from .results import AnswerGrade, Flag, PointGrade, Usage, Verdict
+from .rubric import Question, Rubric
+from .scoring import question_score
+
+# Longer answers are cut to this many characters (and flagged) so that one answer cannot push the
+# rubric out of a small model's context.
+MAX_ANSWER_CHARS = 3000
+
+
+class Grader(Protocol):
+    strategy: str
+
+    def grade(self, question: Question, answer: str, answer_id: str | None = None) -> AnswerGrade: ...
+
+
+class PointJudgement(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    # Evidence before verdict: the model commits to a quote first, then judges it.
+    evidence: str = Field(max_length=400, description="verbatim quote from the answer, or empty")
+    reason: str = Field(max_length=200)
+    verdict: Literal["covered", "partial", "missing"]
+
+
+def response_schema(question: Question) -> type[BaseModel]:
+    """A schema with one required property per point, so a constrained decoder cannot skip one."""
+    fields = {p.id: (PointJudgement, ...) for p in question.points}
+    return create_model("AnswerGrading", __config__=ConfigDict(extra="forbid"), **fields)
+
+
+def prepare_answer(answer: str) -> tuple[str, list[Flag]]:
+    flags: list[Flag] = []
+    text = answer.replace("\x00", "").strip()
+    if len(text) > MAX_ANSWER_CHARS:
+        text = text[:MAX_ANSWER_CHARS]
+        flags.append(Flag.truncated)
+    if injection_suspected(text):
+        flags.append(Flag.injection_suspected)
+    return text, flags
+
+
+def finish(question: Question, points: list[PointGrade], **fields) -> AnswerGrade:
+    verdicts = {p.id: p.verdict for p in points}
+    weights = {p.id: p.weight for p in question.points}
+    return AnswerGrade(
+        question_id=question.id,
+        status="scored",
+        score=question_score(verdicts, weights),
+        max_score=question.max_score,
+        points=points,
+        **fields,
+    )
+
+
+class StructuredGrader:
+    """One structured call grades all points of an answer; the evidence check keeps it honest."""
+
+    strategy = "structured"
+    task = "grade_answer"
+
+    def __init__(self, client: ModelClient, rubric: Rubric):
+        self.client = client
+        self.rubric = rubric
+        self.language = rubric.language
+        self.prompt_hash = prompts.template_hash(prompts.template_name(self.task, self.language))
+
+    def grade(self, question: Question, answer: str, answer_id: str | None = None) -> AnswerGrade:
+        started = time.monotonic()
+        text, flags = prepare_answer(answer)
+        common = dict(
+            answer_id=answer_id,
+            strategy=self.strategy,
+            model=self.client.model,
+            prompt_hash=self.prompt_hash,
+            rubric_hash=question.content_hash,
+        )
+        if not text:
+            points = [PointGrade(id=p.id, verdict=Verdict.missing, reason="empty answer") for p in question.points]
+            return finish(question, points, flags=[Flag.empty_answer], **common)
+        rendered = prompts.render(
+            self.task, self.language, question=question, points=question.points, answer=text, fence=prompts.answer_fence(text)
+        )
+        try:
+            parsed, info = self.client.complete_json(rendered.messages, response_schema(question))
+        except Exception as exc:  # noqa: BLE001 - any failure after retries leaves the answer unscored
+            return AnswerGrade(
+                question_id=question.id,
+                status="unscored",
+                score=None,
+                max_score=question.max_score,
+                flags=flags,
+                error=f"{type(exc).__name__}: {exc}",
+                seconds=round(time.monotonic() - started, 3),
+                **common,
+            )
+        points = []
+        for p in question.points:
+            judgement: PointJudgement = getattr(parsed, p.id)
+            graded = PointGrade(id=p.id, verdict=Verdict(judgement.verdict), evidence=judgement.evidence, reason=judgement.reason)
+            points.append(check_evidence(graded, text))
+        if not self.client.settings.model and info.model:
+            common["model"] = info.model  # the server's name for its default model
+        return finish(
+            question,
+            points,
+            flags=flags,
+            system_fingerprint=info.system_fingerprint,
+            usage=info.usage,
+            seconds=round(time.monotonic() - started, 3),
+            **common,
+        )

@@ -1,0 +1,247 @@
+"""The one place that talks to a language model: the official `openai` client against any
+OpenAI-compatible endpoint.
+
+Retries live here and only here (tenacity; the openai client's own retries are switched off):
+429 honouring Retry-After, 5xx, timeouts, dropped connections, and output that is not valid JSON
+of the requested shape (re-asked with the validation error).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from typing import Any, Callable, TypeVar
+
+import openai
+from pydantic import BaseModel, ValidationError
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+
+from .results import Usage
+
+T = TypeVar("T", bound=BaseModel)
+
+DEFAULT_SEED = 1234
+MAX_RETRY_AFTER_S = 120.0
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """Where and how to call the model. Built from CLI flags, falling back to the environment."""
+
+    base_url: str | None = None
+    model: str | None = None
+    api_key: str | None = None
+    temperature: float = 0.0
+    seed: int = DEFAULT_SEED
+    timeout_s: float = 300.0
+    max_attempts: int = 4
+    backoff_initial_s: float = 1.0
+    max_tokens: int = 1500
+
+    @classmethod
+    def from_env(cls, base_url: str | None = None, model: str | None = None, **overrides: Any) -> "ModelSettings":
+        return cls(
+            base_url=base_url or os.environ.get("GRADER_BASE_URL") or None,
+            model=model or os.environ.get("GRADER_MODEL") or None,
+            api_key=os.environ.get("OPENAI_API_KEY") or None,
+            **overrides,
+        )
+
+    @property
+    def is_configured(self) -> bool:
+        return bool(self.base_url or self.api_key)
+
+    def __repr__(self) -> str:  # never print the key
+        return f"ModelSettings(base_url={self.base_url!r}, model={self.model!r}, api_key={'***' if self.api_key else None})"
+
+
+@dataclass
+class CallInfo:
+    """What one (possibly retried) model call cost and which model answered it."""
+
+    model: str = ""
+    system_fingerprint: str | None = None
+    usage: Usage = field(default_factory=Usage)
+    attempts: int = 0
+
+
+class ModelOutputError(Exception):
+    """The model answered, but not with what was asked (bad JSON, wrong shape, cut off, refusal)."""
+
+
+def _is_retryable(exc: BaseException) -> bool:
+    if isinstance(exc, (openai.APITimeoutError, openai.APIConnectionError, openai.RateLimitError)):
+        return True
+    if isinstance(exc, openai.APIStatusError):
+        return exc.status_code == 429 or exc.status_code >= 500
+    return isinstance(exc, ModelOutputError)
+
+
+def _retry_after_s(exc: BaseException | None) -> float | None:
+    response = getattr(exc, "response", None)
+    if response is None:
+        return None
+    headers = response.headers
+    if "retry-after-ms" in headers:
+        try:
+            return float(headers["retry-after-ms"]) / 1000
+        except ValueError:
+            return None
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+        from datetime import datetime, timezone
+
+        try:
+            return max(0.0, (parsedate_to_datetime(value) - datetime.now(timezone.utc)).total_seconds())
+        except (TypeError, ValueError):
+            return None
+
+
+def _make_wait(initial_s: float) -> Callable[[RetryCallState], float]:
+    backoff = wait_exponential_jitter(initial=initial_s, max=30 * max(initial_s, 0.001))
+
+    def wait(state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        server_says = _retry_after_s(exc)
+        if server_says is not None:
+            return min(server_says, MAX_RETRY_AFTER_S)
+        return backoff(state)
+
+    return wait
+
+
+class ModelClient:
+    """A chat-completions client with structured output, log-probabilities and one retry layer."""
+
+    def __init__(self, settings: ModelSettings, *, http_client: Any = None):
+        self.settings = settings
+        self._client = openai.OpenAI(
+            base_url=settings.base_url,
+            # Local servers need no key, but the client insists on one.
+            api_key=settings.api_key or "no-key",
+            max_retries=0,
+            timeout=settings.timeout_s,
+            http_client=http_client,
+        )
+        # Servers that reject `json_schema` get `json_object` from then on.
+        self.response_mode = "json_schema"
+
+    @property
+    def model(self) -> str:
+        return self.settings.model or "default"
+
+    def _retrying(self) -> Retrying:
+        return Retrying(
+            retry=retry_if_exception(_is_retryable),
+            wait=_make_wait(self.settings.backoff_initial_s),
+            stop=stop_after_attempt(self.settings.max_attempts),
+            reraise=True,
+        )
+
+    def _create(self, **kwargs: Any):
+        return self._client.chat.completions.create(
+            model=self.model,
+            temperature=self.settings.temperature,
+            seed=self.settings.seed,
+            **kwargs,
+        )
+
+    @staticmethod
+    def _record(info: CallInfo, completion: Any) -> None:
+        info.model = completion.model or info.model
+        info.system_fingerprint = completion.system_fingerprint or info.system_fingerprint
+        if completion.usage:
+            info.usage = info.usage.add(
+                Usage(
+                    prompt_tokens=completion.usage.prompt_tokens or 0,
+                    completion_tokens=completion.usage.completion_tokens or 0,
+                    calls=1,
+                )
+            )
+
+    def complete_json(self, messages: list[dict[str, str]], schema: type[T], schema_name: str = "grade") -> tuple[T, CallInfo]:
+        """Ask for one JSON object of `schema`; re-ask with the error when the output does not validate."""
+        info = CallInfo()
+        conversation = list(messages)
+        for attempt in self._retrying():
+            with attempt:
+                info.attempts += 1
+                completion = self._create_structured(conversation, schema, schema_name)
+                self._record(info, completion)
+                choice = completion.choices[0]
+                content = choice.message.content or ""
+                if getattr(choice.message, "refusal", None):
+                    raise ModelOutputError(f"model refused: {choice.message.refusal}")
+                if choice.finish_reason == "length":
+                    raise ModelOutputError("model output was cut off (finish_reason=length)")
+                try:
+                    return schema.model_validate_json(content), info
+                except ValidationError as exc:
+                    # Re-ask with the error, as instructor does; the next attempt sees what was wrong.
+                    conversation = list(messages) + [
+                        {"role": "assistant", "content": content[:4000]},
+                        {"role": "user", "content": f"That output is invalid: {_brief(exc)}. Reply with corrected JSON only."},
+                    ]
+                    raise ModelOutputError(f"output does not match the schema: {_brief(exc)}") from exc
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _create_structured(self, messages: list[dict[str, str]], schema: type[BaseModel], name: str):
+        if self.response_mode == "json_schema":
+            try:
+                return self._create(
+                    messages=messages,
+                    max_tokens=self.settings.max_tokens,
+                    response_format={
+                        "type": "json_schema",
+                        "json_schema": {"name": name, "schema": schema.model_json_schema(), "strict": True},
+                    },
+                )
+            except openai.BadRequestError as exc:
+                if "response_format" not in str(exc) and "json_schema" not in str(exc):
+                    raise
+                self.response_mode = "json_object"
+        schema_hint = {"role": "system", "content": "Reply with one JSON object matching this JSON Schema: " + json.dumps(schema.model_json_schema(), ensure_ascii=False)}
+        return self._create(
+            messages=[messages[0], schema_hint, *messages[1:]],
+            max_tokens=self.settings.max_tokens,
+            response_format={"type": "json_object"},
+        )
+
+    def yes_probability(self, messages: list[dict[str, str]], yes: tuple[str, ...], no: tuple[str, ...]) -> tuple[float | None, CallInfo]:
+        """P(yes) / (P(yes) + P(no)) for the first generated token, read from `top_logprobs`.
+
+        None when neither a yes nor a no token is among the top candidates (or the server gives no
+        log-probabilities): the caller treats that as "the model could not say".
+        """
+        info = CallInfo()
+        for attempt in self._retrying():
+            with attempt:
+                info.attempts += 1
+                completion = self._create(messages=messages, max_tokens=1, logprobs=True, top_logprobs=10)
+                self._record(info, completion)
+                logprobs = completion.choices[0].logprobs
+                if not logprobs or not logprobs.content:
+                    return None, info
+                p_yes = p_no = 0.0
+                for candidate in logprobs.content[0].top_logprobs:
+                    token = candidate.token.strip().casefold()
+                    if token in yes:
+                        p_yes += math.exp(candidate.logprob)
+                    elif token in no:
+                        p_no += math.exp(candidate.logprob)
+                if p_yes + p_no == 0:
+                    return None, info
+                return p_yes / (p_yes + p_no), info
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _brief(exc: ValidationError) -> str:
+    parts = [f"{'.'.join(map(str, e['loc'])) or 'root'}: {e['msg']}" for e in exc.errors()[:5]]
+    return "; ".join(parts)

@@ -1,0 +1,60 @@
+"""Prompt templates: Jinja2 files in `prompts/`, rendered in a sandbox with StrictUndefined.
+
+Each template defines two blocks, `system` and `user`, which become the chat messages. The
+candidate's text is only ever a variable, fenced by a tag whose name is derived from a hash of the
+answer itself: an answer cannot close a fence it cannot predict.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from jinja2 import FileSystemLoader, StrictUndefined
+from jinja2.sandbox import SandboxedEnvironment
+
+PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+
+
+@dataclass(frozen=True)
+class RenderedPrompt:
+    messages: list[dict[str, str]]
+    template: str
+    prompt_hash: str
+
+
+@lru_cache(maxsize=1)
+def _environment() -> SandboxedEnvironment:
+    return SandboxedEnvironment(
+        loader=FileSystemLoader(PROMPTS_DIR),
+        undefined=StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=False,
+    )
+
+
+def template_name(task: str, language: str) -> str:
+    return f"{task}.{language}.j2"
+
+
+def template_hash(name: str) -> str:
+    source = (PROMPTS_DIR / name).read_bytes()
+    return hashlib.sha256(source).hexdigest()[:12]
+
+
+def answer_fence(answer: str) -> str:
+    return hashlib.sha256(answer.encode("utf-8")).hexdigest()[:10]
+
+
+def render(task: str, language: str, **variables) -> RenderedPrompt:
+    name = template_name(task, language)
+    template = _environment().get_template(name)
+    context = template.new_context(variables)
+    messages = [
+        {"role": role, "content": "".join(template.blocks[role](context)).strip()}
+        for role in ("system", "user")
+        if role in template.blocks
+    ]
+    return RenderedPrompt(messages=messages, template=name, prompt_hash=template_hash(name))

@@ -1,0 +1,67 @@
+"""The typed results of grading: per point, per answer."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class Verdict(str, Enum):
+    covered = "covered"
+    partial = "partial"
+    missing = "missing"
+
+
+class Flag(str, Enum):
+    """Why a result deserves a second look."""
+
+    evidence_not_found = "evidence_not_found"  # verdict downgraded: quote is not in the answer
+    evidence_empty = "evidence_empty"  # covered/partial with no quote at all
+    injection_suspected = "injection_suspected"
+    empty_answer = "empty_answer"
+    truncated = "truncated"
+
+
+class PointGrade(BaseModel):
+    id: str
+    verdict: Verdict
+    evidence: str = ""
+    reason: str = ""
+    flags: list[Flag] = Field(default_factory=list)
+    model_verdict: Verdict | None = None  # what the model said before the evidence check
+    p_covered: float | None = None  # model probability that the point is covered, where known
+
+
+class Usage(BaseModel):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    calls: int = 0
+
+    def add(self, other: "Usage") -> "Usage":
+        return Usage(
+            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+            completion_tokens=self.completion_tokens + other.completion_tokens,
+            calls=self.calls + other.calls,
+        )
+
+
+class AnswerGrade(BaseModel):
+    """One graded (or unscored) answer. `score` is None when unscored: never a silent zero."""
+
+    answer_id: str | None = None
+    question_id: str
+    status: Literal["scored", "unscored"]
+    score: float | None
+    max_score: float
+    points: list[PointGrade] = Field(default_factory=list)
+    flags: list[Flag] = Field(default_factory=list)
+    error: str | None = None
+    strategy: str
+    model: str
+    system_fingerprint: str | None = None
+    prompt_hash: str
+    rubric_hash: str
+    usage: Usage = Field(default_factory=Usage)
+    seconds: float = 0.0

@@ -1,0 +1,191 @@
+"""Rubrics: question sets whose answer points are gradeable, weighted points.
+
+A rubric file is YAML or JSON with the shape
+``id, title, language, sections: [{id, title, questions: [{id, prompt, max_score, points: [{id, text, weight}]}]}]``.
+Pydantic validates it; `load_rubric` turns any validation error into a `RubricError`
+that names the file, the line, the question and the field.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from pathlib import Path
+from typing import Iterator, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+
+class _Strict(BaseModel):
+    # Unknown keys are errors: a typo such as `wieght` must not silently drop a weight.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Point(_Strict):
+    id: str = Field(min_length=1)
+    text: str
+    weight: float = Field(gt=0)
+
+    @field_validator("text")
+    @classmethod
+    def _text_not_blank(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("point text is empty")
+        return v.strip()
+
+
+class Question(_Strict):
+    id: str = Field(min_length=1)
+    prompt: str = Field(min_length=1)
+    max_score: float = Field(gt=0)
+    notes: str | None = None
+    points: list[Point] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _points_consistent(self) -> "Question":
+        ids = [p.id for p in self.points]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"duplicate point ids {dupes}")
+        total = sum(p.weight for p in self.points)
+        if not math.isclose(total, self.max_score, abs_tol=1e-6):
+            raise ValueError(f"point weights sum to {total:g}, not max_score {self.max_score:g}")
+        return self
+
+    def point(self, point_id: str) -> Point:
+        for p in self.points:
+            if p.id == point_id:
+                return p
+        raise KeyError(point_id)
+
+    @property
+    def content_hash(self) -> str:
+        """Hash of what grading depends on, so cached grades are invalidated by rubric edits."""
+        return _short_hash(self.model_dump_json())
+
+
+class Section(_Strict):
+    id: str = Field(min_length=1)
+    title: str = Field(min_length=1)
+    description: str | None = None
+    questions: list[Question] = Field(min_length=1)
+
+
+class Rubric(_Strict):
+    id: str = Field(min_length=1)
+    title: str = Field(min_length=1)
+    language: Literal["zh", "en"]
+    sections: list[Section] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> "Rubric":
+        for kind, ids in (
+            ("section", [s.id for s in self.sections]),
+            ("question", [q.id for q in self.questions()]),
+        ):
+            dupes = sorted({i for i in ids if ids.count(i) > 1})
+            if dupes:
+                raise ValueError(f"duplicate {kind} ids {dupes}")
+        return self
+
+    def questions(self) -> Iterator[Question]:
+        for section in self.sections:
+            yield from section.questions
+
+    def question(self, question_id: str) -> Question:
+        for q in self.questions():
+            if q.id == question_id:
+                return q
+        known = ", ".join(q.id for q in self.questions())
+        raise KeyError(f"unknown question id {question_id!r} in rubric {self.id!r} (known: {known})")
+
+    def section_of(self, question_id: str) -> Section:
+        for s in self.sections:
+            if any(q.id == question_id for q in s.questions):
+                return s
+        raise KeyError(question_id)
+
+    @property
+    def max_total(self) -> float:
+        return sum(q.max_score for q in self.questions())
+
+    @property
+    def content_hash(self) -> str:
+        return _short_hash(self.model_dump_json())
+
+
+class RubricError(ValueError):
+    """A rubric file that cannot be used; the message names file, line, question and field."""
+
+
+def _short_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
+def load_rubric(path: str | Path) -> Rubric:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RubricError(f"{path}: cannot read rubric: {exc}") from exc
+    try:
+        # JSON is (for our purposes) a subset of YAML, and composing keeps line marks for errors.
+        root = yaml.compose(text)
+        data = yaml.safe_load(text) if path.suffix.lower() != ".json" else json.loads(text)
+    except (yaml.YAMLError, json.JSONDecodeError) as exc:
+        raise RubricError(f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise RubricError(f"{path}: line 1: a rubric must be a mapping with id, title, language, sections")
+    try:
+        return Rubric.model_validate(data)
+    except ValidationError as exc:
+        raise RubricError(_describe(path, data, root, exc)) from exc
+
+
+def _describe(path: Path, data: dict, root: yaml.Node | None, exc: ValidationError) -> str:
+    lines = [f"{path}: invalid rubric ({exc.error_count()} error{'s' * (exc.error_count() > 1)})"]
+    for err in exc.errors():
+        loc = [part for part in err["loc"] if not (isinstance(part, str) and part.startswith("function-"))]
+        where = _question_of(data, loc)
+        field = ".".join(str(p) for p in loc) or "(top level)"
+        line = _line_of(root, loc)
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = f"unknown key {loc[-1]!r}"
+        lines.append(f"  {path}:{line}: {where}field {field}: {msg}")
+    return "\n".join(lines)
+
+
+def _question_of(data: dict, loc: list) -> str:
+    try:
+        if len(loc) >= 4 and loc[0] == "sections" and loc[2] == "questions":
+            question = data["sections"][loc[1]]["questions"][loc[3]]
+            return f"question {question.get('id', '?')!r}, "
+        if len(loc) >= 2 and loc[0] == "sections":
+            return f"section {data['sections'][loc[1]].get('id', '?')!r}, "
+    except (KeyError, IndexError, TypeError, AttributeError):
+        pass
+    return ""
+
+
+def _line_of(node: yaml.Node | None, loc: list) -> int:
+    """1-based line of the deepest node on `loc` that exists in the file."""
+    line = 1
+    for part in loc:
+        if node is None:
+            break
+        line = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            match = next(((k, v) for k, v in node.value if k.value == part), None)
+            if match is None:
+                break
+            line = match[0].start_mark.line + 1
+            node = match[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
