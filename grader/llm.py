@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, TypeVar
 
@@ -120,8 +121,9 @@ def _make_wait(initial_s: float) -> Callable[[RetryCallState], float]:
 class ModelClient:
     """A chat-completions client with structured output, log-probabilities and one retry layer."""
 
-    def __init__(self, settings: ModelSettings, *, http_client: Any = None):
+    def __init__(self, settings: ModelSettings, *, http_client: Any = None, sleep: Callable[[float], None] = time.sleep):
         self.settings = settings
+        self._sleep = sleep  # injectable so tests can check waits without waiting
         self._client = openai.OpenAI(
             base_url=settings.base_url,
             # Local servers need no key, but the client insists on one.
@@ -142,6 +144,7 @@ class ModelClient:
             retry=retry_if_exception(_is_retryable),
             wait=_make_wait(self.settings.backoff_initial_s),
             stop=stop_after_attempt(self.settings.max_attempts),
+            sleep=self._sleep,
             reraise=True,
         )
 

@@ -149,9 +149,11 @@ def _describe(path: Path, data: dict, root: yaml.Node | None, exc: ValidationErr
     for err in exc.errors():
         loc = [part for part in err["loc"] if not (isinstance(part, str) and part.startswith("function-"))]
         where = _question_of(data, loc)
+        msg = err["msg"].removeprefix("Value error, ")
+        if len(loc) == 4 and loc[2] == "questions" and "point" in msg:
+            loc = [*loc, "points"]  # a question-level check about its points: point at them
         field = ".".join(str(p) for p in loc) or "(top level)"
         line = _line_of(root, loc)
-        msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             msg = f"unknown key {loc[-1]!r}"
         lines.append(f"  {path}:{line}: {where}field {field}: {msg}")

@@ -1,0 +1,29 @@
+"""grader: LLM-assisted grading of written interview answers against rubrics."""
+
+from .grading import Grader, StructuredGrader
+from .llm import ModelClient, ModelSettings
+from .results import AnswerGrade, Flag, PointGrade, Usage, Verdict
+from .rubric import Point, Question, Rubric, RubricError, Section, load_rubric
+from .scoring import question_score, sum_scores
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AnswerGrade",
+    "Flag",
+    "Grader",
+    "ModelClient",
+    "ModelSettings",
+    "Point",
+    "PointGrade",
+    "Question",
+    "Rubric",
+    "RubricError",
+    "Section",
+    "StructuredGrader",
+    "Usage",
+    "Verdict",
+    "load_rubric",
+    "question_score",
+    "sum_scores",
+]

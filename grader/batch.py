@@ -1,0 +1,124 @@
+"""Grading a JSONL file of answers: bad lines are reported by file, line and field; every result
+is appended and flushed as soon as it exists, and a re-run skips answers already in the output."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .grading import Grader
+from .results import AnswerGrade
+from .rubric import Rubric
+
+
+class InputError(ValueError):
+    """An input file that cannot be read at all."""
+
+
+class AnswerRecord(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: str = Field(min_length=1)
+    question_id: str = Field(min_length=1)
+    answer: str
+
+
+@dataclass
+class BatchSummary:
+    graded: int = 0
+    already_done: int = 0
+    unscored: int = 0
+    bad_lines: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        lines = [f"graded {self.graded}, already done {self.already_done}, unscored {self.unscored}, bad input lines {len(self.bad_lines)}"]
+        lines += [f"  {problem}" for problem in self.bad_lines]
+        return "\n".join(lines)
+
+
+def read_records(path: Path, rubric: Rubric | None = None, record_type: type[BaseModel] = AnswerRecord) -> Iterator[tuple[int, BaseModel | str]]:
+    """Yield (line number, record) or (line number, problem) for each non-blank line."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc}") from exc
+    seen: set[str] = set()
+    known = {q.id for q in rubric.questions()} if rubric else None
+    for number, line in enumerate(raw.splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            data = json.loads(line.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            yield number, f"{where}: not valid UTF-8 (byte {exc.start})"
+            continue
+        except json.JSONDecodeError as exc:
+            yield number, f"{where}: not valid JSON: {exc.msg} (column {exc.colno})"
+            continue
+        if not isinstance(data, dict):
+            yield number, f"{where}: expected a JSON object"
+            continue
+        try:
+            record = record_type.model_validate(data)
+        except ValidationError as exc:
+            problems = "; ".join(f"field {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            yield number, f"{where}: {problems}"
+            continue
+        if known is not None and record.question_id not in known:
+            yield number, f"{where}: field question_id: unknown question id {record.question_id!r}"
+            continue
+        if record.id in seen:
+            yield number, f"{where}: field id: duplicate id {record.id!r}"
+            continue
+        seen.add(record.id)
+        yield number, record
+
+
+def done_ids(output: Path) -> set[str]:
+    """Ids already graded in `output`; a line cut off by a crash is ignored (and re-graded)."""
+    if not output.exists():
+        return set()
+    ids = set()
+    for line in output.read_bytes().splitlines():
+        try:
+            ids.add(json.loads(line)["answer_id"])
+        except (ValueError, KeyError, TypeError):
+            continue
+    return ids
+
+
+def append_result(out, result: AnswerGrade) -> None:
+    out.write(result.model_dump_json() + "\n")
+    out.flush()
+    os.fsync(out.fileno())
+
+
+def grade_jsonl(grader: Grader, rubric: Rubric, input_path: Path, output: Path) -> BatchSummary:
+    summary = BatchSummary()
+    finished = done_ids(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    _drop_partial_last_line(output)
+    with output.open("a", encoding="utf-8") as out:
+        for _, record in read_records(input_path, rubric):
+            if isinstance(record, str):
+                summary.bad_lines.append(record)
+                continue
+            if record.id in finished:
+                summary.already_done += 1
+                continue
+            result = grader.grade(rubric.question(record.question_id), record.answer, answer_id=record.id)
+            append_result(out, result)
+            summary.graded += 1
+            summary.unscored += result.status == "unscored"
+    return summary
+
+
+def _drop_partial_last_line(output: Path) -> None:
+    if output.exists() and output.stat().st_size and not output.read_bytes().endswith(b"\n"):
+        data = output.read_bytes()
+        output.write_bytes(data[: data.rfind(b"\n") + 1])

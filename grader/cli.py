@@ -1,0 +1,151 @@
+"""Command line: `grader grade` and `grader eval`.
+
+Exit codes: 0 ok, 2 bad input (rubric, question id, input file), 1 any other failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import unicodedata
+from pathlib import Path
+from typing import Sequence
+
+from . import __version__
+from .batch import InputError, grade_jsonl
+from .llm import ModelSettings
+from .results import AnswerGrade
+from .rubric import RubricError, load_rubric
+from .session import STRATEGIES, make_grader, open_client
+
+EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class BadInput(Exception):
+    pass
+
+
+def _model_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("model", "Any OpenAI-compatible endpoint; none means the bundled offline model.")
+    group.add_argument("--base-url", help="endpoint base URL (env GRADER_BASE_URL); the key comes from OPENAI_API_KEY")
+    group.add_argument("--model", help="model name (env GRADER_MODEL)")
+    group.add_argument("--strategy", default="structured", choices=sorted(STRATEGIES), help="grading strategy")
+    group.add_argument("--seed", type=int, default=None, help="sampling seed (default: fixed)")
+    group.add_argument("--max-attempts", type=int, default=4, help="attempts per answer before it is left unscored")
+
+
+def settings_from(args: argparse.Namespace) -> ModelSettings:
+    extra = {"max_attempts": args.max_attempts}
+    if args.seed is not None:
+        extra["seed"] = args.seed
+    return ModelSettings.from_env(base_url=args.base_url, model=args.model, **extra)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="grader", description="Grade written interview answers against a rubric.")
+    parser.add_argument("--version", action="version", version=f"grader {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    grade = sub.add_parser("grade", help="grade one answer, or a JSONL file of answers")
+    grade.add_argument("--rubric", required=True, type=Path)
+    grade.add_argument("input", nargs="?", type=Path, help="JSONL of {id, question_id, answer} (batch mode)")
+    grade.add_argument("-o", "--output", type=Path, help="batch mode: JSONL of results (resumes if it exists)")
+    grade.add_argument("--question", help="question id (single-answer mode)")
+    source = grade.add_mutually_exclusive_group()
+    source.add_argument("--answer", help="the answer text")
+    source.add_argument("--answer-file", type=Path, help="file holding the answer (UTF-8); default: stdin")
+    grade.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    _model_options(grade)
+    grade.set_defaults(func=cmd_grade)
+
+    from .evaluation import add_eval_parser
+
+    add_eval_parser(sub, _model_options)
+    return parser
+
+
+def _read_answer(args: argparse.Namespace) -> str:
+    if args.answer is not None:
+        return args.answer
+    if args.answer_file is not None:
+        try:
+            return args.answer_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise BadInput(f"{args.answer_file}: cannot read answer: {exc}") from exc
+    if sys.stdin.isatty():
+        print("Type or paste the answer, then Ctrl-D:", file=sys.stderr)
+    return sys.stdin.read()
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    rubric = load_rubric(args.rubric)
+    if args.input is not None:
+        if args.output is None:
+            raise BadInput("batch mode needs -o OUT.jsonl")
+        with open_client(settings_from(args)) as client:
+            summary = grade_jsonl(make_grader(args.strategy, client, rubric), rubric, args.input, args.output)
+        print(summary.describe(), file=sys.stderr)
+        return EXIT_BAD_INPUT if summary.bad_lines else (EXIT_FAILURE if summary.unscored else EXIT_OK)
+    if not args.question:
+        raise BadInput("give --question ID (or an INPUT.jsonl for batch mode)")
+    try:
+        question = rubric.question(args.question)
+    except KeyError as exc:
+        raise BadInput(f"{args.rubric}: {exc.args[0]}") from None
+    answer = _read_answer(args)
+    with open_client(settings_from(args)) as client:
+        result = make_grader(args.strategy, client, rubric).grade(question, answer)
+    if args.json:
+        print(result.model_dump_json(indent=2))
+    else:
+        print(format_grade(result, rubric))
+    return EXIT_OK if result.status == "scored" else EXIT_FAILURE
+
+
+def _pad(text: str, width: int) -> str:
+    shown = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(0, width - shown)
+
+
+def format_grade(result: AnswerGrade, rubric) -> str:
+    question = rubric.question(result.question_id)
+    lines = [f"{question.id}  {question.prompt}"]
+    if result.status == "unscored":
+        lines.append(f"UNSCORED: {result.error}")
+        return "\n".join(lines)
+    lines.append(f"score {result.score:g} / {result.max_score:g}    model {result.model}, prompt {result.prompt_hash}")
+    if result.flags:
+        lines.append("flags: " + ", ".join(f.value for f in result.flags))
+    lines.append("")
+    for graded in result.points:
+        point = question.point(graded.id)
+        lines.append(f"{graded.id:<4}{graded.verdict.value:<9}{point.weight:>4g}  {point.text}")
+        if graded.evidence:
+            lines.append(f"{'':<17}evidence: “{graded.evidence}”")
+        if graded.reason:
+            lines.append(f"{'':<17}reason:   {graded.reason}")
+        if graded.flags:
+            said = f" (model said {graded.model_verdict.value})" if graded.model_verdict else ""
+            lines.append(f"{'':<17}flags:    {', '.join(f.value for f in graded.flags)}{said}")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (RubricError, BadInput, InputError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted; results written so far are kept", file=sys.stderr)
+        return EXIT_FAILURE
+    except Exception as exc:  # noqa: BLE001 - the user gets one line, not a traceback
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,450 @@
+"""The eval harness: grade hand-labelled samples, compare with the labels, record the run.
+
+`compute_metrics` is pure (samples + predictions → metrics), so a stored run can be re-scored
+without calling the model, and CI can gate on stored predictions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import sys
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from . import metrics as m
+from .batch import InputError, read_records
+from .results import AnswerGrade, Verdict
+from .rubric import Rubric, load_rubric
+
+LABELS = [Verdict.missing.value, Verdict.partial.value, Verdict.covered.value]
+# An answer the grader failed to score counts against it: its points get a label no human used.
+UNSCORED = "unscored"
+RUNS_DIR = Path("evals/runs")
+
+
+class Sample(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    id: str = Field(min_length=1)
+    question_id: str = Field(min_length=1)
+    answer: str
+    labels: dict[str, Verdict]
+    score: float | None = None
+    kind: str = "unspecified"
+    note: str = ""
+
+
+def load_samples(path: Path, rubric: Rubric) -> list[Sample]:
+    """All samples, or an InputError naming every bad line (file, line, field)."""
+    samples, problems = [], []
+    for number, record in read_records(path, rubric, Sample):
+        if isinstance(record, str):
+            problems.append(record)
+            continue
+        expected = [p.id for p in rubric.question(record.question_id).points]
+        if sorted(record.labels) != sorted(expected):
+            problems.append(f"{path}:{number}: field labels: has {sorted(record.labels)}, question {record.question_id} has points {expected}")
+            continue
+        samples.append(record)
+    if problems:
+        raise InputError("bad samples:\n  " + "\n  ".join(problems))
+    if not samples:
+        raise InputError(f"{path}: no samples")
+    return samples
+
+
+def file_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+
+
+# ---------------------------------------------------------------- metrics (pure)
+
+
+def _point_pairs(samples: Sequence[Sample], predictions: dict[str, AnswerGrade]) -> list[tuple[str, str, str, str]]:
+    """(sample id, point id, human label, model label) for every labelled point."""
+    pairs = []
+    for s in samples:
+        grade = predictions.get(s.id)
+        model_labels = {p.id: p.verdict.value for p in grade.points} if grade and grade.status == "scored" else {}
+        for point_id, human in s.labels.items():
+            pairs.append((s.id, point_id, human.value, model_labels.get(point_id, UNSCORED)))
+    return pairs
+
+
+def _human_score(sample: Sample, rubric: Rubric) -> float:
+    if sample.score is not None:
+        return sample.score
+    from .scoring import question_score
+
+    question = rubric.question(sample.question_id)
+    return question_score(sample.labels, {p.id: p.weight for p in question.points})
+
+
+def _model_score(sample: Sample, grade: AnswerGrade | None, rubric: Rubric, human: float) -> float:
+    if grade is not None and grade.status == "scored" and grade.score is not None:
+        return grade.score
+    max_score = rubric.question(sample.question_id).max_score
+    return 0.0 if human >= max_score / 2 else max_score  # the worst plausible error
+
+
+def _point_block(pairs: Sequence[tuple[str, str, str, str]]) -> dict[str, Any]:
+    truth = [p[2] for p in pairs]
+    pred = [p[3] for p in pairs]
+    labels = LABELS + ([UNSCORED] if UNSCORED in pred else [])
+    precision, recall, f1 = m.precision_recall_f1(truth, pred, Verdict.covered.value)
+    ordered = [(t, p if p != UNSCORED else ("covered" if t == "missing" else "missing")) for t, p in zip(truth, pred)]
+    return {
+        "n_points": len(pairs),
+        "point_accuracy": m.accuracy(truth, pred),
+        "point_kappa": m.cohen_kappa(truth, pred, labels),
+        "point_kappa_linear": m.cohen_kappa([t for t, _ in ordered], [p for _, p in ordered], LABELS, weights="linear"),
+        "covered_precision": precision,
+        "covered_recall": recall,
+        "covered_f1": f1,
+        "confusion": {"labels": labels, "matrix": m.confusion_matrix(truth, pred, labels)},
+    }
+
+
+def _score_block(human: Sequence[float], model: Sequence[float], max_score: int) -> dict[str, Any]:
+    return {
+        "score_mae": m.mean_absolute_error(human, model),
+        "score_qwk": m.quadratic_weighted_kappa(human, model, max_score),
+        "score_pearson": m.pearson(human, model),
+        "score_spearman": m.spearman(human, model),
+    }
+
+
+def compute_metrics(
+    rubric: Rubric, samples: Sequence[Sample], predictions: dict[str, AnswerGrade], *, resamples: int = 1000, worst: int = 10
+) -> dict[str, Any]:
+    max_score = int(round(max(q.max_score for q in rubric.questions())))
+    pairs = _point_pairs(samples, predictions)
+    human = {s.id: _human_score(s, rubric) for s in samples}
+    model = {s.id: _model_score(s, predictions.get(s.id), rubric, human[s.id]) for s in samples}
+    pairs_by_sample: dict[str, list] = defaultdict(list)
+    for pair in pairs:
+        pairs_by_sample[pair[0]].append(pair)
+
+    result: dict[str, Any] = {
+        "n_answers": len(samples),
+        "n_unscored": sum(1 for s in samples if s.id not in predictions or predictions[s.id].status != "scored"),
+        "n_flagged_evidence": sum(
+            1 for g in predictions.values() for p in g.points if any(f.value.startswith("evidence_") for f in p.flags)
+        ),
+        **_point_block(pairs),
+        **_score_block([human[s.id] for s in samples], [model[s.id] for s in samples], max_score),
+    }
+
+    def kappa_of(ids: Sequence[str]) -> float:
+        chosen = [p for i in ids for p in pairs_by_sample[i]]
+        return m.cohen_kappa([p[2] for p in chosen], [p[3] for p in chosen], LABELS + [UNSCORED])
+
+    def qwk_of(ids: Sequence[str]) -> float:
+        return m.quadratic_weighted_kappa([human[i] for i in ids], [model[i] for i in ids], max_score)
+
+    ids = [s.id for s in samples]
+    result["point_kappa_ci95"] = m.bootstrap_interval(ids, kappa_of, resamples=resamples)
+    result["score_qwk_ci95"] = m.bootstrap_interval(ids, qwk_of, resamples=resamples)
+
+    for key, group_of in (
+        ("by_question", lambda s: s.question_id),
+        ("by_section", lambda s: rubric.section_of(s.question_id).id),
+        ("by_kind", lambda s: s.kind),
+    ):
+        groups: dict[str, list[Sample]] = defaultdict(list)
+        for s in samples:
+            groups[group_of(s)].append(s)
+        result[key] = {
+            name: {
+                "n_answers": len(members),
+                **{k: v for k, v in _point_block([p for s in members for p in pairs_by_sample[s.id]]).items() if k != "confusion"},
+                "score_mae": m.mean_absolute_error([human[s.id] for s in members], [model[s.id] for s in members]),
+            }
+            for name, members in groups.items()
+        }
+
+    result["reliability"] = _reliability(samples, predictions)
+    result["worst"] = _worst(samples, predictions, human, model, worst)
+    return result
+
+
+def _reliability(samples: Sequence[Sample], predictions: dict[str, AnswerGrade], bins: int = 5) -> list[dict[str, float]]:
+    """Confidence in the chosen verdict against how often humans agreed, where the grader gives one."""
+    rows = []
+    for s in samples:
+        grade = predictions.get(s.id)
+        for p in grade.points if grade else []:
+            if p.p_covered is None:
+                continue
+            confidence = p.p_covered if p.verdict is not Verdict.missing else 1 - p.p_covered
+            rows.append((confidence, float(s.labels[p.id] == p.verdict)))
+    out = []
+    for b in range(bins):
+        lo, hi = 0.5 + b * 0.5 / bins, 0.5 + (b + 1) * 0.5 / bins
+        members = [agree for conf, agree in rows if lo <= conf < hi or (b == bins - 1 and conf >= hi)]
+        if members:
+            out.append({"lo": lo, "hi": hi, "n": len(members), "agreement": sum(members) / len(members)})
+    return out
+
+
+def _worst(samples, predictions, human, model, count: int) -> list[dict[str, Any]]:
+    ranked = sorted(samples, key=lambda s: -abs(human[s.id] - model[s.id]))[:count]
+    rows = []
+    for s in ranked:
+        grade = predictions.get(s.id)
+        by_point = {p.id: p for p in grade.points} if grade else {}
+        rows.append(
+            {
+                "id": s.id,
+                "question_id": s.question_id,
+                "kind": s.kind,
+                "human_score": human[s.id],
+                "model_score": model[s.id],
+                "answer": s.answer,
+                "error": grade.error if grade else "not graded",
+                "points": [
+                    {
+                        "id": pid,
+                        "human": label.value,
+                        "model": by_point[pid].verdict.value if pid in by_point else UNSCORED,
+                        "evidence": by_point[pid].evidence if pid in by_point else "",
+                        "reason": by_point[pid].reason if pid in by_point else "",
+                        "flags": [f.value for f in by_point[pid].flags] if pid in by_point else [],
+                    }
+                    for pid, label in s.labels.items()
+                ],
+            }
+        )
+    return rows
+
+
+# ---------------------------------------------------------------- runs
+
+
+class Progress:
+    """A one-line progress bar on stderr: count, rate and ETA."""
+
+    def __init__(self, total: int, stream=sys.stderr):
+        self.total, self.done, self.stream, self.started = total, 0, stream, time.monotonic()
+
+    def step(self, note: str = "") -> None:
+        self.done += 1
+        elapsed = time.monotonic() - self.started
+        per = elapsed / self.done
+        eta = per * (self.total - self.done)
+        filled = int(30 * self.done / self.total)
+        self.stream.write(
+            f"\r[{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total} {per:5.1f} s/answer ETA {eta / 60:4.1f} min {note[:30]:<30}"
+        )
+        if self.done == self.total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+def endpoint_kind(base_url: str | None) -> str:
+    if not base_url:
+        return "hosted-default"
+    host = urlsplit(base_url).hostname or ""
+    return "local" if host in ("127.0.0.1", "localhost", "::1") else "openai-compatible"
+
+
+def grade_samples(grader, rubric: Rubric, samples: Sequence[Sample], progress: Progress | None = None) -> dict[str, AnswerGrade]:
+    predictions = {}
+    for s in samples:
+        grade = grader.grade(rubric.question(s.question_id), s.answer, answer_id=s.id)
+        predictions[s.id] = grade
+        if progress:
+            progress.step(f"{s.id} {grade.score if grade.status == 'scored' else 'unscored'}")
+    return predictions
+
+
+def write_run(runs_dir: Path, record: dict[str, Any]) -> Path:
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    safe_model = "".join(ch if ch.isalnum() or ch in "-." else "-" for ch in record["model"])[:40]
+    path = runs_dir / f"{record['time'].replace(':', '').replace('-', '')[:15]}_{record['strategy']}_{safe_model}.json"
+    path.write_text(json.dumps(record, ensure_ascii=False, indent=1, default=str) + "\n", encoding="utf-8")
+    return path
+
+
+def load_run(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path}: cannot read run record: {exc}") from exc
+
+
+def predictions_of(run: dict[str, Any]) -> dict[str, AnswerGrade]:
+    return {p["answer_id"]: AnswerGrade.model_validate(p) for p in run["predictions"]}
+
+
+HEADLINE = ["n_answers", "n_unscored", "point_accuracy", "point_kappa", "point_kappa_linear", "covered_f1", "score_mae", "score_qwk", "score_pearson"]
+
+
+def describe(metrics: dict[str, Any]) -> str:
+    def fmt(v: Any) -> str:
+        return f"{v:.3f}" if isinstance(v, float) else str(v)
+
+    lines = [f"{k:<20} {fmt(metrics[k])}" for k in HEADLINE if k in metrics]
+    if "point_kappa_ci95" in metrics:
+        lo, hi = metrics["point_kappa_ci95"]
+        lines[HEADLINE.index("point_kappa")] += f"  (95% CI {lo:.3f}..{hi:.3f})"
+        lo, hi = metrics["score_qwk_ci95"]
+        lines[HEADLINE.index("score_qwk")] += f"  (95% CI {lo:.3f}..{hi:.3f})"
+    conf = metrics.get("confusion")
+    if conf:
+        lines.append("confusion (rows human, columns model): " + " ".join(conf["labels"]))
+        for label, row in zip(conf["labels"], conf["matrix"]):
+            lines.append(f"  {label:<9} " + " ".join(f"{v:>7}" for v in row))
+    if metrics.get("by_kind"):
+        lines.append("by kind:            n   accuracy  kappa  score_mae")
+        for kind, b in sorted(metrics["by_kind"].items()):
+            lines.append(f"  {kind:<16} {b['n_answers']:>3}   {b['point_accuracy']:.3f}    {b['point_kappa']:.3f}  {b['score_mae']:.2f}")
+    return "\n".join(lines)
+
+
+def compare(a: dict[str, Any], b: dict[str, Any]) -> str:
+    lines = [f"{'metric':<20} {'A':>8} {'B':>8} {'B-A':>8}", f"{'run':<20} {a.get('run_id', '?')[:8]:>8} {b.get('run_id', '?')[:8]:>8}"]
+    for key in ("model", "strategy", "prompt_hash", "rubric_hash", "samples_hash"):
+        if a.get(key) != b.get(key):
+            lines.append(f"{key:<20} {str(a.get(key))[:20]} -> {str(b.get(key))[:20]}")
+    for key in HEADLINE:
+        va, vb = a["metrics"].get(key), b["metrics"].get(key)
+        if isinstance(va, (int, float)) and isinstance(vb, (int, float)):
+            lines.append(f"{key:<20} {va:>8.3f} {vb:>8.3f} {vb - va:>+8.3f}")
+    return "\n".join(lines)
+
+
+def regression(baseline: dict[str, Any], current: dict[str, Any], max_drop: float) -> list[str]:
+    """Metrics that fell by more than `max_drop` against the baseline."""
+    failures = []
+    for key in ("point_kappa", "score_qwk"):
+        before, after = baseline["metrics"].get(key), current.get(key)
+        if isinstance(before, (int, float)) and isinstance(after, (int, float)) and not math.isnan(before):
+            if math.isnan(after) or before - after > max_drop:
+                failures.append(f"{key} fell from {before:.3f} to {after:.3f} (max drop {max_drop})")
+    return failures
+
+
+# ---------------------------------------------------------------- command line
+
+
+def add_eval_parser(sub, model_options: Callable[[argparse.ArgumentParser], None]) -> None:
+    p = sub.add_parser("eval", help="measure agreement with hand-graded samples, and track it across runs")
+    p.add_argument("--rubric", type=Path)
+    p.add_argument("--samples", type=Path)
+    p.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
+    p.add_argument("--html", type=Path, help="write a self-contained HTML report")
+    p.add_argument("--limit", type=int, help="grade only the first N samples")
+    p.add_argument("--runs-dir", type=Path, default=RUNS_DIR)
+    p.add_argument("--no-record", action="store_true", help="do not write a run record")
+    p.add_argument("--rescore", type=Path, metavar="RUN", help="recompute metrics from a run's stored predictions (no model calls)")
+    p.add_argument("--compare", nargs=2, type=Path, metavar=("A", "B"), help="show the differences between two runs")
+    p.add_argument("--baseline", type=Path, metavar="RUN", help="exit 1 when kappa or QWK fell by more than --max-drop")
+    p.add_argument("--max-drop", type=float, default=0.05)
+    model_options(p)
+    p.set_defaults(func=cmd_eval)
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    if args.compare:
+        a, b = (load_run(path) for path in args.compare)
+        print(compare(a, b))
+        return 0
+    if args.rescore:
+        run = load_run(args.rescore)
+        rubric = load_rubric(args.rubric or run["rubric_path"])
+        samples = load_samples(args.samples or Path(run["samples_path"]), rubric)
+        predictions = predictions_of(run)
+        record = {**run, "metrics": compute_metrics(rubric, samples, predictions)}
+    else:
+        if not (args.rubric and args.samples):
+            from .cli import BadInput
+
+            raise BadInput("grader eval needs --rubric and --samples (or --rescore RUN, or --compare A B)")
+        rubric = load_rubric(args.rubric)
+        samples = load_samples(args.samples, rubric)
+        if args.limit:
+            samples = samples[: args.limit]
+        record = run_eval(args, rubric, samples)
+    metrics = record["metrics"]
+    if args.json:
+        print(json.dumps(metrics, ensure_ascii=False, default=str))
+    else:
+        print(describe(metrics))
+    if args.html:
+        from .report import write_eval_report
+
+        write_eval_report(args.html, record, rubric, history=list(_history(args.runs_dir)))
+        print(f"report: {args.html}", file=sys.stderr)
+    if args.baseline:
+        failures = regression(load_run(args.baseline), metrics, args.max_drop)
+        for failure in failures:
+            print(f"REGRESSION: {failure}", file=sys.stderr)
+        if failures:
+            return 1
+    return 0
+
+
+def run_eval(args: argparse.Namespace, rubric: Rubric, samples: list[Sample]) -> dict[str, Any]:
+    from .cli import settings_from
+    from .session import make_grader, open_client
+
+    settings = settings_from(args)
+    started = time.monotonic()
+    with open_client(settings) as client:
+        grader = make_grader(args.strategy, client, rubric)
+        predictions = grade_samples(grader, rubric, samples, Progress(len(samples)))
+        model = client.model
+    wall = time.monotonic() - started
+    usage = {
+        "prompt_tokens": sum(g.usage.prompt_tokens for g in predictions.values()),
+        "completion_tokens": sum(g.usage.completion_tokens for g in predictions.values()),
+        "calls": sum(g.usage.calls for g in predictions.values()),
+    }
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    record = {
+        "run_id": hashlib.sha256(f"{now}{model}{args.strategy}".encode()).hexdigest()[:12],
+        "time": now,
+        "model": model,
+        "endpoint_kind": endpoint_kind(settings.base_url) if settings.is_configured else "offline-default",
+        "strategy": args.strategy,
+        "prompt_hash": next(iter(predictions.values())).prompt_hash if predictions else None,
+        "rubric_path": str(args.rubric),
+        "rubric_hash": rubric.content_hash,
+        "samples_path": str(args.samples),
+        "samples_hash": file_hash(args.samples),
+        "n_samples": len(samples),
+        "limit": args.limit,
+        "wall_s": round(wall, 1),
+        "seconds_per_answer": round(wall / max(1, len(samples)), 2),
+        "usage": usage,
+        "metrics": compute_metrics(rubric, samples, predictions),
+        "predictions": [g.model_dump(mode="json") for g in predictions.values()],
+    }
+    if not args.no_record:
+        path = write_run(args.runs_dir, record)
+        print(f"run record: {path}", file=sys.stderr)
+    return record
+
+
+def _history(runs_dir: Path) -> Iterable[dict[str, Any]]:
+    for path in sorted(runs_dir.glob("*.json")) if runs_dir.exists() else []:
+        try:
+            run = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError:
+            continue
+        if "metrics" in run:
+            yield {k: run.get(k) for k in ("time", "model", "strategy", "prompt_hash", "samples_hash")} | {
+                "point_kappa": run["metrics"].get("point_kappa"),
+                "score_qwk": run["metrics"].get("score_qwk"),
+                "file": path.name,
+            }

@@ -1,0 +1,44 @@
+"""Self-contained HTML report of an eval run (no external assets; inline SVG charts)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from .rubric import Rubric
+
+
+def _heat(value: int, peak: int) -> str:
+    alpha = 0.08 + 0.85 * (value / peak if peak else 0)
+    return f"rgba(37, 99, 235, {alpha:.2f})"
+
+
+def _trend_points(history: list[dict[str, Any]], key: str, width: int = 560, height: int = 160) -> str:
+    values = [h.get(key) for h in history]
+    if not values:
+        return ""
+    step = width / max(1, len(values) - 1)
+    pts = []
+    for i, v in enumerate(values):
+        if isinstance(v, (int, float)):
+            y = height - (max(-0.2, min(1.0, v)) + 0.2) / 1.2 * height
+            pts.append(f"{i * step:.1f},{y:.1f}")
+    return " ".join(pts)
+
+
+def write_eval_report(path: Path, record: dict[str, Any], rubric: Rubric, history: list[dict[str, Any]]) -> None:
+    env = Environment(
+        loader=PackageLoader("grader", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),  # candidate answers are untrusted text
+        undefined=StrictUndefined,
+    )
+    env.globals.update(heat=_heat, trend_points=_trend_points)
+    confusion = record["metrics"]["confusion"]
+    peak = max((v for row in confusion["matrix"] for v in row), default=0)
+    html = env.get_template("eval_report.html.j2").render(
+        run=record, m=record["metrics"], rubric=rubric, history=history, peak=peak,
+        questions={q.id: q for q in rubric.questions()},
+    )
+    Path(path).write_text(html, encoding="utf-8")

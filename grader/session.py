@@ -1,0 +1,36 @@
+"""Opening a grading session: an endpoint from flags or environment, or the offline default."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+from .grading import Grader, StructuredGrader
+from .llm import ModelClient, ModelSettings
+from .rubric import Rubric
+
+STRATEGIES = {"structured": StructuredGrader}
+
+
+@contextmanager
+def open_client(settings: ModelSettings, *, quiet: bool = False) -> Iterator[ModelClient]:
+    """A model client; with no endpoint configured, the bundled model is started and stopped here."""
+    if settings.is_configured:
+        yield ModelClient(settings)
+        return
+    from dataclasses import replace
+
+    from .local_model import QWEN_CODER_1_5B, LocalModelServer, announce
+
+    if not quiet:
+        announce(QWEN_CODER_1_5B)
+    with LocalModelServer(QWEN_CODER_1_5B) as server:
+        local = replace(settings, base_url=server.base_url, model=settings.model or QWEN_CODER_1_5B.name)
+        yield ModelClient(local)
+
+
+def make_grader(strategy: str, client: ModelClient, rubric: Rubric) -> Grader:
+    try:
+        return STRATEGIES[strategy](client, rubric)
+    except KeyError:
+        raise ValueError(f"unknown strategy {strategy!r} (known: {', '.join(STRATEGIES)})") from None
