@@ -17,7 +17,7 @@ from typing import Any, Callable, TypeVar
 
 import openai
 from pydantic import BaseModel, ValidationError
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from .results import Usage
 
@@ -106,7 +106,7 @@ def _retry_after_s(exc: BaseException | None) -> float | None:
 
 
 def _make_wait(initial_s: float) -> Callable[[RetryCallState], float]:
-    backoff = wait_exponential_jitter(initial=initial_s, max=30 * max(initial_s, 0.001))
+    backoff = wait_random_exponential(multiplier=initial_s, max=30 * max(initial_s, 0.001))
 
     def wait(state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None

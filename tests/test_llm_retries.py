@@ -1,0 +1,174 @@
+"""The retry layer and the structured-output fallbacks, against a scripted in-memory transport."""
+
+import json
+
+import httpx2
+import pytest
+
+from grader.grading import StructuredGrader
+from grader.llm import ModelClient, ModelSettings
+
+ANSWER = "我会先核实客户身份，确认账户安全。然后告诉他这是诈骗短信。"
+
+
+def completion(content, finish_reason="stop"):
+    return {
+        "id": "c1",
+        "object": "chat.completion",
+        "created": 0,
+        "model": "scripted",
+        "system_fingerprint": "fp_test",
+        "choices": [{"index": 0, "finish_reason": finish_reason, "message": {"role": "assistant", "content": content}}],
+        "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
+    }
+
+
+def good_grade(question):
+    body = {p.id: {"evidence": "", "reason": "无", "verdict": "missing"} for p in question.points}
+    body["p1"] = {"evidence": "我会先核实客户身份，确认账户安全", "reason": "核实身份", "verdict": "covered"}
+    body["p2"] = {"evidence": "立即验证客户身份", "reason": "抄了要点", "verdict": "covered"}
+    return json.dumps(body, ensure_ascii=False)
+
+
+class Script:
+    """Answers requests from a list of (status, json body, headers); records what was sent."""
+
+    def __init__(self, *steps):
+        self.steps = list(steps)
+        self.requests = []
+
+    def __call__(self, request):
+        self.requests.append(json.loads(request.content))
+        status, body, headers = self.steps.pop(0)
+        if isinstance(body, Exception):
+            raise body
+        return httpx2.Response(status, json=body, headers=headers or {})
+
+
+def make(script, **settings):
+    waits = []
+    client = ModelClient(
+        ModelSettings(base_url="http://scripted.test/v1", model="m", api_key="sk-test-secret", backoff_initial_s=0.01, **settings),
+        http_client=httpx2.Client(transport=httpx2.MockTransport(script)),
+        sleep=waits.append,
+    )
+    return client, waits
+
+
+def test_429_honours_retry_after_then_succeeds(rubric):
+    q = rubric.question("situational-4")
+    script = Script((429, {"error": {"message": "slow down"}}, {"retry-after": "7"}), (200, completion(good_grade(q)), None))
+    client, waits = make(script)
+    result = StructuredGrader(client, rubric).grade(q, ANSWER)
+    assert result.status == "scored" and waits == [7.0]
+    assert len(script.requests) == 2
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_server_errors_are_retried_with_backoff(rubric, status):
+    q = rubric.question("situational-4")
+    script = Script((status, {"error": {"message": "boom"}}, None), (200, completion(good_grade(q)), None))
+    client, waits = make(script)
+    assert StructuredGrader(client, rubric).grade(q, ANSWER).status == "scored"
+    assert len(waits) == 1 and 0 < waits[0] < 1
+
+
+def test_connection_failures_are_retried(rubric):
+    q = rubric.question("situational-4")
+    script = Script((0, httpx2.ReadTimeout("timed out"), None), (0, httpx2.ConnectError("reset"), None), (200, completion(good_grade(q)), None))
+    client, waits = make(script)
+    assert StructuredGrader(client, rubric).grade(q, ANSWER).status == "scored"
+    assert len(waits) == 2
+
+
+def test_invalid_output_is_re_asked_with_the_error(rubric):
+    q = rubric.question("situational-4")
+    script = Script(
+        (200, completion('{"p1": {"verdict": "covered"'), None),  # truncated JSON
+        (200, completion(json.dumps({"p1": {"evidence": "", "reason": "", "verdict": "maybe"}})), None),  # wrong shape
+        (200, completion(good_grade(q)), None),
+    )
+    client, _ = make(script)
+    result = StructuredGrader(client, rubric).grade(q, ANSWER)
+    assert result.status == "scored"
+    assert "invalid" in script.requests[1]["messages"][-1]["content"]
+    assert result.usage.calls == 3
+
+
+def test_still_failing_answer_is_unscored_not_zero(rubric):
+    q = rubric.question("situational-4")
+    script = Script(*[(200, completion("not json"), None)] * 2)
+    client, _ = make(script, max_attempts=2)
+    result = StructuredGrader(client, rubric).grade(q, ANSWER)
+    assert result.status == "unscored" and result.score is None
+    assert "ModelOutputError" in result.error and result.points == []
+
+
+def test_cut_off_output_is_an_error(rubric):
+    q = rubric.question("situational-4")
+    script = Script((200, completion(good_grade(q), finish_reason="length"), None))
+    client, _ = make(script, max_attempts=1)
+    result = StructuredGrader(client, rubric).grade(q, ANSWER)
+    assert result.status == "unscored" and "finish_reason=length" in result.error
+
+
+def test_bad_request_is_not_retried(rubric):
+    q = rubric.question("situational-4")
+    script = Script((401, {"error": {"message": "bad key"}}, None))
+    client, waits = make(script)
+    result = StructuredGrader(client, rubric).grade(q, ANSWER)
+    assert result.status == "unscored" and waits == [] and len(script.requests) == 1
+    assert "sk-test-secret" not in result.model_dump_json()
+
+
+def test_json_schema_rejected_falls_back_to_json_object(rubric):
+    q = rubric.question("situational-4")
+    script = Script(
+        (400, {"error": {"message": "response_format json_schema is not supported"}}, None),
+        (200, completion(good_grade(q)), None),
+    )
+    client, _ = make(script)
+    result = StructuredGrader(client, rubric).grade(q, ANSWER)
+    assert result.status == "scored"
+    assert script.requests[0]["response_format"]["type"] == "json_schema"
+    assert script.requests[1]["response_format"] == {"type": "json_object"}
+    assert client.response_mode == "json_object"
+
+
+def test_request_is_deterministic_and_schema_requires_every_point(rubric):
+    q = rubric.question("situational-4")
+    script = Script((200, completion(good_grade(q)), None))
+    client, _ = make(script)
+    result = StructuredGrader(client, rubric).grade(q, ANSWER)
+    sent = script.requests[0]
+    assert sent["temperature"] == 0 and isinstance(sent["seed"], int)
+    schema = sent["response_format"]["json_schema"]["schema"]
+    assert schema["required"] == [p.id for p in q.points]
+    assert result.system_fingerprint == "fp_test" and result.model == "m"
+    # p1 quotes the answer and stands; p2 quotes the rubric and is downgraded.
+    verdicts = {p.id: (p.verdict.value, [f.value for f in p.flags]) for p in result.points}
+    assert verdicts["p1"] == ("covered", [])
+    assert verdicts["p2"] == ("missing", ["evidence_not_found"])
+    assert result.score == 2.5
+
+
+def test_yes_probability_reads_top_logprobs():
+    body = completion("是")
+    body["choices"][0]["logprobs"] = {
+        "content": [
+            {
+                "token": "是",
+                "logprob": -0.2,
+                "bytes": None,
+                "top_logprobs": [
+                    {"token": "是", "logprob": -0.2, "bytes": None},
+                    {"token": "否", "logprob": -1.8, "bytes": None},
+                    {"token": "的", "logprob": -3.0, "bytes": None},
+                ],
+            }
+        ]
+    }
+    client, _ = make(Script((200, body, None)))
+    p, info = client.yes_probability([{"role": "user", "content": "?"}], yes=("是",), no=("否",))
+    assert p == pytest.approx(1 / (1 + pow(2.718281828, -1.6)), rel=1e-4)
+    assert info.usage.calls == 1
