@@ -59,9 +59,14 @@ def build_parser() -> argparse.ArgumentParser:
     _model_options(grade)
     grade.set_defaults(func=cmd_grade)
 
-    from .evaluation import add_eval_parser
+    from .evaluation import add_calibrate_parser, add_eval_parser
 
     add_eval_parser(sub, _model_options)
+    add_calibrate_parser(sub)
+
+    from .datasets import add_data_parser
+
+    add_data_parser(sub)
     return parser
 
 

@@ -41,6 +41,9 @@ class Sample(BaseModel):
     score: float | None = None
     kind: str = "unspecified"
     note: str = ""
+    # Public data sets' own labels, for figures comparable with published ones.
+    label_2way: str | None = None
+    label_3way: str | None = None
 
 
 def load_samples(path: Path, rubric: Rubric) -> list[Sample]:
@@ -172,9 +175,27 @@ def compute_metrics(
             for name, members in groups.items()
         }
 
+    if all(s.label_2way for s in samples):
+        result.update(_semeval_f1(samples, predictions))
     result["reliability"] = _reliability(samples, predictions)
     result["worst"] = _worst(samples, predictions, human, model, worst)
     return result
+
+
+def _semeval_f1(samples: Sequence[Sample], predictions: dict[str, AnswerGrade]) -> dict[str, float]:
+    """SemEval-2013 macro-F1: a covered verdict reads as "correct", anything else as "incorrect"
+    (the grader has no "contradictory" verdict, so 3-way F1 is bounded by that)."""
+
+    def said(s: Sample) -> str:
+        grade = predictions.get(s.id)
+        ok = grade is not None and grade.status == "scored" and all(p.verdict is Verdict.covered for p in grade.points)
+        return "correct" if ok else "incorrect"
+
+    predicted = [said(s) for s in samples]
+    return {
+        "semeval_2way_macro_f1": m.macro_f1([s.label_2way for s in samples], predicted, ["correct", "incorrect"]),
+        "semeval_3way_macro_f1": m.macro_f1([s.label_3way for s in samples], predicted, ["correct", "contradictory", "incorrect"]),
+    }
 
 
 def _reliability(samples: Sequence[Sample], predictions: dict[str, AnswerGrade], bins: int = 5) -> list[dict[str, float]]:
@@ -286,7 +307,7 @@ def predictions_of(run: dict[str, Any]) -> dict[str, AnswerGrade]:
     return {p["answer_id"]: AnswerGrade.model_validate(p) for p in run["predictions"]}
 
 
-HEADLINE = ["n_answers", "n_unscored", "point_accuracy", "point_kappa", "point_kappa_linear", "covered_f1", "score_mae", "score_qwk", "score_pearson"]
+HEADLINE = ["n_answers", "n_unscored", "point_accuracy", "point_kappa", "point_kappa_linear", "covered_f1", "score_mae", "score_qwk", "score_pearson", "semeval_2way_macro_f1", "semeval_3way_macro_f1"]
 
 
 def describe(metrics: dict[str, Any]) -> str:
@@ -344,6 +365,7 @@ def add_eval_parser(sub, model_options: Callable[[argparse.ArgumentParser], None
     p.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
     p.add_argument("--html", type=Path, help="write a self-contained HTML report")
     p.add_argument("--limit", type=int, help="grade only the first N samples")
+    p.add_argument("--per-question", type=int, metavar="N", help="grade only the first N samples of each question")
     p.add_argument("--runs-dir", type=Path, default=RUNS_DIR)
     p.add_argument("--no-record", action="store_true", help="do not write a run record")
     p.add_argument("--rescore", type=Path, metavar="RUN", help="recompute metrics from a run's stored predictions (no model calls)")
@@ -364,6 +386,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         rubric = load_rubric(args.rubric or run["rubric_path"])
         samples = load_samples(args.samples or Path(run["samples_path"]), rubric)
         predictions = predictions_of(run)
+        # The run graded these (failures are stored as unscored predictions, so none is dropped).
+        samples = [s for s in samples if s.id in predictions]
         record = {**run, "metrics": compute_metrics(rubric, samples, predictions)}
     else:
         if not (args.rubric and args.samples):
@@ -372,6 +396,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
             raise BadInput("grader eval needs --rubric and --samples (or --rescore RUN, or --compare A B)")
         rubric = load_rubric(args.rubric)
         samples = load_samples(args.samples, rubric)
+        if args.per_question:
+            taken: dict[str, int] = defaultdict(int)
+            samples = [s for s in samples if (taken.__setitem__(s.question_id, taken[s.question_id] + 1) or taken[s.question_id]) <= args.per_question]
         if args.limit:
             samples = samples[: args.limit]
         record = run_eval(args, rubric, samples)
@@ -424,6 +451,7 @@ def run_eval(args: argparse.Namespace, rubric: Rubric, samples: list[Sample]) ->
         "samples_hash": file_hash(args.samples),
         "n_samples": len(samples),
         "limit": args.limit,
+        "per_question": args.per_question,
         "wall_s": round(wall, 1),
         "seconds_per_answer": round(wall / max(1, len(samples)), 2),
         "usage": usage,
@@ -448,3 +476,48 @@ def _history(runs_dir: Path) -> Iterable[dict[str, Any]]:
                 "score_qwk": run["metrics"].get("score_qwk"),
                 "file": path.name,
             }
+
+
+def add_calibrate_parser(sub) -> None:
+    p = sub.add_parser("calibrate", help="fit yes/no thresholds on a run's stored probabilities (cross-validated by question)")
+    p.add_argument("run", type=Path, help="a run record of the yesno strategy")
+    p.add_argument("--rubric", type=Path)
+    p.add_argument("--samples", type=Path)
+    p.add_argument("--folds", type=int, default=2, help="questions are split into this many folds")
+    p.add_argument("--save", action="store_true", help="fit on all questions and save as the model's default thresholds")
+    p.add_argument("--runs-dir", type=Path, default=RUNS_DIR)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_calibrate)
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from .calibration import cross_validate, fit_thresholds, save_thresholds
+
+    run = load_run(args.run)
+    rubric = load_rubric(args.rubric or run["rubric_path"])
+    samples_path = args.samples or Path(run["samples_path"])
+    samples = load_samples(samples_path, rubric)
+    predictions = predictions_of(run)
+    samples = [s for s in samples if s.id in predictions]
+    oof, fitted = cross_validate(rubric, samples, predictions, folds=args.folds)
+    metrics = compute_metrics(rubric, samples, oof)
+    record = {
+        **{k: v for k, v in run.items() if k not in ("metrics", "predictions")},
+        "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "strategy": f"{run['strategy']}-cv{args.folds}",
+        "source_run": Path(args.run).name,
+        "samples_hash": file_hash(samples_path),
+        "folds": fitted,
+        "metrics": metrics,
+        "predictions": [g.model_dump(mode="json") for g in oof.values()],
+    }
+    path = write_run(args.runs_dir, record)
+    print(json.dumps(metrics, ensure_ascii=False, default=str) if args.json else describe(metrics))
+    print(f"cross-validated by question ({args.folds} folds): {fitted}\nrun record: {path}", file=sys.stderr)
+    if args.save:
+        by_id = {s.id: s for s in samples}
+        pairs = [(p.p_covered, by_id[g.answer_id].labels[p.id].value) for g in predictions.values() if g.status == "scored" for p in g.points]
+        thresholds = fit_thresholds([p for p, _ in pairs], [label for _, label in pairs])
+        save_thresholds(run["model"], run["prompt_hash"], thresholds, note=f"fitted on {Path(args.run).name}, samples {file_hash(samples_path)}")
+        print(f"saved thresholds {thresholds} for {run['model']} / prompt {run['prompt_hash']}", file=sys.stderr)
+    return 0

@@ -27,3 +27,36 @@ def check_evidence(point: PointGrade, answer: str) -> PointGrade:
             "flags": [*point.flags, flag],
         }
     )
+
+
+_SENTENCE_END = "。！？!?；;\n"
+
+
+def sentences(answer: str) -> list[str]:
+    out, current = [], ""
+    for ch in answer:
+        current += ch
+        if ch in _SENTENCE_END:
+            if current.strip():
+                out.append(current.strip())
+            current = ""
+    if current.strip():
+        out.append(current.strip())
+    return out
+
+
+def _bigrams(text: str) -> set[str]:
+    text = normalise(text)
+    return {text[i : i + 2] for i in range(len(text) - 1)} or ({text} if text else set())
+
+
+def closest_sentence(answer: str, point_text: str) -> str:
+    """The answer's sentence sharing most character bigrams with the point (verbatim from the
+    answer, so it always passes the evidence check); empty when nothing overlaps."""
+    target = _bigrams(point_text)
+    best, best_overlap = "", 0
+    for sentence in sentences(answer):
+        overlap = len(_bigrams(sentence) & target)
+        if overlap > best_overlap:
+            best, best_overlap = sentence, overlap
+    return best

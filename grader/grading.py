@@ -125,3 +125,77 @@ class StructuredGrader:
             seconds=round(time.monotonic() - started, 3),
             **common,
         )
+
+
+class YesNoGrader:
+    """One yes/no question per point; P(yes) from the first token's log-probabilities, cut into
+    covered / partial / missing by thresholds fitted on hand-graded data.
+
+    Small models know more than their argmax says: asked for a verdict they say "covered" to
+    nearly everything, but the probability they put on "yes" ranks answers well.
+    """
+
+    strategy = "yesno"
+    task = "point_check"
+    YES = ("是", "yes", "对")
+    NO = ("否", "no", "不", "不是")
+
+    def __init__(self, client: ModelClient, rubric: Rubric, thresholds=None):
+        from .calibration import load_thresholds
+
+        self.client = client
+        self.rubric = rubric
+        self.language = rubric.language
+        self.prompt_hash = prompts.template_hash(prompts.template_name(self.task, self.language))
+        if thresholds is None:
+            thresholds, self.calibrated = load_thresholds(client.model, self.prompt_hash)
+        else:
+            self.calibrated = True
+        self.thresholds = thresholds
+
+    def grade(self, question: Question, answer: str, answer_id: str | None = None) -> AnswerGrade:
+        from .evidence import closest_sentence
+
+        started = time.monotonic()
+        text, flags = prepare_answer(answer)
+        common = dict(
+            answer_id=answer_id,
+            strategy=self.strategy,
+            model=self.client.model,
+            prompt_hash=self.prompt_hash,
+            rubric_hash=question.content_hash,
+        )
+        if not text:
+            points = [PointGrade(id=p.id, verdict=Verdict.missing, reason="empty answer", p_covered=0.0) for p in question.points]
+            return finish(question, points, flags=[Flag.empty_answer], **common)
+        fence = prompts.answer_fence(text)
+        usage, fingerprint, points = Usage(), None, []
+        try:
+            for point in question.points:
+                rendered = prompts.render(self.task, self.language, question=question, answer=text, fence=fence, point=point)
+                p_yes, info = self.client.yes_probability(rendered.messages, self.YES, self.NO)
+                usage, fingerprint = usage.add(info.usage), info.system_fingerprint or fingerprint
+                verdict = self.thresholds.verdict(p_yes)
+                evidence = closest_sentence(text, point.text) if verdict is not Verdict.missing else ""
+                points.append(
+                    PointGrade(
+                        id=point.id,
+                        verdict=verdict,
+                        evidence=evidence,
+                        reason=f"P(yes)={p_yes:.2f}" if p_yes is not None else "no yes/no token among the top log-probabilities",
+                        p_covered=p_yes,
+                    )
+                )
+        except Exception as exc:  # noqa: BLE001 - any failure after retries leaves the answer unscored
+            return AnswerGrade(
+                question_id=question.id,
+                status="unscored",
+                score=None,
+                max_score=question.max_score,
+                flags=flags,
+                error=f"{type(exc).__name__}: {exc}",
+                usage=usage,
+                seconds=round(time.monotonic() - started, 3),
+                **common,
+            )
+        return finish(question, points, flags=flags, system_fingerprint=fingerprint, usage=usage, seconds=round(time.monotonic() - started, 3), **common)

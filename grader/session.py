@@ -5,11 +5,11 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Iterator
 
-from .grading import Grader, StructuredGrader
+from .grading import Grader, StructuredGrader, YesNoGrader
 from .llm import ModelClient, ModelSettings
 from .rubric import Rubric
 
-STRATEGIES = {"structured": StructuredGrader}
+STRATEGIES = {"structured": StructuredGrader, "yesno": YesNoGrader}
 
 
 @contextmanager

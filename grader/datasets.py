@@ -1,0 +1,84 @@
+"""Importers that turn public human-graded short-answer sets into our rubric + samples format,
+so `grader eval` measures the grader on work nobody on this project wrote.
+
+The data stay where they are (licences differ; see shared/datasets/README.md): importers write
+to a folder of the user's choosing, never into the project.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+from pathlib import Path
+
+import yaml
+
+# SemEval-2013 Task 7 "coverage" (from the 5-way label where known, else the 2-way one).
+SEMEVAL_COVERAGE = {"covered": "covered", "partially_covered": "partial"}
+
+
+def semeval_reference_text(references: list[dict]) -> str:
+    """One rubric point: the reference answer, or Beetle's acceptable alternatives."""
+    good = [r["text"] for r in references if r.get("category") in (None, "BEST", "GOOD")] or [r["text"] for r in references]
+    if len(good) == 1:
+        return good[0]
+    return "Any of: " + " | ".join(dict.fromkeys(good))
+
+
+def import_semeval(path: Path, out_dir: Path, limit: int | None = None, seed: int = 0) -> tuple[Path, Path]:
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if limit and limit < len(rows):
+        rows = random.Random(seed).sample(rows, limit)
+        rows.sort(key=lambda r: (r["question_id"], r["student_answer_id"]))
+    questions: dict[str, dict] = {}
+    samples = []
+    for row in rows:
+        qid = row["question_id"]
+        questions.setdefault(
+            qid,
+            {"id": qid, "prompt": row["question"], "max_score": 1, "points": [{"id": "p1", "text": semeval_reference_text(row["reference_answers"]), "weight": 1}]},
+        )
+        label = SEMEVAL_COVERAGE.get(row["coverage"], "missing")
+        samples.append(
+            {
+                "id": row["student_answer_id"],
+                "question_id": qid,
+                "answer": row["student_answer"],
+                "labels": {"p1": label},
+                "score": {"covered": 1.0, "partial": 0.5}.get(label, 0.0),
+                "kind": row.get("label_5way") or row["label_3way"],
+                "label_2way": row["label_2way"],
+                "label_3way": row["label_3way"],
+            }
+        )
+    corpus = rows[0]["corpus"] if rows else "semeval"
+    split = rows[0]["split"] if rows else ""
+    rubric = {
+        "id": f"semeval2013-{corpus}-{split}".lower(),
+        "title": f"SemEval-2013 Task 7 {corpus} {split} (CC BY-SA 3.0, Dzikovska et al. 2013)",
+        "language": "en",
+        "sections": [{"id": corpus.lower(), "title": corpus, "questions": list(questions.values())}],
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rubric_path = out_dir / "rubric.yaml"
+    samples_path = out_dir / "samples.jsonl"
+    rubric_path.write_text(yaml.safe_dump(rubric, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    samples_path.write_text("".join(json.dumps(s, ensure_ascii=False) + "\n" for s in samples), encoding="utf-8")
+    return rubric_path, samples_path
+
+
+def add_data_parser(sub) -> None:
+    p = sub.add_parser("data", help="import public human-graded data sets as rubric + samples")
+    p.add_argument("format", choices=["semeval"], help="semeval: SemEval-2013 Task 7 merged JSONL (SciEntsBank, Beetle)")
+    p.add_argument("path", type=Path)
+    p.add_argument("--out", type=Path, required=True, help="folder for rubric.yaml and samples.jsonl (outside the project)")
+    p.add_argument("--limit", type=int, help="a random sample of N answers (seeded)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_data)
+
+
+def cmd_data(args: argparse.Namespace) -> int:
+    rubric_path, samples_path = import_semeval(args.path, args.out, args.limit, args.seed)
+    print(f"wrote {rubric_path} and {samples_path}")
+    return 0

@@ -1,0 +1,25 @@
+"""Scripted graders for tests of the harness and the batch runner (no model involved)."""
+
+from __future__ import annotations
+
+from grader.grading import finish
+from grader.results import AnswerGrade, PointGrade, Verdict
+
+
+class LabelEchoGrader:
+    """Grades by a rule over the answer text, so tests control agreement exactly."""
+
+    strategy = "scripted"
+
+    def __init__(self, rule=None, fail_ids=()):
+        self.rule = rule or (lambda question, answer, point: Verdict.covered if len(answer) > 60 else Verdict.missing)
+        self.fail_ids = set(fail_ids)
+        self.calls = []
+
+    def grade(self, question, answer, answer_id=None) -> AnswerGrade:
+        self.calls.append(answer_id)
+        common = dict(answer_id=answer_id, strategy=self.strategy, model="scripted", prompt_hash="p", rubric_hash=question.content_hash)
+        if answer_id in self.fail_ids:
+            return AnswerGrade(question_id=question.id, status="unscored", score=None, max_score=question.max_score, error="boom", **common)
+        points = [PointGrade(id=p.id, verdict=self.rule(question, answer, p), p_covered=0.9 if len(answer) > 60 else 0.1) for p in question.points]
+        return finish(question, points, **common)
