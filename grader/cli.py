@@ -6,7 +6,6 @@ Exit codes: 0 ok, 2 bad input (rubric, question id, input file), 1 any other fai
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import unicodedata
 from pathlib import Path
@@ -17,7 +16,7 @@ from .batch import InputError, grade_jsonl
 from .llm import ModelSettings
 from .results import AnswerGrade
 from .rubric import RubricError, load_rubric
-from .session import STRATEGIES, make_grader, open_client
+from .session import STRATEGIES, make_grader, open_client, resolve_strategy
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -30,16 +29,24 @@ def _model_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("model", "Any OpenAI-compatible endpoint; none means the bundled offline model.")
     group.add_argument("--base-url", help="endpoint base URL (env GRADER_BASE_URL); the key comes from OPENAI_API_KEY")
     group.add_argument("--model", help="model name (env GRADER_MODEL)")
-    group.add_argument("--strategy", default="structured", choices=sorted(STRATEGIES), help="grading strategy")
+    group.add_argument(
+        "--strategy",
+        default="auto",
+        choices=["auto", *sorted(STRATEGIES)],
+        help="grading strategy; auto = structured for a configured endpoint, yesno for the offline model",
+    )
     group.add_argument("--seed", type=int, default=None, help="sampling seed (default: fixed)")
     group.add_argument("--max-attempts", type=int, default=4, help="attempts per answer before it is left unscored")
 
 
 def settings_from(args: argparse.Namespace) -> ModelSettings:
+    """Model settings from flags and environment; also resolves `--strategy auto` in `args`."""
     extra = {"max_attempts": args.max_attempts}
     if args.seed is not None:
         extra["seed"] = args.seed
-    return ModelSettings.from_env(base_url=args.base_url, model=args.model, **extra)
+    settings = ModelSettings.from_env(base_url=args.base_url, model=args.model, **extra)
+    args.strategy = resolve_strategy(args.strategy, settings)
+    return settings
 
 
 def build_parser() -> argparse.ArgumentParser:

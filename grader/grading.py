@@ -12,10 +12,11 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from . import prompts
-from .evidence import check_evidence
+from .calibration import Thresholds, load_thresholds
+from .evidence import check_evidence, closest_sentence
 from .injection import injection_suspected
-from .llm import ModelClient
-from .results import AnswerGrade, Flag, PointGrade, Usage, Verdict
+from .llm import CallInfo, ModelClient
+from .results import AnswerGrade, Flag, PointGrade, Verdict
 from .rubric import Question, Rubric
 from .scoring import question_score
 
@@ -68,11 +69,12 @@ def finish(question: Question, points: list[PointGrade], **fields) -> AnswerGrad
     )
 
 
-class StructuredGrader:
-    """One structured call grades all points of an answer; the evidence check keeps it honest."""
+class _ModelGrader:
+    """What every model-backed strategy shares: answer preparation, the empty-answer shortcut,
+    and turning any failure after retries into an unscored result (never a zero)."""
 
-    strategy = "structured"
-    task = "grade_answer"
+    strategy = ""
+    task = ""
 
     def __init__(self, client: ModelClient, rubric: Rubric):
         self.client = client
@@ -91,13 +93,11 @@ class StructuredGrader:
             rubric_hash=question.content_hash,
         )
         if not text:
-            points = [PointGrade(id=p.id, verdict=Verdict.missing, reason="empty answer") for p in question.points]
+            points = [PointGrade(id=p.id, verdict=Verdict.missing, reason="empty answer", p_covered=0.0) for p in question.points]
             return finish(question, points, flags=[Flag.empty_answer], **common)
-        rendered = prompts.render(
-            self.task, self.language, question=question, points=question.points, answer=text, fence=prompts.answer_fence(text)
-        )
+        info = CallInfo()  # filled in as calls are made, so a failure still reports what it cost
         try:
-            parsed, info = self.client.complete_json(rendered.messages, response_schema(question))
+            points = self._grade_points(question, text, info)
         except Exception as exc:  # noqa: BLE001 - any failure after retries leaves the answer unscored
             return AnswerGrade(
                 question_id=question.id,
@@ -106,14 +106,10 @@ class StructuredGrader:
                 max_score=question.max_score,
                 flags=flags,
                 error=f"{type(exc).__name__}: {exc}",
+                usage=info.usage,
                 seconds=round(time.monotonic() - started, 3),
                 **common,
             )
-        points = []
-        for p in question.points:
-            judgement: PointJudgement = getattr(parsed, p.id)
-            graded = PointGrade(id=p.id, verdict=Verdict(judgement.verdict), evidence=judgement.evidence, reason=judgement.reason)
-            points.append(check_evidence(graded, text))
         if not self.client.settings.model and info.model:
             common["model"] = info.model  # the server's name for its default model
         return finish(
@@ -126,8 +122,31 @@ class StructuredGrader:
             **common,
         )
 
+    def _grade_points(self, question: Question, text: str, info: CallInfo) -> list[PointGrade]:
+        raise NotImplementedError
 
-class YesNoGrader:
+
+class StructuredGrader(_ModelGrader):
+    """One structured call grades all points of an answer; the evidence check keeps it honest."""
+
+    strategy = "structured"
+    task = "grade_answer"
+
+    def _grade_points(self, question: Question, text: str, info: CallInfo) -> list[PointGrade]:
+        rendered = prompts.render(
+            self.task, self.language, question=question, points=question.points, answer=text, fence=prompts.answer_fence(text)
+        )
+        parsed, call = self.client.complete_json(rendered.messages, response_schema(question))
+        info.merge(call)
+        points = []
+        for p in question.points:
+            judgement: PointJudgement = getattr(parsed, p.id)
+            graded = PointGrade(id=p.id, verdict=Verdict(judgement.verdict), evidence=judgement.evidence, reason=judgement.reason)
+            points.append(check_evidence(graded, text))
+        return points
+
+
+class YesNoGrader(_ModelGrader):
     """One yes/no question per point; P(yes) from the first token's log-probabilities, cut into
     covered / partial / missing by thresholds fitted on hand-graded data.
 
@@ -140,62 +159,30 @@ class YesNoGrader:
     YES = ("是", "yes", "对")
     NO = ("否", "no", "不", "不是")
 
-    def __init__(self, client: ModelClient, rubric: Rubric, thresholds=None):
-        from .calibration import load_thresholds
-
-        self.client = client
-        self.rubric = rubric
-        self.language = rubric.language
-        self.prompt_hash = prompts.template_hash(prompts.template_name(self.task, self.language))
+    def __init__(self, client: ModelClient, rubric: Rubric, thresholds: Thresholds | None = None):
+        super().__init__(client, rubric)
         if thresholds is None:
             thresholds, self.calibrated = load_thresholds(client.model, self.prompt_hash)
         else:
             self.calibrated = True
         self.thresholds = thresholds
 
-    def grade(self, question: Question, answer: str, answer_id: str | None = None) -> AnswerGrade:
-        from .evidence import closest_sentence
-
-        started = time.monotonic()
-        text, flags = prepare_answer(answer)
-        common = dict(
-            answer_id=answer_id,
-            strategy=self.strategy,
-            model=self.client.model,
-            prompt_hash=self.prompt_hash,
-            rubric_hash=question.content_hash,
-        )
-        if not text:
-            points = [PointGrade(id=p.id, verdict=Verdict.missing, reason="empty answer", p_covered=0.0) for p in question.points]
-            return finish(question, points, flags=[Flag.empty_answer], **common)
+    def _grade_points(self, question: Question, text: str, info: CallInfo) -> list[PointGrade]:
         fence = prompts.answer_fence(text)
-        usage, fingerprint, points = Usage(), None, []
-        try:
-            for point in question.points:
-                rendered = prompts.render(self.task, self.language, question=question, answer=text, fence=fence, point=point)
-                p_yes, info = self.client.yes_probability(rendered.messages, self.YES, self.NO)
-                usage, fingerprint = usage.add(info.usage), info.system_fingerprint or fingerprint
-                verdict = self.thresholds.verdict(p_yes)
-                evidence = closest_sentence(text, point.text) if verdict is not Verdict.missing else ""
-                points.append(
-                    PointGrade(
-                        id=point.id,
-                        verdict=verdict,
-                        evidence=evidence,
-                        reason=f"P(yes)={p_yes:.2f}" if p_yes is not None else "no yes/no token among the top log-probabilities",
-                        p_covered=p_yes,
-                    )
+        points = []
+        for point in question.points:
+            rendered = prompts.render(self.task, self.language, question=question, answer=text, fence=fence, point=point)
+            p_yes, call = self.client.yes_probability(rendered.messages, self.YES, self.NO)
+            info.merge(call)
+            verdict = self.thresholds.verdict(p_yes)
+            points.append(
+                PointGrade(
+                    id=point.id,
+                    verdict=verdict,
+                    # The verdict comes from a probability, so evidence is the answer's closest sentence.
+                    evidence=closest_sentence(text, point.text) if verdict is not Verdict.missing else "",
+                    reason=f"P(yes)={p_yes:.2f}" if p_yes is not None else "no yes/no token among the top log-probabilities",
+                    p_covered=p_yes,
                 )
-        except Exception as exc:  # noqa: BLE001 - any failure after retries leaves the answer unscored
-            return AnswerGrade(
-                question_id=question.id,
-                status="unscored",
-                score=None,
-                max_score=question.max_score,
-                flags=flags,
-                error=f"{type(exc).__name__}: {exc}",
-                usage=usage,
-                seconds=round(time.monotonic() - started, 3),
-                **common,
             )
-        return finish(question, points, flags=flags, system_fingerprint=fingerprint, usage=usage, seconds=round(time.monotonic() - started, 3), **common)
+        return points

@@ -67,6 +67,12 @@ class CallInfo:
     usage: Usage = field(default_factory=Usage)
     attempts: int = 0
 
+    def merge(self, other: "CallInfo") -> None:
+        self.model = other.model or self.model
+        self.system_fingerprint = other.system_fingerprint or self.system_fingerprint
+        self.usage = self.usage.add(other.usage)
+        self.attempts += other.attempts
+
 
 class ModelOutputError(Exception):
     """The model answered, but not with what was asked (bad JSON, wrong shape, cut off, refusal)."""

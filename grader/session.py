@@ -10,6 +10,7 @@ from .llm import ModelClient, ModelSettings
 from .rubric import Rubric
 
 STRATEGIES = {"structured": StructuredGrader, "yesno": YesNoGrader}
+OFFLINE_DEFAULT_STRATEGY = "yesno"
 
 
 @contextmanager
@@ -27,6 +28,15 @@ def open_client(settings: ModelSettings, *, quiet: bool = False) -> Iterator[Mod
     with LocalModelServer(QWEN_CODER_1_5B) as server:
         local = replace(settings, base_url=server.base_url, model=settings.model or QWEN_CODER_1_5B.name)
         yield ModelClient(local)
+
+
+def resolve_strategy(strategy: str, settings: ModelSettings) -> str:
+    """`auto`: the structured call for a configured endpoint (strong hosted models follow it well);
+    per-point yes/no log-probabilities for the small offline model, whose argmax verdicts are
+    nearly all "covered" (see README, "Measured agreement")."""
+    if strategy != "auto":
+        return strategy
+    return "structured" if settings.is_configured else OFFLINE_DEFAULT_STRATEGY
 
 
 def make_grader(strategy: str, client: ModelClient, rubric: Rubric) -> Grader:

@@ -2,7 +2,6 @@
 re-record). In CI the record mode is `none` and the endpoint is a closed port: these tests pass
 only because every request is answered from the cassette."""
 
-import json
 import socket
 
 import pytest

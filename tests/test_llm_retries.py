@@ -172,3 +172,40 @@ def test_yes_probability_reads_top_logprobs():
     p, info = client.yes_probability([{"role": "user", "content": "?"}], yes=("是",), no=("否",))
     assert p == pytest.approx(1 / (1 + pow(2.718281828, -1.6)), rel=1e-4)
     assert info.usage.calls == 1
+
+
+def logprob_completion(p_yes_logprob, p_no_logprob):
+    body = completion("是")
+    body["choices"][0]["logprobs"] = {
+        "content": [
+            {
+                "token": "是",
+                "logprob": p_yes_logprob,
+                "bytes": None,
+                "top_logprobs": [{"token": "是", "logprob": p_yes_logprob, "bytes": None}, {"token": "否", "logprob": p_no_logprob, "bytes": None}],
+            }
+        ]
+    }
+    return body
+
+
+def test_yesno_grader_cuts_probabilities_with_thresholds(rubric):
+    from grader.calibration import Thresholds
+    from grader.grading import YesNoGrader
+
+    q = rubric.question("situational-4")
+    # P(yes) per point: ~0.9, ~0.5, ~0.1, ~0.9
+    script = Script(*[(200, logprob_completion(lp_yes, lp_no), None) for lp_yes, lp_no in ((-0.1, -2.3), (-0.7, -0.7), (-2.3, -0.1), (-0.1, -2.3))])
+    client, _ = make(script)
+    result = YesNoGrader(client, rubric, thresholds=Thresholds(partial=0.3, covered=0.7)).grade(q, ANSWER)
+    assert [p.verdict.value for p in result.points] == ["covered", "partial", "missing", "covered"]
+    assert result.score == 6.25 and result.usage.calls == 4
+    sent = script.requests[0]
+    assert sent["max_tokens"] == 1 and sent["logprobs"] is True and sent["temperature"] == 0
+    # every request shares the prefix up to the point, so the server can reuse its cache
+    prefix = sent["messages"][1]["content"].split("【评分要点】")[0]
+    assert all(r["messages"][1]["content"].startswith(prefix) for r in script.requests)
+    for point in result.points:
+        if point.verdict.value != "missing":
+            assert point.evidence and point.evidence in ANSWER
+        assert point.p_covered is not None
