@@ -9,7 +9,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
+
+if TYPE_CHECKING:
+    from .combiner import Combiner
 
 from . import metrics as m
 from .results import Verdict
@@ -37,19 +40,43 @@ class Thresholds:
 UNCALIBRATED = Thresholds(partial=0.35, covered=0.65)
 
 
-def load_thresholds(model: str, prompt_hash: str, path: Path = CALIBRATION_FILE) -> tuple[Thresholds, bool]:
-    """(thresholds, fitted?) for this model and prompt."""
-    if path.exists():
-        table = json.loads(path.read_text(encoding="utf-8"))
-        entry = table.get(f"{model}|{prompt_hash}")
-        if entry:
-            return Thresholds(partial=entry["partial"], covered=entry["covered"]), True
-    return UNCALIBRATED, False
+@dataclass(frozen=True)
+class Calibration:
+    """How P(yes) becomes a verdict for one model and prompt."""
+
+    thresholds: Thresholds
+    combiner: "Combiner | None" = None
+    fitted: bool = False
+
+    def probability(self, answer: str, point_text: str, p_yes: float | None) -> float | None:
+        if self.combiner is None or p_yes is None:
+            return p_yes
+        from .combiner import features
+
+        return self.combiner.probability(features(answer, point_text, p_yes))
 
 
-def save_thresholds(model: str, prompt_hash: str, thresholds: Thresholds, note: str, path: Path = CALIBRATION_FILE) -> None:
+def load_calibration(model: str, prompt_hash: str, path: Path = CALIBRATION_FILE) -> Calibration:
+    from .combiner import Combiner
+
     table = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-    table[f"{model}|{prompt_hash}"] = {"partial": thresholds.partial, "covered": thresholds.covered, "note": note}
+    entry = table.get(f"{model}|{prompt_hash}")
+    if not entry:
+        return Calibration(UNCALIBRATED)
+    combiner = entry.get("combiner")
+    return Calibration(
+        Thresholds(partial=entry["partial"], covered=entry["covered"]),
+        Combiner(weights=tuple(combiner["weights"]), bias=combiner["bias"]) if combiner else None,
+        fitted=True,
+    )
+
+
+def save_calibration(model: str, prompt_hash: str, calibration: Calibration, note: str, path: Path = CALIBRATION_FILE) -> None:
+    table = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    entry = {"partial": calibration.thresholds.partial, "covered": calibration.thresholds.covered, "note": note}
+    if calibration.combiner:
+        entry["combiner"] = {"weights": list(calibration.combiner.weights), "bias": calibration.combiner.bias}
+    table[f"{model}|{prompt_hash}"] = entry
     path.write_text(json.dumps(table, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
 
@@ -71,13 +98,23 @@ def fit_thresholds(probabilities: Sequence[float | None], labels: Sequence[str],
     return best
 
 
-def rethreshold(grade, question, thresholds: Thresholds):
-    """The same grade with verdicts re-cut from its stored P(covered): re-scoring needs no model."""
+def raw_probability(point) -> float | None:
+    """The model's own P(yes) for a graded point (older run records kept it in p_covered)."""
+    return point.p_model if point.p_model is not None else point.p_covered
+
+
+def rethreshold(grade, question, thresholds: Thresholds, probability=None):
+    """The same grade with verdicts re-cut from a probability per point (default: the stored
+    P(covered)); re-scoring needs no model."""
     from .scoring import question_score
 
     if grade.status != "scored":
         return grade
-    points = [p.model_copy(update={"verdict": thresholds.verdict(p.p_covered)}) for p in grade.points]
+    probability = probability or (lambda point: point.p_covered)
+    points = []
+    for p in grade.points:
+        prob = probability(p)
+        points.append(p.model_copy(update={"p_covered": prob, "verdict": thresholds.verdict(prob)}))
     score = question_score({p.id: p.verdict for p in points}, {p.id: p.weight for p in question.points})
     return grade.model_copy(update={"points": points, "score": score})
 
@@ -87,17 +124,51 @@ def question_folds(question_ids: Sequence[str], folds: int) -> list[list[str]]:
     return [ordered[i::folds] for i in range(folds)]
 
 
-def cross_validate(rubric, samples, predictions: dict, folds: int = 2):
-    """Out-of-fold predictions: each question's verdicts come from thresholds fitted only on the
-    other folds' questions. Returns (predictions, thresholds per fold)."""
+CREDIT = {"covered": 1.0, "partial": 0.5, "missing": 0.0}
+
+
+def cross_validate(rubric, samples, predictions: dict, folds: int = 2, combine: bool = False):
+    """Out-of-fold predictions: each question's verdicts come from thresholds (and, with
+    `combine`, a logistic combiner) fitted only on the other folds' questions.
+    Returns (predictions, what was fitted per fold)."""
+    from .combiner import Combiner, features
+
     by_id = {s.id: s for s in samples}
+    point_text = {(q.id, p.id): p.text for q in rubric.questions() for p in q.points}
+
+    def rows(question_ids):
+        for grade in predictions.values():
+            sample = by_id.get(grade.answer_id)
+            if sample is None or sample.question_id not in question_ids or grade.status != "scored":
+                continue
+            for point in grade.points:
+                yield sample, point
+
+    def feature_row(sample, point):
+        return features(sample.answer, point_text[(sample.question_id, point.id)], raw_probability(point))
+
     out, fitted = {}, []
-    for held_out in question_folds([s.question_id for s in samples], folds):
-        held = set(held_out)
-        train = [(p.p_covered, by_id[g.answer_id].labels[p.id].value) for g in predictions.values() if g.answer_id in by_id and by_id[g.answer_id].question_id not in held and g.status == "scored" for p in g.points]
-        thresholds = fit_thresholds([p for p, _ in train], [label for _, label in train])
-        fitted.append({"held_out": held_out, "partial": thresholds.partial, "covered": thresholds.covered})
+    all_questions = {s.question_id for s in samples}
+    for held_out in question_folds(list(all_questions), folds):
+        train = list(rows(all_questions - set(held_out)))
+        if combine and train:
+            model = Combiner.fit([feature_row(s, p) for s, p in train], [CREDIT[s.labels[p.id].value] for s, p in train])
+
+            def probability(point, sample=None, _model=model):
+                return _model.probability(feature_row(sample, point))
+        else:
+            model = None
+
+            def probability(point, sample=None):
+                return raw_probability(point)
+
+        thresholds = fit_thresholds([probability(p, s) for s, p in train], [s.labels[p.id].value for s, p in train])
+        fitted.append(
+            {"held_out": held_out, "partial": thresholds.partial, "covered": thresholds.covered}
+            | ({"combiner": {"weights": model.weights, "bias": model.bias}} if model else {})
+        )
         for answer_id, grade in predictions.items():
-            if answer_id in by_id and by_id[answer_id].question_id in held:
-                out[answer_id] = rethreshold(grade, rubric.question(grade.question_id), thresholds)
+            sample = by_id.get(answer_id)
+            if sample is not None and sample.question_id in held_out:
+                out[answer_id] = rethreshold(grade, rubric.question(grade.question_id), thresholds, lambda p, s=sample: probability(p, s))
     return out, fitted

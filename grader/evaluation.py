@@ -478,45 +478,62 @@ def _history(runs_dir: Path) -> Iterable[dict[str, Any]]:
 
 
 def add_calibrate_parser(sub) -> None:
-    p = sub.add_parser("calibrate", help="fit yes/no thresholds on a run's stored probabilities (cross-validated by question)")
-    p.add_argument("run", type=Path, help="a run record of the yesno strategy")
-    p.add_argument("--rubric", type=Path)
-    p.add_argument("--samples", type=Path)
+    p = sub.add_parser("calibrate", help="fit yes/no thresholds on runs' stored probabilities (cross-validated by question)")
+    p.add_argument("runs", type=Path, nargs="+", help="run records of the yesno strategy (same model and prompt)")
     p.add_argument("--folds", type=int, default=2, help="questions are split into this many folds")
-    p.add_argument("--save", action="store_true", help="fit on all questions and save as the model's default thresholds")
+    p.add_argument("--save", action="store_true", help="fit on all questions of all runs and save as the default thresholds")
+    p.add_argument("--combine", action="store_true", help="also fit a logistic combiner over P(yes), wording overlap and length")
     p.add_argument("--runs-dir", type=Path, default=RUNS_DIR)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_calibrate)
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from .calibration import cross_validate, fit_thresholds, save_thresholds
+    from .calibration import CREDIT, Calibration, cross_validate, fit_thresholds, raw_probability, save_calibration
+    from .combiner import Combiner, features
 
-    run = load_run(args.run)
-    rubric = load_rubric(args.rubric or run["rubric_path"])
-    samples_path = args.samples or Path(run["samples_path"])
-    samples = load_samples(samples_path, rubric)
-    predictions = predictions_of(run)
-    samples = [s for s in samples if s.id in predictions]
-    oof, fitted = cross_validate(rubric, samples, predictions, folds=args.folds)
-    metrics = compute_metrics(rubric, samples, oof)
-    record = {
-        **{k: v for k, v in run.items() if k not in ("metrics", "predictions")},
-        "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "strategy": f"{run['strategy']}-cv{args.folds}",
-        "source_run": Path(args.run).name,
-        "samples_hash": file_hash(samples_path),
-        "folds": fitted,
-        "metrics": metrics,
-        "predictions": [g.model_dump(mode="json") for g in oof.values()],
-    }
-    path = write_run(args.runs_dir, record)
-    print(json.dumps(metrics, ensure_ascii=False, default=str) if args.json else describe(metrics))
-    print(f"cross-validated by question ({args.folds} folds): {fitted}\nrun record: {path}", file=sys.stderr)
-    if args.save:
+    pooled: list[tuple[list[float], float | None, str]] = []
+    keys = set()
+    for run_path in args.runs:
+        run = load_run(run_path)
+        keys.add((run["model"], run["prompt_hash"]))
+        rubric = load_rubric(run["rubric_path"])
+        samples_path = Path(run["samples_path"])
+        predictions = predictions_of(run)
+        samples = [s for s in load_samples(samples_path, rubric) if s.id in predictions]
+        oof, fitted = cross_validate(rubric, samples, predictions, folds=args.folds, combine=args.combine)
+        metrics = compute_metrics(rubric, samples, oof)
+        record = {
+            **{k: v for k, v in run.items() if k not in ("metrics", "predictions")},
+            "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "strategy": f"{run['strategy']}{'+combiner' if args.combine else ''}-cv{args.folds}",
+            "source_run": Path(run_path).name,
+            "samples_hash": file_hash(samples_path),
+            "folds": fitted,
+            "metrics": metrics,
+            "predictions": [g.model_dump(mode="json") for g in oof.values()],
+        }
+        path = write_run(args.runs_dir, record)
+        print(f"== {run_path}: cross-validated by question ({args.folds} folds, thresholds fitted on the other folds)")
+        print(json.dumps(metrics, ensure_ascii=False, default=str) if args.json else describe(metrics))
+        print(f"folds: {fitted}\nrun record: {path}", file=sys.stderr)
         by_id = {s.id: s for s in samples}
-        pairs = [(p.p_covered, by_id[g.answer_id].labels[p.id].value) for g in predictions.values() if g.status == "scored" for p in g.points]
-        thresholds = fit_thresholds([p for p, _ in pairs], [label for _, label in pairs])
-        save_thresholds(run["model"], run["prompt_hash"], thresholds, note=f"fitted on {Path(args.run).name}, samples {file_hash(samples_path)}")
-        print(f"saved thresholds {thresholds} for {run['model']} / prompt {run['prompt_hash']}", file=sys.stderr)
+        for g in predictions.values():
+            if g.status != "scored":
+                continue
+            sample, question = by_id[g.answer_id], rubric.question(g.question_id)
+            for p in g.points:
+                row = features(sample.answer, question.point(p.id).text, raw_probability(p))
+                pooled.append((row, raw_probability(p), sample.labels[p.id].value))
+    if args.save:
+        if len(keys) != 1:
+            raise InputError(f"runs mix models or prompts: {sorted(keys)}")
+        ((model, prompt_hash),) = keys
+        combiner = Combiner.fit([r for r, _, _ in pooled], [CREDIT[label] for _, _, label in pooled]) if args.combine else None
+        probabilities = [combiner.probability(r) if combiner else p for r, p, _ in pooled]
+        thresholds = fit_thresholds(probabilities, [label for _, _, label in pooled])
+        calibration = Calibration(thresholds, combiner, fitted=True)
+        note = "fitted on " + ", ".join(Path(r).name for r in args.runs)
+        save_calibration(model, prompt_hash, calibration, note=note)
+        print(f"saved {calibration} for {model} / prompt {prompt_hash}", file=sys.stderr)
     return 0

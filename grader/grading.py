@@ -12,7 +12,7 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from . import prompts
-from .calibration import Thresholds, load_thresholds
+from .calibration import Calibration, Thresholds, load_calibration
 from .evidence import check_evidence, closest_sentence
 from .injection import injection_suspected
 from .llm import CallInfo, ModelClient
@@ -162,10 +162,9 @@ class YesNoGrader(_ModelGrader):
     def __init__(self, client: ModelClient, rubric: Rubric, thresholds: Thresholds | None = None):
         super().__init__(client, rubric)
         if thresholds is None:
-            thresholds, self.calibrated = load_thresholds(client.model, self.prompt_hash)
+            self.calibration = load_calibration(client.model, self.prompt_hash)
         else:
-            self.calibrated = True
-        self.thresholds = thresholds
+            self.calibration = Calibration(thresholds, fitted=True)
 
     def _grade_points(self, question: Question, text: str, info: CallInfo) -> list[PointGrade]:
         fence = prompts.answer_fence(text)
@@ -174,7 +173,8 @@ class YesNoGrader(_ModelGrader):
             rendered = prompts.render(self.task, self.language, question=question, answer=text, fence=fence, point=point)
             p_yes, call = self.client.yes_probability(rendered.messages, self.YES, self.NO)
             info.merge(call)
-            verdict = self.thresholds.verdict(p_yes)
+            p_covered = self.calibration.probability(text, point.text, p_yes)
+            verdict = self.calibration.thresholds.verdict(p_covered)
             points.append(
                 PointGrade(
                     id=point.id,
@@ -182,7 +182,8 @@ class YesNoGrader(_ModelGrader):
                     # The verdict comes from a probability, so evidence is the answer's closest sentence.
                     evidence=closest_sentence(text, point.text) if verdict is not Verdict.missing else "",
                     reason=f"P(yes)={p_yes:.2f}" if p_yes is not None else "no yes/no token among the top log-probabilities",
-                    p_covered=p_yes,
+                    p_covered=p_covered,
+                    p_model=p_yes,
                 )
             )
         return points

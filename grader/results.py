@@ -31,7 +31,8 @@ class PointGrade(BaseModel):
     reason: str = ""
     flags: list[Flag] = Field(default_factory=list)
     model_verdict: Verdict | None = None  # what the model said before the evidence check
-    p_covered: float | None = None  # model probability that the point is covered, where known
+    p_covered: float | None = None  # calibrated probability that the point is covered, where known
+    p_model: float | None = None  # the model's own P(yes) before any combiner
 
 
 class Usage(BaseModel):

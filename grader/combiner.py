@@ -1,0 +1,62 @@
+"""A small calibrated combiner: logistic regression over cheap per-point features.
+
+Features: the model's P(yes) (as a logit), how much of the point's wording the closest answer
+sentence shares, and the answer's length. Trained only on training questions (see
+`calibration.cross_validate`); its output is cut by the same kind of thresholds as P(yes).
+Pure Python: a few hundred rows and four weights need no numerical library.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+from .evidence import _bigrams, sentences
+from .textnorm import normalise
+
+FEATURES = ("logit_p_yes", "overlap", "log_length")
+
+
+def _logit(p: float | None) -> float:
+    p = 0.5 if p is None else min(max(p, 1e-4), 1 - 1e-4)
+    return math.log(p / (1 - p))
+
+
+def overlap(answer: str, point_text: str) -> float:
+    """Share of the point's character bigrams found in the answer's closest sentence."""
+    target = _bigrams(point_text)
+    if not target:
+        return 0.0
+    return max((len(_bigrams(s) & target) / len(target) for s in sentences(answer)), default=0.0)
+
+
+def features(answer: str, point_text: str, p_yes: float | None) -> list[float]:
+    return [_logit(p_yes), overlap(answer, point_text), math.log1p(len(normalise(answer))) / math.log(400)]
+
+
+@dataclass(frozen=True)
+class Combiner:
+    weights: tuple[float, ...]
+    bias: float
+
+    def probability(self, x: Sequence[float]) -> float:
+        z = self.bias + sum(w * v for w, v in zip(self.weights, x))
+        return 1 / (1 + math.exp(-max(-30.0, min(30.0, z))))
+
+    @classmethod
+    def fit(cls, rows: Sequence[Sequence[float]], targets: Sequence[float], *, l2: float = 0.01, steps: int = 800, rate: float = 0.5) -> "Combiner":
+        """Fractional logistic regression (targets are credits 0, 0.5, 1) by gradient descent."""
+        n, k = len(rows), len(rows[0])
+        w, b = [0.0] * k, 0.0
+        for _ in range(steps):
+            grad_w, grad_b = [0.0] * k, 0.0
+            for x, y in zip(rows, targets):
+                z = b + sum(wi * xi for wi, xi in zip(w, x))
+                err = 1 / (1 + math.exp(-max(-30.0, min(30.0, z)))) - y
+                grad_b += err
+                for i in range(k):
+                    grad_w[i] += err * x[i]
+            b -= rate * grad_b / n
+            w = [wi - rate * (gi / n + l2 * wi) for wi, gi in zip(w, grad_w)]
+        return cls(weights=tuple(w), bias=b)
