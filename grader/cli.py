@@ -13,6 +13,7 @@ from typing import Sequence
 
 from . import __version__
 from .batch import InputError, grade_jsonl
+from .tables import TableError
 from .llm import ModelSettings
 from .results import AnswerGrade
 from .rubric import RubricError, load_rubric
@@ -74,6 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
     from .datasets import add_data_parser
 
     add_data_parser(sub)
+
+    from .candidates import add_batch_parser
+
+    add_batch_parser(sub, _model_options)
     return parser
 
 
@@ -148,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (RubricError, BadInput, InputError) as exc:
+    except (RubricError, BadInput, InputError, TableError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:

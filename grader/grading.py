@@ -105,7 +105,7 @@ class _ModelGrader:
                 score=None,
                 max_score=question.max_score,
                 flags=flags,
-                error=f"{type(exc).__name__}: {exc}",
+                error=self.client.scrub(f"{type(exc).__name__}: {exc}"),
                 usage=info.usage,
                 seconds=round(time.monotonic() - started, 3),
                 **common,

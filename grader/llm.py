@@ -145,6 +145,11 @@ class ModelClient:
     def model(self) -> str:
         return self.settings.model or "default"
 
+    def scrub(self, text: str) -> str:
+        """`text` with the API key masked, for anything that may reach logs or reports."""
+        key = self.settings.api_key
+        return text.replace(key, "***") if key else text
+
     def _retrying(self) -> Retrying:
         return Retrying(
             retry=retry_if_exception(_is_retryable),

@@ -209,3 +209,14 @@ def test_yesno_grader_cuts_probabilities_with_thresholds(rubric):
         if point.verdict.value != "missing":
             assert point.evidence and point.evidence in ANSWER
         assert point.p_covered is not None
+
+
+def test_api_key_never_reaches_results_or_run_records(rubric, tmp_path, capsys):
+    secret = "sk-test-secret"
+    q = rubric.question("situational-4")
+    script = Script((401, {"error": {"message": f"Incorrect API key provided: {secret}"}}, None))
+    client, _ = make(script)
+    result = StructuredGrader(client, rubric).grade(q, ANSWER)
+    assert result.status == "unscored" and "Incorrect API key" in result.error
+    assert secret not in result.model_dump_json()
+    assert secret not in repr(client.settings)

@@ -1,0 +1,298 @@
+"""Recruiter batch grading: many candidates' answers, graded concurrently into a resumable store,
+then ranked and explained (CSV, XLSX, JSONL and a self-contained HTML report)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from .evaluation import Progress
+from .injection import injection_suspected
+from .results import AnswerGrade, Flag
+from .rubric import Rubric
+from .scoring import sum_scores
+from .store import GradeCache, GradeStore, cache_key
+from .tables import CandidateAnswer
+from .textnorm import normalise
+
+
+class RateLimiter:
+    """At most `per_minute` starts per minute across threads (None: unlimited)."""
+
+    def __init__(self, per_minute: float | None):
+        self.interval = 60.0 / per_minute if per_minute else 0.0
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        if not self.interval:
+            return
+        with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next)
+            self._next = start + self.interval
+        time.sleep(max(0.0, start - now))
+
+
+@dataclass
+class BatchStats:
+    total: int = 0
+    already_done: int = 0
+    graded: int = 0
+    cache_hits: int = 0
+    unscored: int = 0
+    model_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        return (
+            f"{self.total} answers: {self.graded} graded now ({self.cache_hits} from cache), {self.already_done} already done, "
+            f"{self.unscored} unscored; {self.model_calls} model calls, {self.prompt_tokens}+{self.completion_tokens} tokens; "
+            f"{len(self.problems)} input problems"
+        )
+
+
+def grade_candidates(
+    grader,
+    rubric: Rubric,
+    answers: list[CandidateAnswer],
+    store: GradeStore,
+    cache: GradeCache | None = None,
+    *,
+    concurrency: int = 4,
+    requests_per_minute: float | None = None,
+    show_progress: bool = True,
+) -> BatchStats:
+    stats = BatchStats(total=len(answers))
+    todo = [a for a in answers if not store.finished(a.candidate, a.question_id, a.answer)]
+    stats.already_done = len(answers) - len(todo)
+    limiter = RateLimiter(requests_per_minute)
+    progress = Progress(len(todo)) if show_progress and todo else None
+    model = getattr(grader.client, "model", "") if hasattr(grader, "client") else ""
+
+    def work(item: CandidateAnswer) -> tuple[CandidateAnswer, AnswerGrade, bool]:
+        question = rubric.question(item.question_id)
+        key = cache_key(model, grader.prompt_hash, question.content_hash, item.answer)
+        hit = cache.get(key) if cache else None
+        if hit is not None:
+            return item, hit.model_copy(update={"answer_id": f"{item.candidate}/{item.question_id}"}), True
+        limiter.acquire()
+        grade = grader.grade(question, item.answer, answer_id=f"{item.candidate}/{item.question_id}")
+        if cache:
+            cache.put(key, grade)
+        return item, grade, False
+
+    # A bounded window of submitted work keeps memory flat in the number of answers.
+    pending: set = set()
+    queue = iter(todo)
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        while True:
+            while len(pending) < 2 * max(1, concurrency):
+                item = next(queue, None)
+                if item is None:
+                    break
+                pending.add(pool.submit(work, item))
+            if not pending:
+                break
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                item, grade, cached = future.result()
+                store.put(item.candidate, item.answer, grade, cached)
+                stats.graded += 1
+                stats.cache_hits += cached
+                stats.unscored += grade.status != "scored"
+                if not cached:
+                    stats.model_calls += grade.usage.calls
+                    stats.prompt_tokens += grade.usage.prompt_tokens
+                    stats.completion_tokens += grade.usage.completion_tokens
+                if progress:
+                    progress.step(f"{item.candidate} {item.question_id}")
+    return stats
+
+
+# ---------------------------------------------------------------- flags and ranking
+
+MIN_ANSWER_CHARS = 20
+
+
+def _cjk_share(text: str) -> float:
+    chars = [c for c in normalise(text) if not c.isdigit()]
+    return sum("\u3400" <= c <= "\u9fff" for c in chars) / len(chars) if chars else 0.0
+
+
+def answer_flags(rubric: Rubric, answer: str, grade: AnswerGrade) -> list[str]:
+    flags = {f.value for f in grade.flags}
+    flags |= {f.value for p in grade.points for f in p.flags}
+    if grade.status != "scored":
+        flags.add("unscored")
+    if injection_suspected(answer):
+        flags.add(Flag.injection_suspected.value)
+    if len(normalise(answer)) < MIN_ANSWER_CHARS:
+        flags.add("too_short")
+    share = _cjk_share(answer)
+    if (rubric.language == "zh" and share < 0.3) or (rubric.language == "en" and share > 0.3):
+        flags.add("other_language")
+    return sorted(flags)
+
+
+REVIEW_FLAGS = {"unscored", "injection_suspected", Flag.evidence_not_found.value, "other_language"}
+
+
+@dataclass
+class CandidateResult:
+    candidate: str
+    total: float
+    max_total: float
+    sections: dict[str, float]
+    questions: dict[str, float | None]
+    answers: list[dict[str, Any]]
+    needs_review: list[str]
+
+
+def rank(rubric: Rubric, answers: Iterable[CandidateAnswer], grades: list[tuple[str, AnswerGrade]], cutoff: float | None = None, margin: float = 5.0) -> list[CandidateResult]:
+    text_of = {(a.candidate, a.question_id): a.answer for a in answers}
+    by_candidate: dict[str, list[AnswerGrade]] = {}
+    for candidate, grade in grades:
+        by_candidate.setdefault(candidate, []).append(grade)
+    results = []
+    for candidate, graded in by_candidate.items():
+        questions = {g.question_id: g.score for g in graded}
+        sections = {
+            s.id: sum_scores(questions[q.id] or 0 for q in s.questions if q.id in questions) for s in rubric.sections
+        }
+        total = sum_scores(sections.values())
+        rows, review = [], set()
+        for g in sorted(graded, key=lambda g: [q.id for q in rubric.questions()].index(g.question_id)):
+            answer = text_of.get((candidate, g.question_id), "")
+            flags = answer_flags(rubric, answer, g)
+            review |= set(flags) & REVIEW_FLAGS
+            rows.append({"grade": g, "answer": answer, "flags": flags, "segments": highlight(answer, g)})
+        answered = {g.question_id for g in graded}
+        if answered != {q.id for q in rubric.questions()}:
+            review.add("incomplete")
+        if cutoff is not None and abs(total - cutoff) <= margin:
+            review.add("near_cutoff")
+        results.append(CandidateResult(candidate, total, rubric.max_total, sections, questions, rows, sorted(review)))
+    results.sort(key=lambda r: (-r.total, r.candidate))
+    return results
+
+
+def highlight(answer: str, grade: AnswerGrade) -> list[tuple[str, str | None]]:
+    """The answer as (text, point id or None) segments, evidence marked where it occurs verbatim."""
+    marks = []
+    for p in grade.points:
+        if p.verdict.value != "missing" and p.evidence:
+            start = answer.find(p.evidence)
+            if start >= 0:
+                marks.append((start, start + len(p.evidence), p.id))
+    marks.sort()
+    segments, pos = [], 0
+    for start, end, pid in marks:
+        if start < pos:
+            continue  # overlapping evidence: the first mark wins
+        segments += [(answer[pos:start], None), (answer[start:end], pid)]
+        pos = end
+    segments.append((answer[pos:], None))
+    return [s for s in segments if s[0]]
+
+
+def write_reports(run_dir: Path, rubric: Rubric, results: list[CandidateResult], stats: BatchStats, meta: dict[str, Any]) -> list[Path]:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    qids = [q.id for q in rubric.questions()]
+    header = ["rank", "candidate", "total", *[s.id for s in rubric.sections], *qids, "needs_review"]
+    table = [
+        [i, r.candidate, r.total, *[r.sections[s.id] for s in rubric.sections], *["" if r.questions.get(q) is None else r.questions[q] for q in qids], " ".join(r.needs_review)]
+        for i, r in enumerate(results, start=1)
+    ]
+    paths = []
+    csv_path = run_dir / "ranking.csv"
+    with csv_path.open("w", encoding="utf-8-sig", newline="") as f:  # BOM: Excel opens it as UTF-8
+        csv.writer(f).writerows([header, *table])
+    paths.append(csv_path)
+    try:
+        import openpyxl
+
+        book = openpyxl.Workbook()
+        sheet = book.active
+        sheet.title = "ranking"
+        for row in [header, *table]:
+            sheet.append(row)
+        xlsx_path = run_dir / "ranking.xlsx"
+        book.save(xlsx_path)
+        paths.append(xlsx_path)
+    except ImportError:
+        print("openpyxl not installed: ranking.xlsx skipped", file=sys.stderr)
+    jsonl_path = run_dir / "grades.jsonl"
+    with jsonl_path.open("w", encoding="utf-8") as f:
+        for r in results:
+            for row in r.answers:
+                f.write(json.dumps({"candidate": r.candidate, "answer": row["answer"], "flags": row["flags"], **row["grade"].model_dump(mode="json")}, ensure_ascii=False) + "\n")
+    paths.append(jsonl_path)
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+    env = Environment(loader=PackageLoader("grader", "templates"), autoescape=select_autoescape(["html", "j2"]), undefined=StrictUndefined)
+    html = env.get_template("batch_report.html.j2").render(rubric=rubric, results=results, stats=stats, meta=meta, questions={q.id: q for q in rubric.questions()})
+    html_path = run_dir / "report.html"
+    html_path.write_text(html, encoding="utf-8")
+    paths.append(html_path)
+    return paths
+
+
+# ---------------------------------------------------------------- command line
+
+
+def add_batch_parser(sub, model_options) -> None:
+    p = sub.add_parser("batch", help="grade many candidates' answers (CSV/XLSX/JSONL) into a ranked, explained report")
+    p.add_argument("--rubric", required=True, type=Path)
+    p.add_argument("input", type=Path, help="CSV (UTF-8 or GBK), XLSX or JSONL; long or wide format")
+    p.add_argument("-o", "--output", required=True, type=Path, help="run folder (re-running resumes it)")
+    p.add_argument("--concurrency", type=int, default=4, help="requests in flight (the offline model serves one at a time)")
+    p.add_argument("--rpm", type=float, help="at most this many requests per minute")
+    p.add_argument("--cache", type=Path, help="grade cache shared across runs (default: ~/.cache/grader/grades.sqlite)")
+    p.add_argument("--cutoff", type=float, help="flag candidates whose total is within --margin of this cut-off for review")
+    p.add_argument("--margin", type=float, default=5.0)
+    model_options(p)
+    p.set_defaults(func=cmd_batch)
+
+
+def cmd_batch(args) -> int:
+    from .cli import settings_from
+    from .local_model import cache_dir
+    from .rubric import load_rubric
+    from .session import make_grader, open_client
+    from .tables import read_answers
+
+    rubric = load_rubric(args.rubric)
+    answers, problems = read_answers(args.input, rubric)
+    for problem in problems:
+        print(f"input: {problem}", file=sys.stderr)
+    store = GradeStore(args.output / "grades.sqlite")
+    cache = GradeCache(args.cache or cache_dir() / "grades.sqlite")
+    settings = settings_from(args)
+    started = time.monotonic()
+    try:
+        with open_client(settings) as client:
+            grader = make_grader(args.strategy, client, rubric)
+            stats = grade_candidates(grader, rubric, answers, store, cache, concurrency=args.concurrency, requests_per_minute=args.rpm)
+            meta = {"model": client.model, "strategy": args.strategy, "prompt_hash": grader.prompt_hash, "rubric_hash": rubric.content_hash}
+        stats.problems = problems
+        results = rank(rubric, answers, store.all_grades(), cutoff=args.cutoff, margin=args.margin)
+        meta["wall_s"] = round(time.monotonic() - started, 1)
+        (args.output / "run.json").write_text(json.dumps({**meta, "stats": stats.__dict__}, ensure_ascii=False, indent=1), encoding="utf-8")
+        paths = write_reports(args.output, rubric, results, stats, meta)
+    finally:
+        store.close()
+        cache.close()
+    print(stats.describe(), file=sys.stderr)
+    for path in paths:
+        print(f"wrote {path}", file=sys.stderr)
+    return 2 if problems else (1 if stats.unscored else 0)

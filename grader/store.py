@@ -1,0 +1,78 @@
+"""The SQLite store of a batch run: every finished grade is committed at once, so a crash or
+Ctrl-C loses nothing and a re-run grades nothing twice; plus a cache of grades keyed by what a
+grade depends on (model, prompt, the question's rubric, the normalised answer)."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+from pathlib import Path
+
+from .results import AnswerGrade
+from .textnorm import normalise
+
+
+def cache_key(model: str, prompt_hash: str, rubric_hash: str, answer: str) -> str:
+    return hashlib.sha256("\x1f".join((model, prompt_hash, rubric_hash, normalise(answer))).encode("utf-8")).hexdigest()
+
+
+def answer_digest(answer: str) -> str:
+    return hashlib.sha256(answer.encode("utf-8")).hexdigest()[:16]
+
+
+class GradeStore:
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS grades (candidate TEXT, question_id TEXT, answer_sha TEXT, result TEXT, "
+            "cached INTEGER, PRIMARY KEY (candidate, question_id))"
+        )
+
+    def finished(self, candidate: str, question_id: str, answer: str) -> bool:
+        """True when this exact answer already has a scored grade in this run."""
+        row = self._db.execute(
+            "SELECT answer_sha, result FROM grades WHERE candidate = ? AND question_id = ?", (candidate, question_id)
+        ).fetchone()
+        return bool(row) and row[0] == answer_digest(answer) and '"status":"scored"' in row[1]
+
+    def put(self, candidate: str, answer: str, grade: AnswerGrade, cached: bool) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO grades VALUES (?, ?, ?, ?, ?)",
+                (candidate, grade.question_id, answer_digest(answer), grade.model_dump_json(), int(cached)),
+            )
+
+    def all_grades(self) -> list[tuple[str, AnswerGrade]]:
+        rows = self._db.execute("SELECT candidate, result FROM grades ORDER BY candidate, question_id").fetchall()
+        return [(candidate, AnswerGrade.model_validate_json(result)) for candidate, result in rows]
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class GradeCache:
+    """Scored grades shared across runs (default under the user's cache folder)."""
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("CREATE TABLE IF NOT EXISTS cache (key TEXT PRIMARY KEY, result TEXT)")
+
+    def get(self, key: str) -> AnswerGrade | None:
+        with self._lock:
+            row = self._db.execute("SELECT result FROM cache WHERE key = ?", (key,)).fetchone()
+        return AnswerGrade.model_validate_json(row[0]) if row else None
+
+    def put(self, key: str, grade: AnswerGrade) -> None:
+        if grade.status == "scored":
+            with self._lock:
+                self._db.execute("INSERT OR REPLACE INTO cache VALUES (?, ?)", (key, grade.model_dump_json()))
+
+    def close(self) -> None:
+        self._db.close()

@@ -1,0 +1,169 @@
+"""Reading candidates' answers exported from hiring systems: CSV (UTF-8, UTF-8 with BOM,
+GB18030/GBK as Chinese Excel writes it), XLSX and JSONL, in long format (one row per candidate
+and question) or wide format (one row per candidate, a column per question id).
+
+Every problem is reported with file, row and column; the rest of the file is still read.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from .rubric import Rubric
+
+CANDIDATE_COLUMNS = ("candidate", "candidate_id", "candidate_name", "name", "id", "姓名", "候选人", "编号")
+QUESTION_COLUMNS = ("question_id", "question", "题号")
+ANSWER_COLUMNS = ("answer", "回答", "答案")
+
+
+@dataclass(frozen=True)
+class CandidateAnswer:
+    candidate: str
+    question_id: str
+    answer: str
+    where: str  # file:row:column, for messages
+
+
+class TableError(ValueError):
+    """The file as a whole cannot be read."""
+
+
+def _decode_csv(path: Path, raw: bytes) -> tuple[str, str]:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("utf-8", errors="replace"), "utf-8 (with undecodable bytes)"
+
+
+def _rows(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """(row number as a spreadsheet shows it, cells) for every row including the header."""
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        import openpyxl
+
+        try:
+            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a bad file
+            raise TableError(f"{path}: not a readable XLSX file: {exc}") from exc
+        sheet = book.worksheets[0]
+        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+            yield number, ["" if v is None else str(v) for v in row]
+        book.close()
+        return
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise TableError(f"{path}: cannot read: {exc}") from exc
+    text, _ = _decode_csv(path, raw)
+    for number, row in enumerate(csv.reader(io.StringIO(text, newline="")), start=1):
+        yield number, row
+
+
+def _find(header: list[str], names: tuple[str, ...]) -> int | None:
+    lowered = [h.strip().lower() for h in header]
+    for name in names:
+        if name in lowered:
+            return lowered.index(name)
+    return None
+
+
+def _column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def read_answers(path: Path, rubric: Rubric) -> tuple[list[CandidateAnswer], list[str]]:
+    """All readable answers and a list of problems (each naming file, row and column)."""
+    if path.suffix.lower() == ".jsonl":
+        return _read_jsonl(path, rubric)
+    known = {q.id for q in rubric.questions()}
+    answers: list[CandidateAnswer] = []
+    problems: list[str] = []
+    rows = _rows(path)
+    try:
+        _, header = next(rows)
+    except StopIteration:
+        raise TableError(f"{path}: empty file") from None
+    header = [h.strip().lstrip("\ufeff") for h in header]
+    candidate_col = _find(header, CANDIDATE_COLUMNS)
+    if candidate_col is None:
+        raise TableError(f"{path}: row 1: no candidate column (one of {', '.join(CANDIDATE_COLUMNS)})")
+    question_col, answer_col = _find(header, QUESTION_COLUMNS), _find(header, ANSWER_COLUMNS)
+    long_format = question_col is not None and answer_col is not None
+    wide_cols = {i: h for i, h in enumerate(header) if h in known}
+    if not long_format:
+        unknown = [f"column {_column_letter(i)} {h!r}" for i, h in enumerate(header) if h and i != candidate_col and h not in known]
+        problems += [f"{path}:1: {u}: not a question id of rubric {rubric.id}" for u in unknown]
+        if not wide_cols:
+            raise TableError(f"{path}: row 1: neither question_id/answer columns (long format) nor question-id columns (wide format)")
+    seen: set[tuple[str, str]] = set()
+    for number, row in rows:
+        if not any(cell.strip() for cell in row):
+            continue
+        cell = lambda i: row[i].strip() if i is not None and i < len(row) else ""  # noqa: E731
+        candidate = cell(candidate_col)
+        if not candidate:
+            problems.append(f"{path}:{number}: column {_column_letter(candidate_col)}: no candidate")
+            continue
+        pairs = [(cell(question_col), answer_col)] if long_format else [(qid, i) for i, qid in wide_cols.items()]
+        for question_id, col in pairs:
+            where = f"{path}:{number}: column {_column_letter(col)}"
+            text = cell(col)
+            if question_id not in known:
+                problems.append(f"{path}:{number}: column {_column_letter(question_col)}: unknown question id {question_id!r}")
+                continue
+            if "\ufffd" in text:
+                problems.append(f"{where}: undecodable bytes in the answer (the file is neither UTF-8 nor GBK here)")
+                continue
+            if not text:
+                problems.append(f"{where}: empty answer for {candidate} / {question_id}")
+                continue
+            if (candidate, question_id) in seen:
+                problems.append(f"{where}: duplicate answer for {candidate} / {question_id} (the first one is graded)")
+                continue
+            seen.add((candidate, question_id))
+            answers.append(CandidateAnswer(candidate, question_id, text, where))
+    return answers, problems
+
+
+def _read_jsonl(path: Path, rubric: Rubric) -> tuple[list[CandidateAnswer], list[str]]:
+    known = {q.id for q in rubric.questions()}
+    answers, problems, seen = [], [], set()
+    for number, line in enumerate(path.read_bytes().splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            problems.append(f"{path}:{number}: not valid UTF-8 JSON: {exc}")
+            continue
+        candidate = str(data.get("candidate") or data.get("candidate_id") or "").strip()
+        if not candidate:
+            problems.append(f"{path}:{number}: field candidate: missing")
+            continue
+        if "question_id" in data:
+            pairs = [(data.get("question_id"), data.get("answer"))]
+        else:
+            pairs = [(k, v) for k, v in data.items() if k in known]
+        for question_id, text in pairs:
+            if question_id not in known:
+                problems.append(f"{path}:{number}: field question_id: unknown question id {question_id!r}")
+            elif not isinstance(text, str) or not text.strip():
+                problems.append(f"{path}:{number}: field answer: empty answer for {candidate} / {question_id}")
+            elif (candidate, question_id) in seen:
+                problems.append(f"{path}:{number}: duplicate answer for {candidate} / {question_id} (the first one is graded)")
+            else:
+                seen.add((candidate, question_id))
+                answers.append(CandidateAnswer(candidate, question_id, text.strip(), f"{path}:{number}"))
+    return answers, problems
