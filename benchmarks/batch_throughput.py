@@ -1,0 +1,104 @@
+"""Benchmark: batch grading throughput against a local mock OpenAI-compatible server.
+
+The mock answers every chat completion after a fixed latency (default 200 ms) with a valid
+structured grade, so the figure measures the grader's own overhead and concurrency, not a model.
+Prints, per concurrency: answers/s against the ideal concurrency/latency, peak memory (RSS),
+and the model calls made by a second run over the same answers (the cache should make it 0).
+
+    python benchmarks/batch_throughput.py --answers 10000 --concurrency 8 64 256
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from grader.candidates import grade_candidates  # noqa: E402
+from grader.grading import StructuredGrader  # noqa: E402
+from grader.llm import ModelClient, ModelSettings  # noqa: E402
+from grader.rubric import load_rubric  # noqa: E402
+from grader.store import GradeCache, GradeStore  # noqa: E402
+from grader.tables import CandidateAnswer  # noqa: E402
+
+
+def mock_server(latency_s: float, calls: list) -> ThreadingHTTPServer:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):  # quiet
+            pass
+
+        def do_POST(self):
+            body = json.loads(self.rfile.read(int(self.headers["content-length"])))
+            calls.append(1)
+            schema = body["response_format"]["json_schema"]["schema"]
+            grade = {pid: {"evidence": "", "reason": "mock", "verdict": "missing"} for pid in schema["required"]}
+            payload = json.dumps(
+                {
+                    "id": "mock",
+                    "object": "chat.completion",
+                    "created": 0,
+                    "model": "mock",
+                    "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": json.dumps(grade)}}],
+                    "usage": {"prompt_tokens": 400, "completion_tokens": 60, "total_tokens": 460},
+                }
+            ).encode()
+            time.sleep(latency_s)
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--answers", type=int, default=10000)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[8, 64, 256])
+    parser.add_argument("--latency", type=float, default=0.2)
+    args = parser.parse_args()
+    rubric = load_rubric(ROOT / "rubrics" / "internet-bank-cs-manager-2026.yaml")
+    questions = [q.id for q in rubric.questions()]
+    answers = [CandidateAnswer(f"c{i // 20:05d}", questions[i % 20], f"候选人{i}的回答：我会先安抚客户情绪，再核实问题。", "bench") for i in range(args.answers)]
+    calls: list = []
+    server = mock_server(args.latency, calls)
+    base_url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    print(f"{args.answers} answers, mock latency {args.latency * 1000:.0f} ms")
+    for concurrency in args.concurrency:
+        with tempfile.TemporaryDirectory() as tmp:
+            client = ModelClient(ModelSettings(base_url=base_url, model="mock", api_key="bench"))
+            grader = StructuredGrader(client, rubric)
+            cache = GradeCache(Path(tmp) / "cache.sqlite")
+            calls.clear()
+            started = time.monotonic()
+            grade_candidates(grader, rubric, answers, GradeStore(Path(tmp) / "a.sqlite"), cache, concurrency=concurrency, show_progress=False)
+            elapsed = time.monotonic() - started
+            first_calls = len(calls)
+            calls.clear()
+            grade_candidates(grader, rubric, answers, GradeStore(Path(tmp) / "b.sqlite"), cache, concurrency=concurrency, show_progress=False)
+            rate, ideal = args.answers / elapsed, concurrency / args.latency
+            peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            print(
+                f"concurrency {concurrency:>4}: {rate:7.1f} answers/s, ideal {ideal:7.1f} ({rate / ideal:5.1%}), "
+                f"{first_calls} calls, peak RSS so far {peak_mb:.0f} MB, cached re-run calls {len(calls)}"
+            )
+    server.shutdown()
+
+
+if __name__ == "__main__":
+    main()
