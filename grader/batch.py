@@ -80,13 +80,16 @@ def read_records(path: Path, rubric: Rubric | None = None, record_type: type[Bas
 
 
 def done_ids(output: Path) -> set[str]:
-    """Ids already graded in `output`; a line cut off by a crash is ignored (and re-graded)."""
+    """Ids already scored in `output`. A line cut off by a crash is ignored and re-graded; so is
+    an unscored one, whose new result is appended (the last line for an id is the one that counts)."""
     if not output.exists():
         return set()
     ids = set()
     for line in output.read_bytes().splitlines():
         try:
-            ids.add(json.loads(line)["answer_id"])
+            record = json.loads(line)
+            if record["status"] == "scored":
+                ids.add(record["answer_id"])
         except (ValueError, KeyError, TypeError):
             continue
     return ids

@@ -49,6 +49,7 @@ class BatchStats:
     cache_hits: int = 0
     unscored: int = 0
     model_calls: int = 0
+    failures: dict[str, int] = field(default_factory=dict)  # unscored answers by kind of error
     prompt_tokens: int = 0
     completion_tokens: int = 0
     problems: list[str] = field(default_factory=list)
@@ -58,6 +59,7 @@ class BatchStats:
             f"{self.total} answers: {self.graded} graded now ({self.cache_hits} from cache), {self.already_done} already done, "
             f"{self.unscored} unscored; {self.model_calls} model calls, {self.prompt_tokens}+{self.completion_tokens} tokens; "
             f"{len(self.problems)} input problems"
+            + (f"; failures: {', '.join(f'{k} {v}' for k, v in sorted(self.failures.items()))}" if self.failures else "")
         )
 
 
@@ -109,7 +111,10 @@ def grade_candidates(
                 store.put(item.candidate, item.answer, grade, cached)
                 stats.graded += 1
                 stats.cache_hits += cached
-                stats.unscored += grade.status != "scored"
+                if grade.status != "scored":
+                    stats.unscored += 1
+                    kind = (grade.error or "unknown").split(":")[0]
+                    stats.failures[kind] = stats.failures.get(kind, 0) + 1
                 if not cached:
                     stats.model_calls += grade.usage.calls
                     stats.prompt_tokens += grade.usage.prompt_tokens

@@ -1,0 +1,84 @@
+"""Endpoint faults against a real (local, misbehaving) HTTP server: each fault is retried with
+backoff and then recorded as unscored with its reason; no answer is lost or graded twice."""
+
+import json
+from collections import Counter
+
+import pytest
+
+from grader.batch import grade_jsonl
+from grader.candidates import grade_candidates
+from grader.grading import StructuredGrader
+from grader.llm import ModelClient, ModelSettings
+from grader.store import GradeStore
+from grader.tables import CandidateAnswer
+
+from .fault_server import FAULTS, FaultServer
+
+ANSWER = "我会先核实客户身份，确认账户安全，然后解释这是诈骗短信。"
+
+
+def client_for(server, attempts=3):
+    waits = []
+    settings = ModelSettings(base_url=server.base_url, model="m", api_key="sk-fault-test", timeout_s=0.5, max_attempts=attempts, backoff_initial_s=0.01)
+    return ModelClient(settings, sleep=waits.append), waits
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_each_fault_is_retried_then_succeeds(rubric, fault):
+    with FaultServer([fault]) as server:
+        client, waits = client_for(server)
+        result = StructuredGrader(client, rubric).grade(rubric.question("situational-4"), ANSWER)
+    assert result.status == "scored", result.error
+    assert server.seen == [fault, "good"]
+    assert len(waits) == 1
+    if fault == "429_retry_after":
+        assert waits == [0.05]
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_a_persistent_fault_leaves_the_answer_unscored_with_a_reason(rubric, fault):
+    with FaultServer([], default=fault) as server:
+        client, _ = client_for(server, attempts=2)
+        result = StructuredGrader(client, rubric).grade(rubric.question("situational-4"), ANSWER)
+    assert result.status == "unscored" and result.score is None and result.points == []
+    assert result.error and "sk-fault-test" not in result.error
+    assert len(server.seen) == 2
+
+
+def test_faults_in_a_batch_are_counted_and_a_resume_grades_only_what_failed(tmp_path, rubric):
+    answers = [CandidateAnswer(f"c{i}", "situational-4", f"{ANSWER}（{i}）", "t") for i in range(6)]
+    store = GradeStore(tmp_path / "g.sqlite")
+    # Each answer gets one attempt: answers 1, 3 and 5 meet a fault.
+    script = ["good", "500", "good", "timeout", "good", "truncated_json"]
+    with FaultServer(script) as server:
+        client, _ = client_for(server, attempts=1)
+        stats = grade_candidates(StructuredGrader(client, rubric), rubric, answers, store, concurrency=1, show_progress=False)
+    assert stats.unscored == 3
+    assert Counter(stats.failures) == Counter({"InternalServerError": 1, "APITimeoutError": 1, "ModelOutputError": 1})
+    with FaultServer([]) as server:
+        client, _ = client_for(server, attempts=1)
+        again = grade_candidates(StructuredGrader(client, rubric), rubric, answers, store, concurrency=2, show_progress=False)
+    assert again.already_done == 3 and len(server.seen) == 3 and again.unscored == 0
+    assert sorted(c for c, g in store.all_grades() if g.status == "scored") == [f"c{i}" for i in range(6)]
+
+
+def test_jsonl_batch_keeps_unscored_lines_and_regrades_them_on_resume(tmp_path, rubric):
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps({"id": f"a{i}", "question_id": "situational-4", "answer": ANSWER}) + "\n" for i in range(3)), encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    with FaultServer(["good", "503", "good"]) as server:
+        client, _ = client_for(server, attempts=1)
+        summary = grade_jsonl(StructuredGrader(client, rubric), rubric, source, out)
+    assert summary.graded == 3 and summary.unscored == 1
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [line["status"] for line in lines] == ["scored", "unscored", "scored"]
+    with FaultServer([]) as server:
+        client, _ = client_for(server, attempts=1)
+        again = grade_jsonl(StructuredGrader(client, rubric), rubric, source, out)
+    assert again.graded == 1 and again.already_done == 2 and len(server.seen) == 1
+    last = {}
+    for line in out.read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        last[record["answer_id"]] = record["status"]
+    assert last == {"a0": "scored", "a1": "scored", "a2": "scored"}
