@@ -101,7 +101,7 @@ def append_result(out, result: AnswerGrade) -> None:
     os.fsync(out.fileno())
 
 
-def grade_jsonl(grader: Grader, rubric: Rubric, input_path: Path, output: Path) -> BatchSummary:
+def grade_jsonl(grader: Grader, rubric: Rubric, input_path: Path, output: Path, transform=lambda text: text) -> BatchSummary:
     summary = BatchSummary()
     finished = done_ids(output)
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -114,7 +114,7 @@ def grade_jsonl(grader: Grader, rubric: Rubric, input_path: Path, output: Path) 
             if record.id in finished:
                 summary.already_done += 1
                 continue
-            result = grader.grade(rubric.question(record.question_id), record.answer, answer_id=record.id)
+            result = grader.grade(rubric.question(record.question_id), transform(record.answer), answer_id=record.id)
             append_result(out, result)
             summary.graded += 1
             summary.unscored += result.status == "unscored"

@@ -278,6 +278,13 @@ def cmd_batch(args) -> int:
 
     rubric = load_rubric(args.rubric)
     answers, problems = read_answers(args.input, rubric)
+    if args.redact:
+        from dataclasses import replace
+
+        from .redact import redact
+
+        names = {a.candidate for a in answers}
+        answers = [replace(a, answer=redact(a.answer, names)) for a in answers]
     for problem in problems:
         print(f"input: {problem}", file=sys.stderr)
     store = GradeStore(args.output / "grades.sqlite")

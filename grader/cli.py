@@ -15,6 +15,7 @@ from . import __version__
 from .batch import InputError, grade_jsonl
 from .tables import TableError
 from .llm import ModelSettings
+from .redact import redact
 from .results import AnswerGrade
 from .rubric import RubricError, load_rubric
 from .session import STRATEGIES, make_grader, open_client, resolve_strategy
@@ -38,6 +39,7 @@ def _model_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--seed", type=int, default=None, help="sampling seed (default: fixed)")
     group.add_argument("--max-attempts", type=int, default=4, help="attempts per answer before it is left unscored")
+    group.add_argument("--redact", action="store_true", help="mask names, phone, ID-card and bank-card numbers, e-mails in answers before grading")
 
 
 def settings_from(args: argparse.Namespace) -> ModelSettings:
@@ -101,7 +103,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
         if args.output is None:
             raise BadInput("batch mode needs -o OUT.jsonl")
         with open_client(settings_from(args)) as client:
-            summary = grade_jsonl(make_grader(args.strategy, client, rubric), rubric, args.input, args.output)
+            transform = redact if args.redact else (lambda text: text)
+            summary = grade_jsonl(make_grader(args.strategy, client, rubric), rubric, args.input, args.output, transform)
         print(summary.describe(), file=sys.stderr)
         return EXIT_BAD_INPUT if summary.bad_lines else (EXIT_FAILURE if summary.unscored else EXIT_OK)
     if not args.question:
@@ -111,6 +114,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
     except KeyError as exc:
         raise BadInput(f"{args.rubric}: {exc.args[0]}") from None
     answer = _read_answer(args)
+    if args.redact:
+        answer = redact(answer)
     with open_client(settings_from(args)) as client:
         result = make_grader(args.strategy, client, rubric).grade(question, answer)
     if args.json:
