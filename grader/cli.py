@@ -79,8 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_data_parser(sub)
 
     from .candidates import add_batch_parser
+    from .practice import add_check_parser
+    from .webapp import add_serve_parser
 
     add_batch_parser(sub, _model_options)
+    add_check_parser(sub, _model_options)
+    add_serve_parser(sub, _model_options)
     return parser
 
 

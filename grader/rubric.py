@@ -27,6 +27,8 @@ class Point(_Strict):
     id: str = Field(min_length=1)
     text: str
     weight: float = Field(gt=0)
+    # For candidates practising: names what is expected without giving the answer away.
+    hint: str | None = None
 
     @field_validator("text")
     @classmethod
@@ -62,8 +64,9 @@ class Question(_Strict):
 
     @property
     def content_hash(self) -> str:
-        """Hash of what grading depends on, so cached grades are invalidated by rubric edits."""
-        return _short_hash(self.model_dump_json())
+        """Hash of what grading depends on, so cached grades are invalidated by rubric edits
+        (hints are for candidates and do not change a grade)."""
+        return _short_hash(self.model_dump_json(exclude={"points": {"__all__": {"hint"}}}))
 
 
 class Section(_Strict):
@@ -113,7 +116,8 @@ class Rubric(_Strict):
 
     @property
     def content_hash(self) -> str:
-        return _short_hash(self.model_dump_json())
+        hints = {"sections": {"__all__": {"questions": {"__all__": {"points": {"__all__": {"hint"}}}}}}}
+        return _short_hash(self.model_dump_json(exclude=hints))
 
 
 class RubricError(ValueError):

@@ -1,0 +1,201 @@
+"""Candidate self-check: grade a practice answer, show point by point what it still misses (as
+hints, not the model answer), and keep the attempts locally."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .results import AnswerGrade, Verdict
+from .rubric import Question, Rubric
+
+UI_TEXT = {
+    "zh": {
+        "title": "面试答案自测",
+        "pick": "选择题目",
+        "answer": "你的回答",
+        "submit": "提交评分",
+        "grading": "正在评分（本地小模型约需 10–20 秒）…",
+        "score": "得分",
+        "covered": "已覆盖",
+        "partial": "部分覆盖",
+        "missing": "未覆盖",
+        "hint": "提示",
+        "history": "作答记录",
+        "reveal": "查看完整要点",
+        "offline": "评分在本机完成，答案不会离开你的电脑。",
+        "external": "注意：已配置外部模型服务，提交的答案会发送到 {endpoint}。",
+        "empty": "请先写下你的回答。",
+        "attempt": "第 {n} 次",
+    },
+    "en": {
+        "title": "Interview answer self-check",
+        "pick": "Pick a question",
+        "answer": "Your answer",
+        "submit": "Grade my answer",
+        "grading": "Grading (the offline model takes about 10-20 s)…",
+        "score": "Score",
+        "covered": "covered",
+        "partial": "partly covered",
+        "missing": "missing",
+        "hint": "Hint",
+        "history": "Attempts",
+        "reveal": "Show the full points",
+        "offline": "Grading runs on this computer; your answers do not leave it.",
+        "external": "Note: an external model endpoint is configured; answers are sent to {endpoint}.",
+        "empty": "Write your answer first.",
+        "attempt": "attempt {n}",
+    },
+}
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("GRADER_DATA_DIR") or Path.home() / ".local" / "share" / "grader")
+
+
+def default_hint(question: Question, point_id: str) -> str:
+    point = question.point(point_id)
+    if point.hint:
+        return point.hint
+    # Without a written hint, name only the point's heading (the part before "：") if it has one.
+    head = point.text.split("：")[0]
+    return head if head != point.text else ("Think about another aspect of the question" if question.prompt.isascii() else "想想这道题还有哪个方面没答到")
+
+
+def feedback(question: Question, grade: AnswerGrade, reveal: bool = False) -> dict[str, Any]:
+    points = []
+    for graded in grade.points:
+        point = question.point(graded.id)
+        item = {"id": graded.id, "verdict": graded.verdict.value, "weight": point.weight, "sentence": graded.evidence}
+        if graded.verdict is not Verdict.covered:
+            item["hint"] = default_hint(question, graded.id)
+        if reveal:
+            item["text"] = point.text
+        points.append(item)
+    return {
+        "question_id": question.id,
+        "status": grade.status,
+        "score": grade.score,
+        "max_score": grade.max_score,
+        "error": grade.error,
+        "points": points,
+        "model": grade.model,
+    }
+
+
+class AttemptLog:
+    """Attempts as JSON lines in the user's data folder (nothing is sent anywhere)."""
+
+    def __init__(self, path: Path | None = None):
+        self.path = path or data_dir() / "attempts.jsonl"
+
+    def add(self, rubric: Rubric, question_id: str, answer: str, grade: AnswerGrade) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        record = {
+            "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "rubric": rubric.id,
+            "question_id": question_id,
+            "score": grade.score,
+            "max_score": grade.max_score,
+            "answer": answer,
+        }
+        with self.path.open("a", encoding="utf-8") as f:
+            f.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+    def history(self, rubric: Rubric, question_id: str) -> list[dict[str, Any]]:
+        if not self.path.exists():
+            return []
+        rows = []
+        for line in self.path.read_text(encoding="utf-8").splitlines():
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if record.get("rubric") == rubric.id and record.get("question_id") == question_id:
+                rows.append(record)
+        return rows
+
+
+def format_feedback(result: dict[str, Any], language: str, history: list[dict[str, Any]]) -> str:
+    t = UI_TEXT[language]
+    if result["status"] != "scored":
+        return f"unscored: {result['error']}"
+    lines = [f"{t['score']}: {result['score']:g} / {result['max_score']:g}", ""]
+    marks = {"covered": "✔", "partial": "◐", "missing": "✘"}
+    for p in result["points"]:
+        lines.append(f"{marks[p['verdict']]} {p['id']} {t[p['verdict']]} ({p['weight']:g})")
+        if p["sentence"]:
+            lines.append(f"    “{p['sentence']}”")
+        if p.get("hint"):
+            lines.append(f"    {t['hint']}: {p['hint']}")
+        if p.get("text"):
+            lines.append(f"    = {p['text']}")
+    if len(history) > 1:
+        lines += ["", f"{t['history']}: " + "  ".join(f"{t['attempt'].format(n=i)} {h['score']:g}" for i, h in enumerate(history, 1) if h["score"] is not None)]
+    return "\n".join(lines)
+
+
+def add_check_parser(sub, model_options) -> None:
+    p = sub.add_parser("check", help="practise: grade your own answer to one question and see what it misses")
+    p.add_argument("--rubric", required=True, type=Path)
+    p.add_argument("--question", help="question id (default: pick from a list)")
+    p.add_argument("--answer-file", type=Path, help="read the answer from a file instead of typing it")
+    p.add_argument("--reveal", action="store_true", help="after grading, show the full rubric points")
+    model_options(p)
+    p.set_defaults(func=cmd_check)
+
+
+def _pick_question(rubric: Rubric) -> Question:
+    questions = list(rubric.questions())
+    for section in rubric.sections:
+        print(f"\n{section.title}")
+        for q in section.questions:
+            print(f"  {questions.index(q) + 1:>2}. [{q.id}] {q.prompt}")
+    while True:
+        choice = input(f"\n{UI_TEXT[rubric.language]['pick']} (1-{len(questions)} / id): ").strip()
+        if choice.isdigit() and 1 <= int(choice) <= len(questions):
+            return questions[int(choice) - 1]
+        for q in questions:
+            if q.id == choice:
+                return q
+
+
+def cmd_check(args) -> int:
+    import sys
+
+    from .cli import BadInput, settings_from
+    from .rubric import load_rubric
+    from .session import make_grader, open_client
+
+    rubric = load_rubric(args.rubric)
+    try:
+        question = rubric.question(args.question) if args.question else _pick_question(rubric)
+    except KeyError as exc:
+        raise BadInput(f"{args.rubric}: {exc.args[0]}") from None
+    print(f"\n{question.prompt}")
+    if args.answer_file:
+        answer = args.answer_file.read_text(encoding="utf-8")
+    else:
+        print(f"{UI_TEXT[rubric.language]['answer']} (Ctrl-D / an empty line twice to finish):", file=sys.stderr)
+        lines: list[str] = []
+        while True:
+            try:
+                line = input()
+            except EOFError:
+                break
+            if not line and lines and not lines[-1]:
+                break
+            lines.append(line)
+        answer = "\n".join(lines).strip()
+    if not answer.strip():
+        raise BadInput(UI_TEXT[rubric.language]["empty"])
+    log = AttemptLog()
+    with open_client(settings_from(args)) as client:
+        grade = make_grader(args.strategy, client, rubric).grade(question, answer)
+    log.add(rubric, question.id, answer, grade)
+    print()
+    print(format_feedback(feedback(question, grade, reveal=args.reveal), rubric.language, log.history(rubric, question.id)))
+    return 0 if grade.status == "scored" else 1
