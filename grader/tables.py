@@ -148,6 +148,9 @@ def _read_jsonl(path: Path, rubric: Rubric) -> tuple[list[CandidateAnswer], list
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             problems.append(f"{path}:{number}: not valid UTF-8 JSON: {exc}")
             continue
+        if not isinstance(data, dict):
+            problems.append(f"{path}:{number}: expected a JSON object")
+            continue
         candidate = str(data.get("candidate") or data.get("candidate_id") or "").strip()
         if not candidate:
             problems.append(f"{path}:{number}: field candidate: missing")
