@@ -85,6 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_batch_parser(sub, _model_options)
     add_check_parser(sub, _model_options)
     add_serve_parser(sub, _model_options)
+
+    from .rubric_import import add_rubric_parser
+
+    add_rubric_parser(sub)
     return parser
 
 

@@ -27,6 +27,15 @@ def to_simplified(text: str) -> str:
     return _t2s().convert(text)
 
 
+@lru_cache(maxsize=1)
+def _s2t() -> opencc.OpenCC:
+    return opencc.OpenCC("s2t")
+
+
+def to_traditional(text: str) -> str:
+    return _s2t().convert(text)
+
+
 def normalise(text: str) -> str:
     """NFKC (full/half width), Traditional→Simplified, casefold, and no whitespace or punctuation."""
     text = unicodedata.normalize("NFKC", text).translate(_ZERO_WIDTH)

@@ -1,0 +1,362 @@
+"""Importing a recruiter's question-bank document (txt, md, docx, text-based pdf) as a rubric.
+
+Repairs what conversions do to such documents — pinyin annotations after characters
+(`聯(lián)`), GBK mojibake (`??蛻魡栴}` for 客戶問題), Traditional script in a Simplified text,
+half-width punctuation in Chinese — and reports every repair with its line, flagging what it
+cannot repair instead of guessing. Without --llm the import never invents points: each key point
+of the document becomes one point, with equal weights summing to the question's marks.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .textnorm import to_simplified, to_traditional
+
+SECTION_IDS = {"行为": "behavioral", "情景": "situational", "业务知识": "knowledge", "知识": "knowledge", "压力": "stress", "技术": "technical"}
+_CJK = "\u3400-\u9fff"
+_PINYIN = re.compile(rf"(?<=[{_CJK}])\(([a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]+)\)")
+# A run of mojibake: "??" (the bytes that were lost) then double-byte characters misaligned by
+# one byte, ending in the ASCII byte that closed the last pair.
+_MOJIBAKE = re.compile(rf"\?\?([{_CJK}]+[\x40-\x7e])")
+_BOILERPLATE = [
+    re.compile(r"_第\d+[頁页]"),
+    re.compile(r"^(已[閱阅]讀|下[載载]本文[檔档]|版[權权][說说]明|文[檔档]簡介|溫馨提示|評論|提交評論|\d+/\d+)"),
+]
+_FOOTER_STARTS = {"溫馨提示", "温馨提示"}
+_WIDE = {",": "，", "?": "？", ":": "：", ";": "；", "!": "！", "(": "（", ")": "）"}
+
+
+@dataclass
+class Repair:
+    line: int
+    kind: str  # pinyin, mojibake, lost_character, traditional, punctuation, boilerplate
+    before: str
+    after: str
+    note: str = ""
+
+    def __str__(self) -> str:
+        note = f" ({self.note})" if self.note else ""
+        return f"line {self.line}: {self.kind}: {self.before!r} -> {self.after!r}{note}"
+
+
+@dataclass
+class ImportResult:
+    rubric: dict
+    repairs: list[Repair] = field(default_factory=list)
+    unrepaired: list[Repair] = field(default_factory=list)
+
+
+def read_document(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix == ".docx":
+        import docx
+
+        return "\n".join(p.text for p in docx.Document(str(path)).paragraphs)
+    if suffix == ".pdf":
+        from pypdf import PdfReader
+
+        lines = [line for page in PdfReader(str(path)).pages for line in (page.extract_text() or "").splitlines()]
+        return _unwrap(lines)
+    return path.read_text(encoding="utf-8")
+
+
+def _unwrap(lines: list[str]) -> str:
+    """Undo a PDF's line wrapping: a line as long as the longest ones continues on the next."""
+    width = max((len(line) for line in lines), default=0)
+    out: list[str] = []
+    for line in lines:
+        if out and len(out[-1]) >= 0.9 * width and width >= 20:
+            out[-1] += line
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
+def _fix_mojibake(match: re.Match, line: int, repairs: list[Repair], unrepaired: list[Repair], vocabulary: str) -> str:
+    run = match.group(1)
+    try:
+        tail = run.encode("gbk")
+    except UnicodeEncodeError:
+        unrepaired.append(Repair(line, "mojibake", match.group(0), match.group(0), "not GBK mojibake; left as is"))
+        return match.group(0)
+    best, best_score, runner_up = None, -1.0, 0.0
+    for lead in range(0x81, 0xFF):  # the lost lead byte of the first character
+        try:
+            text = (bytes([lead]) + tail).decode("gbk")
+        except UnicodeDecodeError:
+            continue
+        # Prefer the decoding whose character pairs the rest of the document also uses.
+        simple = to_simplified(text)
+        pairs = [simple[i : i + 2] for i in range(len(simple) - 1)] or [simple]
+        score = sum(pair in vocabulary for pair in pairs) / len(pairs)
+        if score > best_score:
+            best, best_score, runner_up = text, score, max(best_score, 0.0)
+        elif score > runner_up:
+            runner_up = score
+    # Accept only a clear winner: the document supports it, and twice as well as any other reading.
+    if best is None or best_score < 0.2 or best_score < 2 * runner_up:
+        unrepaired.append(Repair(line, "mojibake", match.group(0), match.group(0), "no decoding fits the document; left as is"))
+        return match.group(0)
+    repairs.append(Repair(line, "mojibake", match.group(0), best, "GBK bytes realigned by one byte"))
+    return "\x00" + best  # \x00 marks the character that was lost with the first byte
+
+
+def _resolve_lost(text: str, line: int, repairs: list[Repair], unrepaired: list[Repair]) -> str:
+    """A lost character between two sentences is read as 。 (reported); elsewhere it is flagged."""
+    out = []
+    for i, part in enumerate(text.split("\x00")):
+        if i == 0:
+            out.append(part)
+            continue
+        before, after = "".join(out), part
+        clause_before = re.split(r"[。？！?!：:；;\n]", before)[-1]
+        # Between a full clause and a question that follows, the lost character was a full stop.
+        if len(clause_before) >= 8 and re.match(r"[^，,；;：:。]{1,20}[？?]", after):
+            out.append("。" + part)
+            repairs.append(Repair(line, "lost_character", before[-6:] + "?" + after[:6], before[-6:] + "。" + after[:6], "inferred sentence break: review"))
+        else:
+            out.append(part)
+            unrepaired.append(Repair(line, "lost_character", before[-6:] + "?" + after[:6], before[-6:] + after[:6], "a character was lost here and cannot be recovered: review"))
+    return "".join(out)
+
+
+def repair_text(raw: str, script: str = "simplified") -> tuple[str, list[Repair], list[Repair]]:
+    """(repaired text, repairs, what could not be repaired); `script` is simplified, traditional or keep."""
+    repairs: list[Repair] = []
+    unrepaired: list[Repair] = []
+    kept = []
+    vocabulary = to_simplified(_PINYIN.sub("", raw))
+    lines = raw.splitlines()
+    for number, line in enumerate(lines, start=1):
+        stripped = line.strip()
+        if stripped in _FOOTER_STARTS:
+            repairs.append(Repair(number, "boilerplate", stripped, "", f"site footer dropped (lines {number}-{len(lines)})"))
+            break
+        if any(p.search(stripped) for p in _BOILERPLATE) and not re.search("题目|題目|答案要", stripped):
+            if stripped:
+                repairs.append(Repair(number, "boilerplate", stripped[:40], "", "dropped"))
+            continue
+        for m in _PINYIN.finditer(line):
+            repairs.append(Repair(number, "pinyin", line[m.start() - 1 : m.end()], line[m.start() - 1], "annotation removed"))
+        line = _PINYIN.sub("", line)
+        line = _MOJIBAKE.sub(lambda m: _fix_mojibake(m, number, repairs, unrepaired, vocabulary), line)
+        if "\x00" in line:
+            line = _resolve_lost(line, number, repairs, unrepaired)
+        converted = to_simplified(line) if script == "simplified" else line
+        if converted != line:
+            changed = sum(a != b for a, b in zip(line, converted))
+            repairs.append(Repair(number, "script", f"{changed} characters", script, f"converted to {script}"))
+        line = _widen_punctuation(converted)
+        kept.append((number, line))
+    return "\n".join(line for _, line in kept), repairs, unrepaired
+
+
+def _widen_punctuation(text: str) -> str:
+    """Half-width punctuation next to Chinese becomes full-width, as Simplified Chinese writes it."""
+    def widen(m: re.Match) -> str:
+        return _WIDE[m.group(0)]
+
+    text = text.replace("??", "\x01")  # left-over damage stays recognisable
+    return re.sub(rf"(?<=[{_CJK}）”）\d])[,?:;!](?=\S)|(?<=[{_CJK}])[,?:;!]|[,?:;!](?=[{_CJK}“（])|\((?=[^()]*\))|(?<=[^()])\)", lambda m: widen(m) if m.group(0) in _WIDE else m.group(0), text).replace("\x01", "??")
+
+
+_SECTION = re.compile(r"([一二三四五六七八九十]+)、([^（(\n]+?)(?:[（(]共(\d+)题[，,]每题(\d+)分[，,]总分(\d+)分[）)])?(?=考察核心|$|\s|\d+\.题目)")
+_QUESTION = re.compile(r"(\d+)\.题目：(.+?)答案要点：(.+?)(?=\d+\.题目：|[一二三四五六七八九十]+、|答案与解析|$)", re.S)
+_FOCUS = re.compile(r"^考察核心：(.+?)(?=\d+\.题目：)", re.S)
+
+
+def _points(key_points: str) -> list[str]:
+    """Key points: `-heading：...` blocks; numbered items inside a block are points of their own."""
+    points = []
+    for block in [b.strip() for b in re.split(r"-(?=[^-]{1,12}：)", key_points) if b.strip()]:
+        heading, _, body = block.partition("：")
+        items = [i.strip(" ；;。") for i in re.split(r"(?:^|[；;。])\s*\d+\.", body) if i.strip(" ；;。")]
+        if len(items) > 1 or re.match(r"\s*\d+\.", body):
+            points += [f"{heading}：{item}" for item in items]
+        else:
+            points.append(f"{heading}：{body.strip(' ；;。')}")
+    return points
+
+
+def import_rubric(path: Path, rubric_id: str | None = None, script: str = "simplified") -> ImportResult:
+    raw = read_document(path)
+    # Parse in Simplified; convert the result afterwards if another script is wanted.
+    text, repairs, unrepaired = repair_text(raw, "simplified")
+    if script == "keep":
+        script = "traditional" if _mostly_traditional(raw) else "simplified"
+    body = re.sub(r"\s*\n\s*", "", text)
+    title_match = re.search(r"(\d{4}年.+?题集)", body)
+    title = title_match.group(1) if title_match else path.stem
+    starts = list(_SECTION.finditer(body))
+    analysis = re.search(r"答案与解析.*", body)
+    notes = dict(re.findall(r"-(\S+?题\d+)解析：(.+?)(?=-\S+?题\d+解析：|$)", analysis.group(0))) if analysis else {}
+    sections = []
+    for n, match in enumerate(starts):
+        end = starts[n + 1].start() if n + 1 < len(starts) else (analysis.start() if analysis else len(body))
+        chunk = body[match.end() : end]
+        name = match.group(2).strip()
+        section_id = next((v for k, v in SECTION_IDS.items() if k in name), f"section-{n + 1}")
+        marks = float(match.group(4) or 10)
+        focus = _FOCUS.search(chunk)
+        questions = []
+        for q in _QUESTION.finditer(chunk):
+            points = _points(q.group(3))
+            weight = round(marks / len(points), 4) if points else marks
+            weights = [weight] * len(points)
+            if points:
+                weights[-1] = round(marks - weight * (len(points) - 1), 4)  # the sum is exactly the marks
+            question = {"id": f"{section_id}-{q.group(1)}", "prompt": q.group(2).strip(), "max_score": marks}
+            note = notes.get(f"{name}{q.group(1)}")
+            if note:
+                question["notes"] = note.strip()
+            question["points"] = [{"id": f"p{i}", "text": text, "weight": w} for i, (text, w) in enumerate(zip(points, weights), start=1)]
+            questions.append(question)
+        section = {"id": section_id, "title": name}
+        if focus:
+            section["description"] = "考察核心：" + focus.group(1).strip()
+        section["questions"] = questions
+        sections.append(section)
+    rubric = {"id": rubric_id or path.stem, "title": title, "language": "zh", "sections": sections}
+    if script == "traditional":
+        rubric = _convert_strings(rubric, to_traditional)
+        repairs = [r for r in repairs if r.kind != "script"]
+    return ImportResult(rubric, repairs, unrepaired)
+
+
+def _mostly_traditional(text: str) -> bool:
+    han = [c for c in text if "\u4e00" <= c <= "\u9fff"]
+    return bool(han) and sum(a != b for a, b in zip(han, to_simplified("".join(han)))) > 0.05 * len(han)
+
+
+def _convert_strings(value, convert):
+    if isinstance(value, str):
+        return convert(value)
+    if isinstance(value, list):
+        return [_convert_strings(v, convert) for v in value]
+    if isinstance(value, dict):
+        return {k: v if k == "id" else _convert_strings(v, convert) for k, v in value.items()}
+    return value
+
+
+def write_rubric(result: ImportResult, out: Path) -> None:
+    header = "# Imported by `grader rubric import`; review before use.\n"
+    header += "".join(f"# repaired {r}\n" for r in result.repairs if r.kind != "boilerplate")
+    header += "".join(f"# UNREPAIRED {r}\n" for r in result.unrepaired)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(header + yaml.safe_dump(result.rubric, allow_unicode=True, sort_keys=False, width=200), encoding="utf-8")
+
+
+# ---------------------------------------------------------------- review: check and diff
+
+
+def rubric_warnings(rubric) -> list[str]:
+    """Things a reviewer should look at: points that overlap, points too short to grade, and
+    questions with too few or too many points."""
+    from .evidence import _bigrams
+
+    warnings = []
+    for q in rubric.questions():
+        if not 3 <= len(q.points) <= 6:
+            warnings.append(f"{q.id}: {len(q.points)} points (3-6 grade best)")
+        for i, a in enumerate(q.points):
+            if len(a.text) < 6:
+                warnings.append(f"{q.id}.{a.id}: too short to grade reliably: {a.text!r}")
+            for b in q.points[i + 1 :]:
+                x, y = _bigrams(a.text), _bigrams(b.text)
+                if x and y and len(x & y) / len(x | y) > 0.5:
+                    warnings.append(f"{q.id}: {a.id} and {b.id} overlap")
+    return warnings
+
+
+def rubric_summary(rubric) -> str:
+    lines = [f"{rubric.id}: {rubric.title} ({rubric.language}), {sum(1 for _ in rubric.questions())} questions, max {rubric.max_total:g}"]
+    lines.append(f"{'question':<16}{'points':>7}{'max':>6}  weights")
+    for s in rubric.sections:
+        lines.append(f"[{s.id}] {s.title}")
+        for q in s.questions:
+            lines.append(f"{q.id:<16}{len(q.points):>7}{q.max_score:>6g}  {' '.join(f'{p.weight:g}' for p in q.points)}")
+    warnings = rubric_warnings(rubric)
+    lines += ["", f"{len(warnings)} warnings"] + [f"  {w}" for w in warnings]
+    return "\n".join(lines)
+
+
+def rubric_diff(old, new) -> list[str]:
+    changes = []
+    old_q = {q.id: q for q in old.questions()}
+    new_q = {q.id: q for q in new.questions()}
+    for qid in old_q.keys() - new_q.keys():
+        changes.append(f"- {qid} removed")
+    for qid in new_q.keys() - old_q.keys():
+        changes.append(f"+ {qid} added")
+    for qid in [q for q in old_q if q in new_q]:
+        a, b = old_q[qid], new_q[qid]
+        if a.prompt != b.prompt:
+            changes.append(f"~ {qid} prompt: {a.prompt!r} -> {b.prompt!r}")
+        if a.max_score != b.max_score:
+            changes.append(f"~ {qid} max_score: {a.max_score:g} -> {b.max_score:g}")
+        pa, pb = {p.id: p for p in a.points}, {p.id: p for p in b.points}
+        for pid in pa.keys() - pb.keys():
+            changes.append(f"- {qid}.{pid} removed: {pa[pid].text!r}")
+        for pid in pb.keys() - pa.keys():
+            changes.append(f"+ {qid}.{pid} added: {pb[pid].text!r}")
+        for pid in [p for p in pa if p in pb]:
+            if pa[pid].text != pb[pid].text:
+                changes.append(f"~ {qid}.{pid} text: {pa[pid].text!r} -> {pb[pid].text!r}")
+            if pa[pid].weight != pb[pid].weight:
+                changes.append(f"~ {qid}.{pid} weight: {pa[pid].weight:g} -> {pb[pid].weight:g}")
+    return changes
+
+
+def add_rubric_parser(sub) -> None:
+    p = sub.add_parser("rubric", help="import, check and diff rubrics")
+    rsub = p.add_subparsers(dest="rubric_command", required=True)
+    imp = rsub.add_parser("import", help="turn a question-bank document (.txt .md .docx .pdf) into a rubric")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("-o", "--output", type=Path, required=True)
+    imp.add_argument("--id", help="rubric id (default: the file name)")
+    imp.add_argument("--script", choices=["simplified", "traditional", "keep"], default="simplified")
+    imp.set_defaults(func=cmd_import)
+    check = rsub.add_parser("check", help="validate a rubric and summarise it, with warnings")
+    check.add_argument("file", type=Path)
+    check.set_defaults(func=cmd_check_rubric)
+    diff = rsub.add_parser("diff", help="what changed between two rubric versions")
+    diff.add_argument("old", type=Path)
+    diff.add_argument("new", type=Path)
+    diff.set_defaults(func=cmd_diff)
+
+
+def cmd_import(args) -> int:
+    import sys
+
+    from .rubric import load_rubric
+
+    result = import_rubric(args.file, args.id, args.script)
+    write_rubric(result, args.output)
+    load_rubric(args.output)  # what we write must load
+    for repair in result.repairs:
+        print(f"repaired {repair}", file=sys.stderr)
+    for problem in result.unrepaired:
+        print(f"UNREPAIRED {problem}", file=sys.stderr)
+    questions = sum(len(s["questions"]) for s in result.rubric["sections"])
+    print(f"wrote {args.output}: {len(result.rubric['sections'])} sections, {questions} questions; {len(result.repairs)} repairs, {len(result.unrepaired)} to review")
+    return 0
+
+
+def cmd_check_rubric(args) -> int:
+    from .rubric import load_rubric
+
+    print(rubric_summary(load_rubric(args.file)))
+    return 0
+
+
+def cmd_diff(args) -> int:
+    from .rubric import load_rubric
+
+    changes = rubric_diff(load_rubric(args.old), load_rubric(args.new))
+    print("\n".join(changes) if changes else "no differences in questions or points")
+    return 0
