@@ -38,20 +38,21 @@ def rubric():
     return load_rubric(RUBRIC_PATH)
 
 
+@contextmanager
+def open_cassette(name: str):
+    """A client replaying (or, with GRADER_RECORD set, recording against the local model) a cassette."""
+    settings = dict(model=QWEN_CODER_1_5B.name, max_attempts=1)
+    if RECORD_MODE == "none":
+        with recorder.use_cassette(f"{name}.yaml"):
+            yield ModelClient(ModelSettings(base_url=DEAD_ENDPOINT, **settings))
+        return
+    from grader.local_model import LocalModelServer
+
+    with LocalModelServer() as server, recorder.use_cassette(f"{name}.yaml"):
+        yield ModelClient(ModelSettings(base_url=server.base_url, **settings))
+
+
 @pytest.fixture
 def cassette_client():
-    """`with cassette_client("name") as client:` a client replaying (or recording) a cassette."""
-
-    @contextmanager
-    def open_cassette(name: str):
-        settings = dict(model=QWEN_CODER_1_5B.name, max_attempts=1)
-        if RECORD_MODE == "none":
-            with recorder.use_cassette(f"{name}.yaml"):
-                yield ModelClient(ModelSettings(base_url=DEAD_ENDPOINT, **settings))
-            return
-        from grader.local_model import LocalModelServer
-
-        with LocalModelServer() as server, recorder.use_cassette(f"{name}.yaml"):
-            yield ModelClient(ModelSettings(base_url=server.base_url, **settings))
-
+    """`with cassette_client("name") as client:` see `open_cassette`."""
     return open_cassette
