@@ -149,7 +149,7 @@ def answer_flags(rubric: Rubric, answer: str, grade: AnswerGrade) -> list[str]:
     return sorted(flags)
 
 
-REVIEW_FLAGS = {"unscored", "injection_suspected", Flag.evidence_not_found.value, "other_language"}
+REVIEW_FLAGS = {"unscored", "injection_suspected", Flag.evidence_not_found.value, "other_language", Flag.low_confidence.value}
 
 
 @dataclass

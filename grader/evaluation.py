@@ -177,6 +177,7 @@ def compute_metrics(
     if all(s.label_2way for s in samples):
         result.update(_semeval_f1(samples, predictions))
     result["reliability"] = _reliability(samples, predictions)
+    result["review"] = _review(samples, predictions, human, model)
     result["worst"] = _worst(samples, predictions, human, model, worst)
     return result
 
@@ -214,6 +215,27 @@ def _reliability(samples: Sequence[Sample], predictions: dict[str, AnswerGrade],
         if members:
             out.append({"lo": lo, "hi": hi, "n": len(members), "agreement": sum(members) / len(members)})
     return out
+
+
+def _review(samples, predictions, human, model) -> dict[str, Any] | None:
+    """What share of answers low confidence sends to a person, and how good the rest are."""
+    from .grading import REVIEW_BELOW_CONFIDENCE
+
+    marked, unmarked = [], []
+    for s in samples:
+        grade = predictions.get(s.id)
+        confidence = grade.point_confidence() if grade and grade.status == "scored" else None
+        if confidence is None:
+            continue
+        accuracy = sum(s.labels[p.id] == p.verdict for p in grade.points) / len(grade.points)
+        (marked if confidence < REVIEW_BELOW_CONFIDENCE else unmarked).append((accuracy, abs(human[s.id] - model[s.id])))
+    if not marked and not unmarked:
+        return None
+
+    def summary(rows):
+        return {"n": len(rows), "point_accuracy": sum(r[0] for r in rows) / len(rows), "score_mae": sum(r[1] for r in rows) / len(rows)} if rows else {"n": 0}
+
+    return {"threshold": REVIEW_BELOW_CONFIDENCE, "share_marked": len(marked) / (len(marked) + len(unmarked)), "marked": summary(marked), "unmarked": summary(unmarked)}
 
 
 def _worst(samples, predictions, human, model, count: int) -> list[dict[str, Any]]:
@@ -324,6 +346,12 @@ def describe(metrics: dict[str, Any]) -> str:
         lines.append("confusion (rows human, columns model): " + " ".join(conf["labels"]))
         for label, row in zip(conf["labels"], conf["matrix"]):
             lines.append(f"  {label:<9} " + " ".join(f"{v:>7}" for v in row))
+    review = metrics.get("review")
+    if review:
+        lines.append(
+            f"needs review (confidence < {review['threshold']}): {review['share_marked']:.0%} of answers; point accuracy "
+            f"{review['marked'].get('point_accuracy', float('nan')):.3f} marked vs {review['unmarked'].get('point_accuracy', float('nan')):.3f} unmarked"
+        )
     if metrics.get("by_kind"):
         lines.append("by kind:            n   accuracy  kappa  score_mae")
         for kind, b in sorted(metrics["by_kind"].items()):

@@ -22,6 +22,7 @@ class Flag(str, Enum):
     injection_suspected = "injection_suspected"
     empty_answer = "empty_answer"
     truncated = "truncated"
+    low_confidence = "low_confidence"  # the grader is unsure: a person should look
 
 
 class PointGrade(BaseModel):
@@ -66,3 +67,11 @@ class AnswerGrade(BaseModel):
     rubric_hash: str
     usage: Usage = Field(default_factory=Usage)
     seconds: float = 0.0
+    confidence: float | None = None  # mean confidence in the point verdicts, where the grader gives one
+
+    def point_confidence(self) -> float | None:
+        """Mean over points of max(P, 1-P) of the calibrated P(covered); None without probabilities."""
+        probabilities = [p.p_covered for p in self.points if p.p_covered is not None]
+        if not probabilities or len(probabilities) < len(self.points):
+            return None
+        return sum(max(p, 1 - p) for p in probabilities) / len(probabilities)

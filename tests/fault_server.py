@@ -35,7 +35,7 @@ def _grade_for(body: dict) -> dict:
 
 
 class FaultServer:
-    def __init__(self, script: list[str], *, default: str = GOOD, timeout_s: float = 2.0):
+    def __init__(self, script: list[str], *, default: str = GOOD, timeout_s: float = 3.0):
         self.script = list(script)
         self.default = default
         self.timeout_s = timeout_s

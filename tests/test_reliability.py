@@ -20,7 +20,7 @@ ANSWER = "我会先核实客户身份，确认账户安全，然后解释这是�
 
 def client_for(server, attempts=3):
     waits = []
-    settings = ModelSettings(base_url=server.base_url, model="m", api_key="sk-fault-test", timeout_s=0.5, max_attempts=attempts, backoff_initial_s=0.01)
+    settings = ModelSettings(base_url=server.base_url, model="m", api_key="sk-fault-test", timeout_s=1.0, max_attempts=attempts, backoff_initial_s=0.01)
     return ModelClient(settings, sleep=waits.append), waits
 
 
