@@ -43,6 +43,8 @@ class Sample(BaseModel):
     # Public data sets' own labels, for figures comparable with published ones.
     label_2way: str | None = None
     label_3way: str | None = None
+    # Bias checks: answers in one group say the same thing in different forms.
+    group: str | None = None
 
 
 def load_samples(path: Path, rubric: Rubric) -> list[Sample]:
@@ -176,6 +178,8 @@ def compute_metrics(
 
     if all(s.label_2way for s in samples):
         result.update(_semeval_f1(samples, predictions))
+    if any(s.group for s in samples):
+        result["consistency"] = _consistency(samples, predictions)
     result["reliability"] = _reliability(samples, predictions)
     result["review"] = _review(samples, predictions, human, model)
     result["worst"] = _worst(samples, predictions, human, model, worst)
@@ -215,6 +219,24 @@ def _reliability(samples: Sequence[Sample], predictions: dict[str, AnswerGrade],
         if members:
             out.append({"lo": lo, "hi": hi, "n": len(members), "agreement": sum(members) / len(members)})
     return out
+
+
+def _consistency(samples: Sequence[Sample], predictions: dict[str, AnswerGrade]) -> dict[str, Any]:
+    """Share of groups (the same content in other forms) whose members all got the same score,
+    and the same verdict on every point."""
+    groups: dict[str, list[AnswerGrade | None]] = defaultdict(list)
+    for s in samples:
+        if s.group:
+            groups[s.group].append(predictions.get(s.id))
+    same_score = same_verdicts = 0
+    for members in groups.values():
+        scored = [g for g in members if g is not None and g.status == "scored"]
+        if len(scored) < len(members):
+            continue
+        same_score += len({g.score for g in scored}) == 1
+        same_verdicts += len({tuple(p.verdict for p in g.points) for g in scored}) == 1
+    n = len(groups)
+    return {"n_groups": n, "same_score": same_score / n if n else math.nan, "same_verdicts": same_verdicts / n if n else math.nan}
 
 
 def _review(samples, predictions, human, model) -> dict[str, Any] | None:

@@ -146,3 +146,18 @@ def test_bad_samples_name_file_line_and_field(tmp_path, rubric, capsys):
     err = capsys.readouterr().err
     assert code == 2
     assert f"{bad}:2: field labels" in err and f"{bad}:3: not valid JSON" in err and f"{bad}:4: field question_id: unknown question id 'nope-1'" in err
+
+
+def test_consistency_of_groups(rubric, tmp_path):
+    from grader.evaluation import Sample
+
+    answer = "我会先核实客户身份，确认账户安全，然后解释这是诈骗。"
+    samples = [
+        Sample(id=f"g{g}-{v}", question_id="situational-4", answer=answer + ("。" * v if g == 1 else ""), labels={p: "missing" for p in ("p1", "p2", "p3", "p4")}, group=f"g{g}")
+        for g in (1, 2)
+        for v in range(3)
+    ]
+    # g1's answers differ in length across the 60-character line the scripted grader draws.
+    samples[2] = samples[2].model_copy(update={"answer": answer * 3})
+    metrics = compute_metrics(rubric, samples, grade_samples(LabelEchoGrader(), rubric, samples), resamples=10)
+    assert metrics["consistency"] == {"n_groups": 2, "same_score": 0.5, "same_verdicts": 0.5}
