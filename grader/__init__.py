@@ -1,6 +1,6 @@
 """grader: LLM-assisted grading of written interview answers against rubrics."""
 
-from .grading import Grader, StructuredGrader
+from .grading import Grader, StructuredGrader, YesNoGrader
 from .llm import ModelClient, ModelSettings
 from .results import AnswerGrade, Flag, PointGrade, Usage, Verdict
 from .rubric import Point, Question, Rubric, RubricError, Section, load_rubric
@@ -21,6 +21,7 @@ __all__ = [
     "RubricError",
     "Section",
     "StructuredGrader",
+    "YesNoGrader",
     "Usage",
     "Verdict",
     "load_rubric",

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from .evaluation import Progress
+from .progress import Progress
 from .injection import injection_suspected
 from .results import AnswerGrade, Flag
 from .rubric import Rubric
