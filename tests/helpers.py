@@ -23,3 +23,20 @@ class LabelEchoGrader:
             return AnswerGrade(question_id=question.id, status="unscored", score=None, max_score=question.max_score, error="boom", **common)
         points = [PointGrade(id=p.id, verdict=self.rule(question, answer, p), p_covered=0.9 if len(answer) > 60 else 0.1) for p in question.points]
         return finish(question, points, **common)
+
+
+def use_scripted_session(monkeypatch, grader) -> None:
+    """Make the CLI's session (model client and grader) the scripted `grader`: no model runs."""
+    from contextlib import contextmanager
+
+    class ScriptedClient:
+        model = "scripted"
+
+    @contextmanager
+    def scripted_client(settings, quiet=False):
+        yield ScriptedClient()
+
+    monkeypatch.setattr("grader.session.open_client", scripted_client)
+    monkeypatch.setattr("grader.session.make_grader", lambda strategy, client, rubric: grader)
+    monkeypatch.setattr("grader.cli.open_client", scripted_client)
+    monkeypatch.setattr("grader.cli.make_grader", lambda strategy, client, rubric: grader)

@@ -10,7 +10,7 @@ from grader.store import GradeCache, GradeStore
 from grader.tables import TableError, read_answers
 
 from .conftest import ROOT, RUBRIC_PATH
-from .helpers import LabelEchoGrader
+from .helpers import LabelEchoGrader, use_scripted_session
 
 EXAMPLE = ROOT / "examples" / "candidates-wide-gbk.csv"
 
@@ -125,17 +125,7 @@ def test_ranking_and_reports(tmp_path, rubric):
 
 
 def test_batch_cli_exit_code_reports_bad_rows(tmp_path, monkeypatch, capsys):
-    from contextlib import contextmanager
-
-    class Client:
-        model = "scripted"
-
-    @contextmanager
-    def fake_client(settings, quiet=False):
-        yield Client()
-
-    monkeypatch.setattr("grader.session.open_client", fake_client)
-    monkeypatch.setattr("grader.session.make_grader", lambda strategy, client, rubric: CountingGrader())
+    use_scripted_session(monkeypatch, CountingGrader())
     out = tmp_path / "run"
     code = cli.main(["batch", "--rubric", str(RUBRIC_PATH), str(EXAMPLE), "-o", str(out), "--cache", str(tmp_path / "c.sqlite")])
     err = capsys.readouterr().err

@@ -6,7 +6,7 @@ from grader import cli
 from grader.batch import grade_jsonl
 
 from .conftest import RUBRIC_PATH
-from .helpers import LabelEchoGrader
+from .helpers import LabelEchoGrader, use_scripted_session
 
 
 def _lines(path):
@@ -81,14 +81,7 @@ def test_bad_input_exits_2_with_a_message(argv, message, capsys):
 
 
 def test_grade_json_output_shape(monkeypatch, capsys):
-    from contextlib import contextmanager
-
-    @contextmanager
-    def fake_client(settings, quiet=False):
-        yield None
-
-    monkeypatch.setattr(cli, "open_client", fake_client)
-    monkeypatch.setattr(cli, "make_grader", lambda strategy, client, rubric: LabelEchoGrader())
+    use_scripted_session(monkeypatch, LabelEchoGrader())
     answer = "我会先立即核实客户身份并检查账户安全，然后解释常见诈骗手段，提供反诈中心电话96110，必要时协助报案并提示风险。"
     assert cli.main(["grade", "--rubric", str(RUBRIC_PATH), "--question", "situational-4", "--answer", answer, "--json"]) == 0
     result = json.loads(capsys.readouterr().out)

@@ -8,7 +8,7 @@ from grader.evaluation import compute_metrics, grade_samples, load_samples, regr
 from grader.results import Verdict
 
 from .conftest import RUBRIC_PATH, SAMPLES_PATH
-from .helpers import LabelEchoGrader
+from .helpers import LabelEchoGrader, use_scripted_session
 
 
 def test_hand_graded_samples_are_complete_and_consistent(rubric):
@@ -86,18 +86,7 @@ def test_thresholds_fit_and_cross_validate(rubric):
 @pytest.fixture
 def scripted_run(tmp_path, monkeypatch, rubric, capsys):
     """A recorded eval run made with a scripted grader through the real CLI path."""
-    monkeypatch.setattr("grader.session.make_grader", lambda strategy, client, rubric: LabelEchoGrader())
-
-    class NoClient:
-        model = "scripted"
-
-    from contextlib import contextmanager
-
-    @contextmanager
-    def fake_client(settings, quiet=False):
-        yield NoClient()
-
-    monkeypatch.setattr("grader.session.open_client", fake_client)
+    use_scripted_session(monkeypatch, LabelEchoGrader())
     runs = tmp_path / "runs"
     code = cli.main(["eval", "--rubric", str(RUBRIC_PATH), "--samples", str(SAMPLES_PATH), "--runs-dir", str(runs), "--json", "--limit", "24", "--html", str(tmp_path / "r.html")])
     assert code == 0
