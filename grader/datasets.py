@@ -60,6 +60,45 @@ def import_semeval(path: Path, out_dir: Path, limit: int | None = None, seed: in
         "language": "en",
         "sections": [{"id": corpus.lower(), "title": corpus, "questions": list(questions.values())}],
     }
+    return _write(out_dir, rubric, samples)
+
+
+def import_reference_set(path: Path, out_dir: Path, limit: int | None = None, seed: int = 0) -> tuple[Path, Path]:
+    """SAF (English/German) and the Chinese SAS sets: a question with reference answer(s) and an
+    answer-level coverage label. The reference becomes the question's one point; coverage maps
+    covered / partially_covered / anything else to covered / partial / missing."""
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if limit and limit < len(rows):
+        rows = sorted(random.Random(seed).sample(rows, limit), key=lambda r: (str(r["question_id"]), str(r["student_answer_id"])))
+    language = "zh" if rows and (rows[0].get("dataset") or rows[0].get("lang") == "zh") else "en"  # German uses the English prompt
+    questions: dict[str, dict] = {}
+    samples = []
+    for row in rows:
+        qid = str(row["question_id"])
+        references = row["reference_answers"] if isinstance(row["reference_answers"], list) else [row["reference_answers"]]
+        questions.setdefault(qid, {"id": qid, "prompt": row["question"], "max_score": 1, "points": [{"id": "p1", "text": " | ".join(references), "weight": 1}]})
+        label = {"covered": "covered", "partially_covered": "partial"}.get(row["coverage"], "missing")
+        samples.append(
+            {
+                "id": str(row["student_answer_id"]),
+                "question_id": qid,
+                "answer": row["student_answer"],
+                "labels": {"p1": label},
+                "score": {"covered": 1.0, "partial": 0.5}.get(label, 0.0),
+                "kind": row.get("verification") or row["coverage"],
+            }
+        )
+    name = rows[0].get("dataset") or f"saf-{rows[0].get('lang')}" if rows else path.stem
+    rubric = {
+        "id": f"{name}-{path.stem}".lower(),
+        "title": f"{name} {path.stem} (see shared/datasets for licence and attribution)",
+        "language": language,
+        "sections": [{"id": "all", "title": str(name), "questions": list(questions.values())}],
+    }
+    return _write(out_dir, rubric, samples)
+
+
+def _write(out_dir: Path, rubric: dict, samples: list[dict]) -> tuple[Path, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     rubric_path = out_dir / "rubric.yaml"
     samples_path = out_dir / "samples.jsonl"
@@ -70,7 +109,7 @@ def import_semeval(path: Path, out_dir: Path, limit: int | None = None, seed: in
 
 def add_data_parser(sub) -> None:
     p = sub.add_parser("data", help="import public human-graded data sets as rubric + samples")
-    p.add_argument("format", choices=["semeval"], help="semeval: SemEval-2013 Task 7 merged JSONL (SciEntsBank, Beetle)")
+    p.add_argument("format", choices=["semeval", "saf", "sas"], help="semeval: SemEval-2013 Task 7 merged JSONL (SciEntsBank, Beetle); saf: SAF merged JSONL; sas: SAS-Datasets normalized JSONL")
     p.add_argument("path", type=Path)
     p.add_argument("--out", type=Path, required=True, help="folder for rubric.yaml and samples.jsonl (outside the project)")
     p.add_argument("--limit", type=int, help="a random sample of N answers (seeded)")
@@ -79,6 +118,7 @@ def add_data_parser(sub) -> None:
 
 
 def cmd_data(args: argparse.Namespace) -> int:
-    rubric_path, samples_path = import_semeval(args.path, args.out, args.limit, args.seed)
+    importer = import_semeval if args.format == "semeval" else import_reference_set
+    rubric_path, samples_path = importer(args.path, args.out, args.limit, args.seed)
     print(f"wrote {rubric_path} and {samples_path}")
     return 0
