@@ -24,21 +24,40 @@ from .textnorm import normalise
 
 
 class RateLimiter:
-    """At most `per_minute` starts per minute across threads (None: unlimited)."""
+    """Requests-per-minute and tokens-per-minute limits shared by the worker threads.
 
-    def __init__(self, per_minute: float | None):
+    Requests are spaced evenly; tokens are counted over a sliding minute from what calls really
+    used, and a call waits while the last minute's tokens plus its estimate would pass the limit.
+    """
+
+    def __init__(self, per_minute: float | None = None, tokens_per_minute: float | None = None, clock=time.monotonic, sleep=time.sleep):
         self.interval = 60.0 / per_minute if per_minute else 0.0
+        self.tokens_per_minute = tokens_per_minute
         self._next = 0.0
+        self._used: list[tuple[float, int]] = []  # (time, tokens) of finished calls
         self._lock = threading.Lock()
+        self._clock, self._sleep = clock, sleep
+
+    def _estimate(self) -> int:
+        return int(sum(t for _, t in self._used) / len(self._used)) if self._used else 0
 
     def acquire(self) -> None:
-        if not self.interval:
-            return
-        with self._lock:
-            now = time.monotonic()
-            start = max(now, self._next)
-            self._next = start + self.interval
-        time.sleep(max(0.0, start - now))
+        while True:
+            with self._lock:
+                now = self._clock()
+                self._used = [(t, n) for t, n in self._used if now - t < 60]
+                wait = max(0.0, self._next - now)
+                if self.tokens_per_minute and self._used and sum(n for _, n in self._used) + self._estimate() > self.tokens_per_minute:
+                    wait = max(wait, 60 - (now - self._used[0][0]))
+                if wait <= 0:
+                    self._next = now + self.interval
+                    return
+            self._sleep(wait)
+
+    def record(self, tokens: int) -> None:
+        if self.tokens_per_minute:
+            with self._lock:
+                self._used.append((self._clock(), tokens))
 
 
 @dataclass
@@ -49,6 +68,7 @@ class BatchStats:
     cache_hits: int = 0
     unscored: int = 0
     model_calls: int = 0
+    estimated_cost: float = 0.0
     failures: dict[str, int] = field(default_factory=dict)  # unscored answers by kind of error
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -57,7 +77,8 @@ class BatchStats:
     def describe(self) -> str:
         return (
             f"{self.total} answers: {self.graded} graded now ({self.cache_hits} from cache), {self.already_done} already done, "
-            f"{self.unscored} unscored; {self.model_calls} model calls, {self.prompt_tokens}+{self.completion_tokens} tokens; "
+            f"{self.unscored} unscored; {self.model_calls} model calls, {self.prompt_tokens}+{self.completion_tokens} tokens"
+            f"{f' (about ${self.estimated_cost:.4f})' if self.estimated_cost else ''}; "
             f"{len(self.problems)} input problems"
             + (f"; failures: {', '.join(f'{k} {v}' for k, v in sorted(self.failures.items()))}" if self.failures else "")
         )
@@ -72,12 +93,16 @@ def grade_candidates(
     *,
     concurrency: int = 4,
     requests_per_minute: float | None = None,
+    tokens_per_minute: float | None = None,
+    prices_per_million: tuple[float, float] = (0.0, 0.0),
     show_progress: bool = True,
 ) -> BatchStats:
+    """Grade every answer not yet in `store`, `concurrency` at a time, committing each result as
+    it finishes. `prices_per_million` is (input, output) USD per million tokens, for the estimate."""
     stats = BatchStats(total=len(answers))
     todo = [a for a in answers if not store.finished(a.candidate, a.question_id, a.answer)]
     stats.already_done = len(answers) - len(todo)
-    limiter = RateLimiter(requests_per_minute)
+    limiter = RateLimiter(requests_per_minute, tokens_per_minute)
     progress = Progress(len(todo)) if show_progress and todo else None
     model = getattr(grader.client, "model", "") if hasattr(grader, "client") else ""
 
@@ -89,6 +114,7 @@ def grade_candidates(
             return item, hit.model_copy(update={"answer_id": f"{item.candidate}/{item.question_id}"}), True
         limiter.acquire()
         grade = grader.grade(question, item.answer, answer_id=f"{item.candidate}/{item.question_id}")
+        limiter.record(grade.usage.prompt_tokens + grade.usage.completion_tokens)
         if cache:
             cache.put(key, grade)
         return item, grade, False
@@ -119,6 +145,7 @@ def grade_candidates(
                     stats.model_calls += grade.usage.calls
                     stats.prompt_tokens += grade.usage.prompt_tokens
                     stats.completion_tokens += grade.usage.completion_tokens
+                    stats.estimated_cost += (grade.usage.prompt_tokens * prices_per_million[0] + grade.usage.completion_tokens * prices_per_million[1]) / 1e6
                 if progress:
                     progress.step(f"{item.candidate} {item.question_id}")
     return stats
@@ -141,6 +168,8 @@ def answer_flags(rubric: Rubric, answer: str, grade: AnswerGrade) -> list[str]:
         flags.add("unscored")
     if injection_suspected(answer):
         flags.add(Flag.injection_suspected.value)
+    if grade.rubric_hash != rubric.question(grade.question_id).content_hash:
+        flags.add("older_rubric")  # graded against an earlier version of this question's points
     if len(normalise(answer)) < MIN_ANSWER_CHARS:
         flags.add("too_short")
     share = _cjk_share(answer)
@@ -149,7 +178,7 @@ def answer_flags(rubric: Rubric, answer: str, grade: AnswerGrade) -> list[str]:
     return sorted(flags)
 
 
-REVIEW_FLAGS = {"unscored", "injection_suspected", Flag.evidence_not_found.value, "other_language", Flag.low_confidence.value}
+REVIEW_FLAGS = {"unscored", "injection_suspected", Flag.evidence_not_found.value, "other_language", Flag.low_confidence.value, "older_rubric"}
 
 
 @dataclass
@@ -262,6 +291,9 @@ def add_batch_parser(sub, model_options) -> None:
     p.add_argument("-o", "--output", required=True, type=Path, help="run folder (re-running resumes it)")
     p.add_argument("--concurrency", type=int, default=4, help="requests in flight (the offline model serves one at a time)")
     p.add_argument("--rpm", type=float, help="at most this many requests per minute")
+    p.add_argument("--tpm", type=float, help="at most this many tokens per minute")
+    p.add_argument("--price-in", type=float, default=0.0, help="USD per million prompt tokens, for the cost estimate")
+    p.add_argument("--price-out", type=float, default=0.0, help="USD per million completion tokens")
     p.add_argument("--cache", type=Path, help="grade cache shared across runs (default: ~/.cache/grader/grades.sqlite)")
     p.add_argument("--cutoff", type=float, help="flag candidates whose total is within --margin of this cut-off for review")
     p.add_argument("--margin", type=float, default=5.0)
@@ -294,7 +326,11 @@ def cmd_batch(args) -> int:
     try:
         with open_client(settings) as client:
             grader = make_grader(args.strategy, client, rubric)
-            stats = grade_candidates(grader, rubric, answers, store, cache, concurrency=args.concurrency, requests_per_minute=args.rpm)
+            stats = grade_candidates(
+                grader, rubric, answers, store, cache,
+                concurrency=args.concurrency, requests_per_minute=args.rpm, tokens_per_minute=args.tpm,
+                prices_per_million=(args.price_in, args.price_out),
+            )
             meta = {"model": client.model, "strategy": args.strategy, "prompt_hash": grader.prompt_hash, "rubric_hash": rubric.content_hash}
         stats.problems = problems
         results = rank(rubric, answers, store.all_grades(), cutoff=args.cutoff, margin=args.margin)

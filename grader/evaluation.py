@@ -349,6 +349,9 @@ def describe(metrics: dict[str, Any]) -> str:
         lines.append("confusion (rows human, columns model): " + " ".join(conf["labels"]))
         for label, row in zip(conf["labels"], conf["matrix"]):
             lines.append(f"  {label:<9} " + " ".join(f"{v:>7}" for v in row))
+    consistency = metrics.get("consistency")
+    if consistency:
+        lines.append(f"consistency over {consistency['n_groups']} groups: same score {consistency['same_score']:.0%}, same verdicts {consistency['same_verdicts']:.0%}")
     review = metrics.get("review")
     if review:
         lines.append(

@@ -26,6 +26,8 @@ FAULTS = (
     "length",
     "refusal",
 )
+# Not retried: a 401 whose message echoes the key it was sent, as some proxies do.
+ECHO_KEY = "401_echo_key"
 
 
 def _grade_for(body: dict) -> dict:
@@ -54,7 +56,7 @@ class FaultServer:
                 behaviour = owner.script.pop(0) if owner.script else owner.default
                 owner.seen.append(behaviour)
                 owner.bodies.append(body)
-                owner._respond(self, behaviour, body)
+                owner._respond(self, behaviour, body, self.headers.get("authorization", ""))
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
@@ -68,7 +70,7 @@ class FaultServer:
         self._server.shutdown()
         self._server.server_close()
 
-    def _respond(self, handler: BaseHTTPRequestHandler, behaviour: str, body: dict) -> None:
+    def _respond(self, handler: BaseHTTPRequestHandler, behaviour: str, body: dict, authorization: str = "") -> None:
         def send(status: int, payload: dict | str, headers: dict | None = None) -> None:
             data = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
             handler.send_response(status)
@@ -118,6 +120,8 @@ class FaultServer:
             send(200, completion(json.dumps({"score": 10, "verdict": "covered"})))
         elif behaviour == "length":
             send(200, completion(json.dumps(_grade_for(body))[:40], finish="length"))
+        elif behaviour == ECHO_KEY:
+            send(401, {"error": {"message": f"Incorrect API key provided: {authorization.removeprefix('Bearer ')}", "type": "auth"}})
         elif behaviour == "refusal":
             send(200, completion("", refusal="I can't help with grading."))
         else:  # pragma: no cover - a typo in a test

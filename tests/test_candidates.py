@@ -115,6 +115,11 @@ def test_ranking_and_reports(tmp_path, rubric):
     assert "injection_suspected" in by_name["陈静"].needs_review
     assert "incomplete" in by_name["赵磊"].needs_review
     assert "other_language" in by_name["赵磊"].answers[0]["flags"]
+    # a grade made against an earlier version of the rubric is marked
+    candidate, old = store.all_grades()[0]
+    store.put(candidate, next(a.answer for a in answers if a.candidate == candidate and a.question_id == old.question_id), old.model_copy(update={"rubric_hash": "0ld"}), False)
+    relisted = {r.candidate: r for r in rank(rubric, answers, store.all_grades())}
+    assert "older_rubric" in relisted[candidate].needs_review
     paths = write_reports(tmp_path / "out", rubric, results, stats, {"model": "m", "strategy": "s", "prompt_hash": "p", "rubric_hash": "r"})
     assert {p.name for p in paths} == {"ranking.csv", "ranking.xlsx", "grades.jsonl", "report.html"}
     ranking = (tmp_path / "out" / "ranking.csv").read_text(encoding="utf-8-sig").splitlines()
@@ -131,3 +136,28 @@ def test_batch_cli_exit_code_reports_bad_rows(tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert code == 2 and f"input: {EXAMPLE}:7: column A: no candidate" in err
     assert (out / "report.html").exists() and (out / "ranking.xlsx").exists()
+
+
+def test_rate_limiter_spaces_requests_and_respects_tokens_per_minute():
+    from grader.candidates import RateLimiter
+
+    now = [0.0]
+    slept = []
+
+    def sleep(seconds):
+        slept.append(seconds)
+        now[0] += seconds
+
+    limiter = RateLimiter(per_minute=120, tokens_per_minute=1000, clock=lambda: now[0], sleep=sleep)
+    limiter.acquire()
+    limiter.acquire()
+    assert slept == [0.5]  # 120 per minute: one every half second
+    limiter.record(600)
+    limiter.acquire()  # 600 used + ~600 expected > 1000: wait for the minute to pass
+    assert now[0] >= 60
+
+
+def test_cost_estimate(tmp_path, rubric):
+    answers, _ = read_answers(EXAMPLE, rubric)
+    stats = grade_candidates(CountingGrader(), rubric, answers, GradeStore(tmp_path / "g.sqlite"), prices_per_million=(1.0, 2.0), show_progress=False)
+    assert stats.estimated_cost == 0  # the scripted grader reports no tokens

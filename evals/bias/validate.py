@@ -98,9 +98,10 @@ for g, members in sorted(groups.items()):
         if by["base"] == by["traditional"]:
             errors.append(f"{g}: traditional identical to base")
     if "base" in by and "long" in by:
-        # long = base wording + neutral padding
-        if by["base"] not in by["long"]:
-            errors.append(f"{g}: long does not contain the base text verbatim")
+        # long = base wording (every sentence, verbatim) + neutral padding
+        for sentence in filter(None, re.split(r"(?<=[。！？])", by["base"])):
+            if sentence not in by["long"]:
+                errors.append(f"{g}: long lacks base sentence {sentence!r}")
     if "base" in by and "formal" in by:
         ratio = len(by["formal"]) / len(by["base"])
         if not 0.7 <= ratio <= 1.3:
@@ -127,6 +128,8 @@ for v in VARIANTS:
     sizes = [s for i, s, _ in lengths if i.endswith("-" + v)]
     if sizes:
         print(f"  {v:<12} {min(sizes)}-{max(sizes)}")
+han = [h for i, _, h in lengths if not i.endswith("-english")]
+print(f"  (Han characters only, Chinese variants: {min(han)}-{max(han)})")
 if errors:
     print(f"FAIL: {len(errors)} problem(s)")
     for e in errors:
