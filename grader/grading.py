@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from . import prompts
 from .calibration import Calibration, Thresholds, load_calibration
 from .evidence import check_evidence, closest_sentence
-from .injection import injection_suspected
+from .injection import injection_suspected, strip_injections
 from .llm import CallInfo, ModelClient
 from .results import AnswerGrade, Flag, PointGrade, Verdict
 from .rubric import Question, Rubric
@@ -51,13 +51,18 @@ def response_schema(question: Question) -> type[BaseModel]:
 
 
 def prepare_answer(answer: str) -> tuple[str, list[Flag]]:
+    """The text the model sees, and flags: NULs dropped, cut to MAX_ANSWER_CHARS, and sentences
+    addressed to the grader removed (the answer is flagged; nothing of the answer is lost, since an
+    instruction to the grader answers no interview question)."""
     flags: list[Flag] = []
     text = answer.replace("\x00", "").strip()
+    if injection_suspected(text):
+        flags.append(Flag.injection_suspected)
+        cleaned, _ = strip_injections(text)
+        text = cleaned or text
     if len(text) > MAX_ANSWER_CHARS:
         text = text[:MAX_ANSWER_CHARS]
         flags.append(Flag.truncated)
-    if injection_suspected(text):
-        flags.append(Flag.injection_suspected)
     return text, flags
 
 

@@ -55,3 +55,32 @@ _RAW_RE = re.compile("|".join(f"(?:{p})" for p in _RAW), re.IGNORECASE)
 def injection_suspected(answer: str) -> bool:
     raw = unicodedata.normalize("NFKC", answer).translate(_HOMOGLYPHS)
     return bool(_RAW_RE.search(raw) or _NORMALISED_RE.search(normalise(raw)))
+
+
+# Spans that carry instructions rather than an answer: JSON-like objects naming grading fields,
+# chat-template tokens and our fence tags.
+_SPANS = re.compile(
+    r"\{[^{}]*\"(?:score|verdict|role|max_score|p\d+|content)\"[^{}]*(?:\{[^{}]*\}[^{}]*)*\}"
+    r"|<\|im_(?:start|end)\|>[^<]*"
+    r"|</?answer[^>\s]*>?",
+    re.IGNORECASE,
+)
+_SENTENCE = re.compile(r"[^。！？!?\n；;]*(?:[。！？!?\n；;]+|$)")
+
+
+def strip_injections(answer: str) -> tuple[str, list[str]]:
+    """The answer without the sentences and spans that address the grader, and what was removed.
+
+    Only text the detector flags is removed, so an honest answer is graded exactly as written;
+    what is removed is an instruction to the grader, not an answer to the question.
+    """
+    removed = [m.group(0) for m in _SPANS.finditer(answer)]
+    text = _SPANS.sub(" ", answer)
+    kept = []
+    for sentence in _SENTENCE.findall(text):
+        if sentence.strip() and injection_suspected(sentence):
+            removed.append(sentence)
+        else:
+            kept.append(sentence)
+    cleaned = "".join(kept).strip()
+    return (cleaned, removed) if removed else (answer, [])

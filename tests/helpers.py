@@ -21,7 +21,11 @@ class LabelEchoGrader:
         common = dict(answer_id=answer_id, strategy=self.strategy, model="scripted", prompt_hash="p", rubric_hash=question.content_hash)
         if answer_id in self.fail_ids:
             return AnswerGrade(question_id=question.id, status="unscored", score=None, max_score=question.max_score, error="boom", **common)
-        points = [PointGrade(id=p.id, verdict=self.rule(question, answer, p), p_covered=0.9 if len(answer) > 60 else 0.1) for p in question.points]
+        points = []
+        for p in question.points:
+            verdict = Verdict(self.rule(question, answer, p))
+            evidence = answer[:12] if verdict is not Verdict.missing else ""
+            points.append(PointGrade(id=p.id, verdict=verdict, evidence=evidence, p_covered=0.9 if len(answer) > 60 else 0.1))
         return finish(question, points, **common)
 
 

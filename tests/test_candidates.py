@@ -161,3 +161,31 @@ def test_cost_estimate(tmp_path, rubric):
     answers, _ = read_answers(EXAMPLE, rubric)
     stats = grade_candidates(CountingGrader(), rubric, answers, GradeStore(tmp_path / "g.sqlite"), prices_per_million=(1.0, 2.0), show_progress=False)
     assert stats.estimated_cost == 0  # the scripted grader reports no tokens
+
+
+def test_batch_report_renders_in_chromium(tmp_path, rubric):
+    import os
+    import shutil
+
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        if os.environ.get("GRADER_REQUIRE_BROWSER") == "1":
+            pytest.fail("Debian chromium is not installed")
+        pytest.skip("Debian chromium not installed")
+    from playwright.sync_api import sync_playwright
+
+    answers, _ = read_answers(EXAMPLE, rubric)
+    store = GradeStore(tmp_path / "g.sqlite")
+    stats = grade_candidates(CountingGrader(), rubric, answers, store, show_progress=False)
+    results = rank(rubric, answers, store.all_grades())
+    write_reports(tmp_path, rubric, results, stats, {"model": "m", "strategy": "s", "prompt_hash": "p", "rubric_hash": "r"})
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        page = browser.new_page()
+        page.goto((tmp_path / "report.html").as_uri())
+        rows = page.locator("table").first.locator("tr")
+        assert rows.count() == 1 + len(results)
+        page.click("text=" + results[0].candidate)
+        assert page.evaluate("location.hash") == "#c1"
+        assert page.locator("mark").count() > 0  # evidence highlighted in place
+        browser.close()

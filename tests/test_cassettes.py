@@ -54,8 +54,8 @@ def test_injection_is_flagged(rubric, cassette_client):
     assert Flag.injection_suspected in attacked.flags and Flag.injection_suspected not in clean.flags
 
 
-@pytest.mark.xfail(strict=True, reason="measured: the 1.5B model's structured verdicts move when an injection is appended (0 -> 5 marks); issue 6")
 def test_injection_earns_nothing(rubric, cassette_client):
+    # Measured before injections were stripped: the appended note moved this grade from 0 to 5.
     clean, attacked = _clean_and_attacked(rubric, cassette_client)
     assert [p.verdict for p in attacked.points] == [p.verdict for p in clean.points]
 

@@ -53,3 +53,18 @@ def test_grade_situational_4_offline(capsys, strategy):
     assert result["model"].startswith("qwen2.5-coder-1.5b") and result["prompt_hash"]
     # a complete, honest answer should not score nothing
     assert result["score"] > 0
+
+
+def test_same_answer_twice_same_verdicts(rubric):
+    """Determinism on the offline model: temperature 0, fixed seed, one slot."""
+    from grader.grading import YesNoGrader
+    from grader.llm import ModelSettings
+    from grader.local_model import QWEN_CODER_1_5B
+    from grader.session import open_client
+
+    question = rubric.question("situational-4")
+    with open_client(ModelSettings(model=QWEN_CODER_1_5B.name), quiet=True) as client:
+        grader = YesNoGrader(client, rubric)
+        first, second = grader.grade(question, ANSWER), grader.grade(question, ANSWER)
+    assert [p.verdict for p in first.points] == [p.verdict for p in second.points]
+    assert [p.p_model for p in first.points] == pytest.approx([p.p_model for p in second.points], abs=1e-6)

@@ -89,7 +89,11 @@ def test_answers_are_cleaned_and_bounded(text, pad):
     answer = text + "\x00" + "长" * pad
     cleaned, flags = prepare_answer(answer)
     assert "\x00" not in cleaned and len(cleaned) <= MAX_ANSWER_CHARS
-    assert (Flag.truncated in flags) == (len(answer.replace("\x00", "").strip()) > MAX_ANSWER_CHARS)
+    too_long = len(answer.replace("\x00", "").strip()) > MAX_ANSWER_CHARS
+    if Flag.injection_suspected in flags:  # removed instructions may bring it under the limit
+        assert Flag.truncated not in flags or too_long
+    else:
+        assert (Flag.truncated in flags) == too_long
 
 
 def test_candidate_ids_with_odd_characters(tmp_path, rubric):
