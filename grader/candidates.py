@@ -119,35 +119,55 @@ def grade_candidates(
             cache.put(key, grade)
         return item, grade, False
 
+    def commit(item: CandidateAnswer, grade: AnswerGrade, cached: bool) -> None:
+        store.put(item.candidate, item.answer, grade, cached)
+        stats.graded += 1
+        stats.cache_hits += cached
+        if grade.status != "scored":
+            stats.unscored += 1
+            kind = (grade.error or "unknown").split(":")[0]
+            stats.failures[kind] = stats.failures.get(kind, 0) + 1
+        if not cached:
+            stats.model_calls += grade.usage.calls
+            stats.prompt_tokens += grade.usage.prompt_tokens
+            stats.completion_tokens += grade.usage.completion_tokens
+            stats.estimated_cost += (grade.usage.prompt_tokens * prices_per_million[0] + grade.usage.completion_tokens * prices_per_million[1]) / 1e6
+        if progress:
+            progress.step(f"{item.candidate} {item.question_id}")
+
     # A bounded window of submitted work keeps memory flat in the number of answers.
     pending: set = set()
     queue = iter(todo)
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        while True:
-            while len(pending) < 2 * max(1, concurrency):
-                item = next(queue, None)
-                if item is None:
+        try:
+            while True:
+                while len(pending) < 2 * max(1, concurrency):
+                    item = next(queue, None)
+                    if item is None:
+                        break
+                    pending.add(pool.submit(work, item))
+                if not pending:
                     break
-                pending.add(pool.submit(work, item))
-            if not pending:
-                break
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:
-                item, grade, cached = future.result()
-                store.put(item.candidate, item.answer, grade, cached)
-                stats.graded += 1
-                stats.cache_hits += cached
-                if grade.status != "scored":
-                    stats.unscored += 1
-                    kind = (grade.error or "unknown").split(":")[0]
-                    stats.failures[kind] = stats.failures.get(kind, 0) + 1
-                if not cached:
-                    stats.model_calls += grade.usage.calls
-                    stats.prompt_tokens += grade.usage.prompt_tokens
-                    stats.completion_tokens += grade.usage.completion_tokens
-                    stats.estimated_cost += (grade.usage.prompt_tokens * prices_per_million[0] + grade.usage.completion_tokens * prices_per_million[1]) / 1e6
-                if progress:
-                    progress.step(f"{item.candidate} {item.question_id}")
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                errors = []
+                for future in finished:
+                    try:
+                        commit(*future.result())
+                    except BaseException as exc:  # noqa: BLE001 - commit the others first
+                        errors.append(exc)
+                if errors:
+                    raise errors[0]
+        except BaseException:
+            # Interrupted (Ctrl-C, or a worker failed): keep every grade that still finishes.
+            for future in pending:
+                future.cancel()
+            for future in pending:
+                if not future.cancelled():
+                    try:
+                        commit(*future.result())
+                    except BaseException:  # noqa: BLE001 - already stopping
+                        pass
+            raise
     return stats
 
 

@@ -37,6 +37,13 @@ _NORMALISED = [
     r"(pretendyouare|youarenow|actas(a|an)?grader|letsplayagame|stayincharacter|respondas)",
     r"(reviewer|grader|system|admin|administrator)(note|override|message|prompt|instruction)",
     r"verdict(=|is)?covered",
+    r"最终(输出|结果|评分|得分)$",
+    r"评分要点p\d",
+    r"(以这个身份|以此身份)(为|给)",
+    r"^(评分要点|要点清单|评分标准|阅卷说明|答案要点)",
+    r"^p\d+(\d+分)?$",
+    r"(供|请|给)(阅卷人|阅卷老师|评分员|评分者|考官|评委)",
+    r"(为|给)(本|这个|该)(答案|回答|题)(评分|打分|打满分)",
     r"evidencecheck(is)?disabled",
 ]
 # Matched against the raw answer: structure that normalisation would erase.
@@ -62,10 +69,20 @@ def injection_suspected(answer: str) -> bool:
 _SPANS = re.compile(
     r"\{[^{}]*\"(?:score|verdict|role|max_score|p\d+|content)\"[^{}]*(?:\{[^{}]*\}[^{}]*)*\}"
     r"|<\|im_(?:start|end)\|>[^<]*"
-    r"|</?answer[^>\s]*>?",
+    r"|</?answer[^>\s]*>?"
+    r"|```|\"\"\"|<!--|-->",
     re.IGNORECASE,
 )
-_SENTENCE = re.compile(r"[^。！？!?\n；;]*(?:[。！？!?\n；;]+|$)")
+# Sentences end at Chinese or English sentence punctuation (an English full stop only before a
+# space, a Chinese character or the end, so that 0.5 stays one number).
+_SENTENCE_END = re.compile(r"(?<=[。！？!?\n；;])|(?<=\.)(?=\s|[\u3400-\u9fff]|$)")
+_ASIDE = re.compile(r"【[^【】]*】|\[[^\[\]]*\]|（[^（）]*）|\([^()]*\)")
+_LONG_DIGITS = re.compile(r"\d{30,}")
+
+
+def _han_share(text: str) -> float:
+    letters = [c for c in text if c.isalpha()]
+    return sum("\u3400" <= c <= "\u9fff" for c in letters) / len(letters) if letters else 0.0
 
 
 def strip_injections(answer: str) -> tuple[str, list[str]]:
@@ -76,11 +93,34 @@ def strip_injections(answer: str) -> tuple[str, list[str]]:
     """
     removed = [m.group(0) for m in _SPANS.finditer(answer)]
     text = _SPANS.sub(" ", answer)
-    kept = []
-    for sentence in _SENTENCE.findall(text):
-        if sentence.strip() and injection_suspected(sentence):
-            removed.append(sentence)
-        else:
-            kept.append(sentence)
+
+    def aside(match: re.Match) -> str:
+        if injection_suspected(match.group(0)):
+            removed.append(match.group(0))
+            return ""
+        return match.group(0)
+
+    text = _ASIDE.sub(aside, text)
+    sentences = _SENTENCE_END.split(text)
+    flagged, seen = [], {}
+    for sentence in sentences:
+        key = sentence.strip()
+        seen[key] = seen.get(key, 0) + 1
+        # Padding that pushes the rubric out of context: long digit runs and sentences repeated
+        # over and over carry no answer; dropped only in an answer already caught addressing us.
+        flagged.append(bool(key) and bool(injection_suspected(sentence) or _LONG_DIGITS.fullmatch(key) or (seen[key] > 2 and len(key) > 4)))
+    # A note to the grader in another script than the answer's runs on over several sentences:
+    # take its neighbours in that script with it.
+    chinese = _han_share(text) > 0.3
+    for _ in range(len(sentences)):
+        grown = False
+        for i, sentence in enumerate(sentences):
+            if not flagged[i] and sentence.strip() and chinese and _han_share(sentence) < 0.1:
+                if (i > 0 and flagged[i - 1]) or (i + 1 < len(sentences) and flagged[i + 1]):
+                    flagged[i] = grown = True
+        if not grown:
+            break
+    kept = [s for s, f in zip(sentences, flagged) if not f]
+    removed += [s for s, f in zip(sentences, flagged) if f]
     cleaned = "".join(kept).strip()
     return (cleaned, removed) if removed else (answer, [])

@@ -31,6 +31,9 @@ recorder = vcr.VCR(
     filter_headers=SECRET_HEADERS,
     decode_compressed_response=True,
 )
+# The local server is deterministic, and grading the same text twice (an answer whose injection
+# was stripped is its clean twin) sends the same request twice.
+CASSETTE_OPTIONS = {"allow_playback_repeats": True}
 
 
 @pytest.fixture(scope="session")
@@ -43,12 +46,12 @@ def open_cassette(name: str):
     """A client replaying (or, with GRADER_RECORD set, recording against the local model) a cassette."""
     settings = dict(model=QWEN_CODER_1_5B.name, max_attempts=1)
     if RECORD_MODE == "none":
-        with recorder.use_cassette(f"{name}.yaml"):
+        with recorder.use_cassette(f"{name}.yaml", **CASSETTE_OPTIONS):
             yield ModelClient(ModelSettings(base_url=DEAD_ENDPOINT, **settings))
         return
     from grader.local_model import LocalModelServer
 
-    with LocalModelServer() as server, recorder.use_cassette(f"{name}.yaml"):
+    with LocalModelServer() as server, recorder.use_cassette(f"{name}.yaml", **CASSETTE_OPTIONS):
         yield ModelClient(ModelSettings(base_url=server.base_url, **settings))
 
 
