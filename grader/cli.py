@@ -39,12 +39,13 @@ def _model_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--seed", type=int, default=None, help="sampling seed (default: fixed)")
     group.add_argument("--max-attempts", type=int, default=4, help="attempts per answer before it is left unscored")
+    group.add_argument("--no-prompt-cache", action="store_true", help="ask the server not to reuse cached prompts (bit-exact reproduction, slower)")
     group.add_argument("--redact", action="store_true", help="mask names, phone, ID-card and bank-card numbers, e-mails in answers before grading")
 
 
 def settings_from(args: argparse.Namespace) -> ModelSettings:
     """Model settings from flags and environment; also resolves `--strategy auto` in `args`."""
-    extra = {"max_attempts": args.max_attempts}
+    extra = {"max_attempts": args.max_attempts, "prompt_cache": not args.no_prompt_cache}
     if args.seed is not None:
         extra["seed"] = args.seed
     settings = ModelSettings.from_env(base_url=args.base_url, model=args.model, **extra)

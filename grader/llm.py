@@ -40,6 +40,9 @@ class ModelSettings:
     max_attempts: int = 4
     backoff_initial_s: float = 1.0
     max_tokens: int = 1500
+    # llama.cpp reuses a cached prompt prefix; a warm and a cold cache can differ in the last
+    # digits of a probability. False asks the server not to, for bit-exact reproduction.
+    prompt_cache: bool = True
 
     @classmethod
     def from_env(cls, base_url: str | None = None, model: str | None = None, **overrides: Any) -> "ModelSettings":
@@ -160,6 +163,8 @@ class ModelClient:
         )
 
     def _create(self, **kwargs: Any):
+        if not self.settings.prompt_cache:
+            kwargs["extra_body"] = {"cache_prompt": False}
         return self._client.chat.completions.create(
             model=self.model,
             temperature=self.settings.temperature,

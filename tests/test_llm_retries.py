@@ -220,3 +220,13 @@ def test_api_key_never_reaches_results_or_run_records(rubric, tmp_path, capsys):
     assert result.status == "unscored" and "Incorrect API key" in result.error
     assert secret not in result.model_dump_json()
     assert secret not in repr(client.settings)
+
+
+def test_prompt_cache_can_be_switched_off(rubric):
+    q = rubric.question("situational-4")
+    script = Script((200, completion(good_grade(q)), None), (200, completion(good_grade(q)), None))
+    client, _ = make(script)
+    StructuredGrader(client, rubric).grade(q, ANSWER)
+    uncached, _ = make(script, prompt_cache=False)
+    StructuredGrader(uncached, rubric).grade(q, ANSWER)
+    assert "cache_prompt" not in script.requests[0] and script.requests[1]["cache_prompt"] is False
