@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import resource
 import sys
 import tempfile
-import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -31,7 +31,7 @@ from grader.store import GradeCache, GradeStore  # noqa: E402
 from grader.tables import CandidateAnswer  # noqa: E402
 
 
-def mock_server(latency_s: float, calls: list) -> ThreadingHTTPServer:
+def mock_server(latency_s: float, calls) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -40,7 +40,8 @@ def mock_server(latency_s: float, calls: list) -> ThreadingHTTPServer:
 
         def do_POST(self):
             body = json.loads(self.rfile.read(int(self.headers["content-length"])))
-            calls.append(1)
+            with calls.get_lock():
+                calls.value += 1
             schema = body["response_format"]["json_schema"]["schema"]
             grade = {pid: {"evidence": "", "reason": "mock", "verdict": "missing"} for pid in schema["required"]}
             payload = json.dumps(
@@ -62,8 +63,14 @@ def mock_server(latency_s: float, calls: list) -> ThreadingHTTPServer:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server.request_queue_size = 1024
     return server
+
+
+def _serve(latency_s: float, calls, port) -> None:
+    server = mock_server(latency_s, calls)
+    port.value = server.server_address[1]
+    server.serve_forever()
 
 
 def main() -> None:
@@ -75,29 +82,33 @@ def main() -> None:
     rubric = load_rubric(ROOT / "rubrics" / "internet-bank-cs-manager-2026.yaml")
     questions = [q.id for q in rubric.questions()]
     answers = [CandidateAnswer(f"c{i // 20:05d}", questions[i % 20], f"候选人{i}的回答：我会先安抚客户情绪，再核实问题。", "bench") for i in range(args.answers)]
-    calls: list = []
-    server = mock_server(args.latency, calls)
-    base_url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    # The mock runs in its own process, so the figures measure the grader, not the mock.
+    calls, port = multiprocessing.Value("i", 0), multiprocessing.Value("i", 0)
+    server = multiprocessing.Process(target=_serve, args=(args.latency, calls, port), daemon=True)
+    server.start()
+    while not port.value:
+        time.sleep(0.05)
+    base_url = f"http://127.0.0.1:{port.value}/v1"
     print(f"{args.answers} answers, mock latency {args.latency * 1000:.0f} ms")
     for concurrency in args.concurrency:
         with tempfile.TemporaryDirectory() as tmp:
             client = ModelClient(ModelSettings(base_url=base_url, model="mock", api_key="bench"))
             grader = StructuredGrader(client, rubric)
             cache = GradeCache(Path(tmp) / "cache.sqlite")
-            calls.clear()
+            calls.value = 0
             started = time.monotonic()
             grade_candidates(grader, rubric, answers, GradeStore(Path(tmp) / "a.sqlite"), cache, concurrency=concurrency, show_progress=False)
             elapsed = time.monotonic() - started
-            first_calls = len(calls)
-            calls.clear()
+            first_calls = calls.value
+            calls.value = 0
             grade_candidates(grader, rubric, answers, GradeStore(Path(tmp) / "b.sqlite"), cache, concurrency=concurrency, show_progress=False)
             rate, ideal = args.answers / elapsed, concurrency / args.latency
             peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             print(
                 f"concurrency {concurrency:>4}: {rate:7.1f} answers/s, ideal {ideal:7.1f} ({rate / ideal:5.1%}), "
-                f"{first_calls} calls, peak RSS so far {peak_mb:.0f} MB, cached re-run calls {len(calls)}"
+                f"{first_calls} calls, peak RSS so far {peak_mb:.0f} MB, cached re-run calls {calls.value}"
             )
-    server.shutdown()
+    server.terminate()
 
 
 if __name__ == "__main__":
