@@ -443,7 +443,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.html:
         from .report import write_eval_report
 
-        write_eval_report(args.html, record, rubric, history=list(_history(args.runs_dir)))
+        # The trend compares like with like: runs on the same rubric.
+        history = [h for h in _history(args.runs_dir) if h.get("rubric_hash") == record.get("rubric_hash")]
+        write_eval_report(args.html, record, rubric, history=history)
         print(f"report: {args.html}", file=sys.stderr)
     if args.baseline:
         failures = regression(load_run(args.baseline), metrics, args.max_drop)
@@ -504,7 +506,7 @@ def _history(runs_dir: Path) -> Iterable[dict[str, Any]]:
         except ValueError:
             continue
         if "metrics" in run:
-            yield {k: run.get(k) for k in ("time", "model", "strategy", "prompt_hash", "samples_hash")} | {
+            yield {k: run.get(k) for k in ("time", "model", "strategy", "prompt_hash", "rubric_hash", "samples_hash")} | {
                 "point_kappa": run["metrics"].get("point_kappa"),
                 "score_qwk": run["metrics"].get("score_qwk"),
                 "file": path.name,
