@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Sequence
 
-from .evidence import _bigrams, sentences
+from .evidence import bigrams, sentences
 from .textnorm import normalise
 
 FEATURES = ("logit_p_yes", "overlap", "log_length")
@@ -25,10 +25,10 @@ def _logit(p: float | None) -> float:
 
 def overlap(answer: str, point_text: str) -> float:
     """Share of the point's character bigrams found in the answer's closest sentence."""
-    target = _bigrams(point_text)
+    target = bigrams(point_text)
     if not target:
         return 0.0
-    return max((len(_bigrams(s) & target) / len(target) for s in sentences(answer)), default=0.0)
+    return max((len(bigrams(s) & target) / len(target) for s in sentences(answer)), default=0.0)
 
 
 def features(answer: str, point_text: str, p_yes: float | None) -> list[float]:

@@ -45,7 +45,7 @@ def sentences(answer: str) -> list[str]:
     return out
 
 
-def _bigrams(text: str) -> set[str]:
+def bigrams(text: str) -> set[str]:
     text = normalise(text)
     return {text[i : i + 2] for i in range(len(text) - 1)} or ({text} if text else set())
 
@@ -53,10 +53,10 @@ def _bigrams(text: str) -> set[str]:
 def closest_sentence(answer: str, point_text: str) -> str:
     """The answer's sentence sharing most character bigrams with the point (verbatim from the
     answer, so it always passes the evidence check); empty when nothing overlaps."""
-    target = _bigrams(point_text)
+    target = bigrams(point_text)
     best, best_overlap = "", 0
     for sentence in sentences(answer):
-        overlap = len(_bigrams(sentence) & target)
+        overlap = len(bigrams(sentence) & target)
         if overlap > best_overlap:
             best, best_overlap = sentence, overlap
     return best

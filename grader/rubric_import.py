@@ -257,7 +257,7 @@ def write_rubric(result: ImportResult, out: Path) -> None:
 def rubric_warnings(rubric) -> list[str]:
     """Things a reviewer should look at: points that overlap, points too short to grade, and
     questions with too few or too many points."""
-    from .evidence import _bigrams
+    from .evidence import bigrams
 
     warnings = []
     for q in rubric.questions():
@@ -267,7 +267,7 @@ def rubric_warnings(rubric) -> list[str]:
             if len(a.text) < 6:
                 warnings.append(f"{q.id}.{a.id}: too short to grade reliably: {a.text!r}")
             for b in q.points[i + 1 :]:
-                x, y = _bigrams(a.text), _bigrams(b.text)
+                x, y = bigrams(a.text), bigrams(b.text)
                 if x and y and len(x & y) / len(x | y) > 0.5:
                     warnings.append(f"{q.id}: {a.id} and {b.id} overlap")
     return warnings

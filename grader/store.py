@@ -43,7 +43,7 @@ class GradeStore:
         row = self._db.execute(
             "SELECT answer_sha, result FROM grades WHERE candidate = ? AND question_id = ?", (candidate, question_id)
         ).fetchone()
-        return bool(row) and row[0] == answer_digest(answer) and '"status":"scored"' in row[1]
+        return bool(row) and row[0] == answer_digest(answer) and AnswerGrade.model_validate_json(row[1]).status == "scored"
 
     def put(self, candidate: str, answer: str, grade: AnswerGrade, cached: bool) -> None:
         with self._lock:
