@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import unicodedata
 from pathlib import Path
 from typing import Sequence
 
@@ -132,11 +131,6 @@ def cmd_grade(args: argparse.Namespace) -> int:
     else:
         print(format_grade(result, rubric))
     return EXIT_OK if result.status == "scored" else EXIT_FAILURE
-
-
-def _pad(text: str, width: int) -> str:
-    shown = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-    return text + " " * max(0, width - shown)
 
 
 def format_grade(result: AnswerGrade, rubric) -> str:

@@ -15,9 +15,6 @@ from typing import Sequence
 from .evidence import bigrams, sentences
 from .textnorm import normalise
 
-FEATURES = ("logit_p_yes", "overlap", "log_length")
-
-
 def _logit(p: float | None) -> float:
     p = 0.5 if p is None else min(max(p, 1e-4), 1 - 1e-4)
     return math.log(p / (1 - p))

@@ -158,11 +158,8 @@ def repair_text(raw: str, script: str = "simplified") -> tuple[str, list[Repair]
 
 def _widen_punctuation(text: str) -> str:
     """Half-width punctuation next to Chinese becomes full-width, as Simplified Chinese writes it."""
-    def widen(m: re.Match) -> str:
-        return _WIDE[m.group(0)]
-
     text = text.replace("??", "\x01")  # left-over damage stays recognisable
-    return re.sub(rf"(?<=[{_CJK}）”）\d])[,?:;!](?=\S)|(?<=[{_CJK}])[,?:;!]|[,?:;!](?=[{_CJK}“（])|\((?=[^()]*\))|(?<=[^()])\)", lambda m: widen(m) if m.group(0) in _WIDE else m.group(0), text).replace("\x01", "??")
+    return re.sub(rf"(?<=[{_CJK}）”）\d])[,?:;!](?=\S)|(?<=[{_CJK}])[,?:;!]|[,?:;!](?=[{_CJK}“（])|\((?=[^()]*\))|(?<=[^()])\)", lambda m: _WIDE[m.group(0)], text).replace("\x01", "??")
 
 
 _SECTION = re.compile(r"([一二三四五六七八九十]+)、([^（(\n]+?)(?:[（(]共(\d+)题[，,]每题(\d+)分[，,]总分(\d+)分[）)])?(?=考察核心|$|\s|\d+\.题目)")
