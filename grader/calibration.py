@@ -66,7 +66,14 @@ def load_calibration(model: str, prompt_hash: str, path: Path = CALIBRATION_FILE
     combiner = entry.get("combiner")
     return Calibration(
         Thresholds(partial=entry["partial"], covered=entry["covered"]),
-        Combiner(weights=tuple(combiner["weights"]), bias=combiner["bias"]) if combiner else None,
+        Combiner(
+            weights=tuple(combiner["weights"]),
+            bias=combiner["bias"],
+            means=tuple(combiner.get("means", ())),
+            scales=tuple(combiner.get("scales", ())),
+        )
+        if combiner
+        else None,
         fitted=True,
     )
 
@@ -75,7 +82,8 @@ def save_calibration(model: str, prompt_hash: str, calibration: Calibration, not
     table = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     entry = {"partial": calibration.thresholds.partial, "covered": calibration.thresholds.covered, "note": note}
     if calibration.combiner:
-        entry["combiner"] = {"weights": list(calibration.combiner.weights), "bias": calibration.combiner.bias}
+        c = calibration.combiner
+        entry["combiner"] = {"weights": list(c.weights), "bias": c.bias, "means": list(c.means), "scales": list(c.scales)}
     table[f"{model}|{prompt_hash}"] = entry
     path.write_text(json.dumps(table, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
@@ -165,7 +173,7 @@ def cross_validate(rubric, samples, predictions: dict, folds: int = 2, combine: 
         thresholds = fit_thresholds([probability(p, s) for s, p in train], [s.labels[p.id].value for s, p in train])
         fitted.append(
             {"held_out": held_out, "partial": thresholds.partial, "covered": thresholds.covered}
-            | ({"combiner": {"weights": model.weights, "bias": model.bias}} if model else {})
+            | ({"combiner": {"weights": model.weights, "bias": model.bias, "means": model.means, "scales": model.scales}} if model else {})
         )
         for answer_id, grade in predictions.items():
             sample = by_id.get(answer_id)

@@ -3,7 +3,10 @@
 Features: the model's P(yes) (as a logit), how much of the point's wording the closest answer
 sentence shares, and the answer's length. Trained only on training questions (see
 `calibration.cross_validate`); its output is cut by the same kind of thresholds as P(yes).
-Pure Python: a few hundred rows and four weights need no numerical library.
+Pure Python: a few hundred rows and four weights need no numerical library. Features are
+standardised before fitting: on raw features gradient descent had not converged after 800 steps,
+and the under-fitted combiner scored point kappa 0.405 cross-validated against 0.506 standardised
+(README, "Measured agreement").
 """
 
 from __future__ import annotations
@@ -36,15 +39,27 @@ def features(answer: str, point_text: str, p_yes: float | None) -> list[float]:
 class Combiner:
     weights: tuple[float, ...]
     bias: float
+    # Feature means and scales of the training rows; weights apply to standardised features.
+    means: tuple[float, ...] = ()
+    scales: tuple[float, ...] = ()
+
+    def standardise(self, x: Sequence[float]) -> list[float]:
+        if not self.means:
+            return list(x)
+        return [(v - m) / s for v, m, s in zip(x, self.means, self.scales)]
 
     def probability(self, x: Sequence[float]) -> float:
-        z = self.bias + sum(w * v for w, v in zip(self.weights, x))
+        z = self.bias + sum(w * v for w, v in zip(self.weights, self.standardise(x)))
         return 1 / (1 + math.exp(-max(-30.0, min(30.0, z))))
 
     @classmethod
     def fit(cls, rows: Sequence[Sequence[float]], targets: Sequence[float], *, l2: float = 0.01, steps: int = 800, rate: float = 0.5) -> "Combiner":
-        """Fractional logistic regression (targets are credits 0, 0.5, 1) by gradient descent."""
+        """Fractional logistic regression (targets are credits 0, 0.5, 1) by gradient descent on
+        standardised features."""
         n, k = len(rows), len(rows[0])
+        means = tuple(sum(r[i] for r in rows) / n for i in range(k))
+        scales = tuple(math.sqrt(sum((r[i] - means[i]) ** 2 for r in rows) / n) or 1.0 for i in range(k))
+        rows = [[(v - m) / s for v, m, s in zip(r, means, scales)] for r in rows]
         w, b = [0.0] * k, 0.0
         for _ in range(steps):
             grad_w, grad_b = [0.0] * k, 0.0
@@ -56,4 +71,4 @@ class Combiner:
                     grad_w[i] += err * x[i]
             b -= rate * grad_b / n
             w = [wi - rate * (gi / n + l2 * wi) for wi, gi in zip(w, grad_w)]
-        return cls(weights=tuple(w), bias=b)
+        return cls(weights=tuple(w), bias=b, means=means, scales=scales)

@@ -80,9 +80,15 @@ _ASIDE = re.compile(r"【[^【】]*】|\[[^\[\]]*\]|（[^（）]*）|\([^()]*\)"
 _LONG_DIGITS = re.compile(r"\d{30,}")
 
 
+_LATIN_WORD = re.compile(r"[A-Za-z]+")
+
+
 def _han_share(text: str) -> float:
-    letters = [c for c in text if c.isalpha()]
-    return sum("\u3400" <= c <= "\u9fff" for c in letters) / len(letters) if letters else 0.0
+    """Han characters against Han characters plus Latin words (a word, not a letter, is what
+    carries about as much as one Han character)."""
+    han = sum("\u3400" <= c <= "\u9fff" for c in text)
+    words = len(_LATIN_WORD.findall(text))
+    return han / (han + words) if han + words else 0.0
 
 
 def strip_injections(answer: str) -> tuple[str, list[str]]:
@@ -105,13 +111,17 @@ def strip_injections(answer: str) -> tuple[str, list[str]]:
     flagged, seen = [], {}
     for sentence in sentences:
         key = sentence.strip()
+        # A copy cut short (padding ends where the attacker's paste ended) is a repeat too.
+        if len(key) > 10 and key not in seen and any(earlier.startswith(key) for earlier in seen):
+            seen[key] = 1
         seen[key] = seen.get(key, 0) + 1
         # Padding that pushes the rubric out of context: long digit runs and sentences repeated
-        # over and over carry no answer; dropped only in an answer already caught addressing us.
-        flagged.append(bool(key) and bool(injection_suspected(sentence) or _LONG_DIGITS.fullmatch(key) or (seen[key] > 2 and len(key) > 4)))
+        # over and over carry no answer (a repeat adds nothing the first copy did not say); dropped
+        # only in an answer already caught addressing us.
+        flagged.append(bool(key) and bool(injection_suspected(sentence) or _LONG_DIGITS.fullmatch(key) or (seen[key] > 1 and len(key) > 4)))
     # A note to the grader in another script than the answer's runs on over several sentences:
     # take its neighbours in that script with it.
-    chinese = _han_share(text) > 0.3
+    chinese = _han_share("".join(s for s, f in zip(sentences, flagged) if not f)) > 0.3
     for _ in range(len(sentences)):
         grown = False
         for i, sentence in enumerate(sentences):
