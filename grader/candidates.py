@@ -74,6 +74,21 @@ class BatchStats:
     completion_tokens: int = 0
     problems: list[str] = field(default_factory=list)
 
+    def count(self, grade: AnswerGrade, cached: bool, prices_per_million: tuple[float, float] = (0.0, 0.0), discount: float = 1.0) -> None:
+        """Add one committed grade. `discount` scales the price (Batch APIs charge less)."""
+        self.graded += 1
+        self.cache_hits += cached
+        if grade.status != "scored":
+            self.unscored += 1
+            kind = (grade.error or "unknown").split(":")[0]
+            self.failures[kind] = self.failures.get(kind, 0) + 1
+        if not cached:
+            self.model_calls += grade.usage.calls
+            self.prompt_tokens += grade.usage.prompt_tokens
+            self.completion_tokens += grade.usage.completion_tokens
+            cost = grade.usage.prompt_tokens * prices_per_million[0] + grade.usage.completion_tokens * prices_per_million[1]
+            self.estimated_cost += discount * cost / 1e6
+
     def describe(self) -> str:
         return (
             f"{self.total} answers: {self.graded} graded now ({self.cache_hits} from cache), {self.already_done} already done, "
@@ -121,17 +136,7 @@ def grade_candidates(
 
     def commit(item: CandidateAnswer, grade: AnswerGrade, cached: bool) -> None:
         store.put(item.candidate, item.answer, grade, cached)
-        stats.graded += 1
-        stats.cache_hits += cached
-        if grade.status != "scored":
-            stats.unscored += 1
-            kind = (grade.error or "unknown").split(":")[0]
-            stats.failures[kind] = stats.failures.get(kind, 0) + 1
-        if not cached:
-            stats.model_calls += grade.usage.calls
-            stats.prompt_tokens += grade.usage.prompt_tokens
-            stats.completion_tokens += grade.usage.completion_tokens
-            stats.estimated_cost += (grade.usage.prompt_tokens * prices_per_million[0] + grade.usage.completion_tokens * prices_per_million[1]) / 1e6
+        stats.count(grade, cached, prices_per_million)
         if progress:
             progress.step(f"{item.candidate} {item.question_id}")
 
@@ -317,11 +322,15 @@ def add_batch_parser(sub, model_options) -> None:
     p.add_argument("--cache", type=Path, help="grade cache shared across runs (default: ~/.cache/grader/grades.sqlite)")
     p.add_argument("--cutoff", type=float, help="flag candidates whose total is within --margin of this cut-off for review")
     p.add_argument("--margin", type=float, default=5.0)
+    p.add_argument("--provider-batch", action="store_true", help="submit through the endpoint's Batch API (OpenAI: half price, up to 24 h); re-running resumes polling")
+    p.add_argument("--poll-every", type=float, default=60.0, help="seconds between Batch API polls")
+    p.add_argument("--max-wait", type=float, help="stop polling after this many seconds (re-run to collect)")
     model_options(p)
     p.set_defaults(func=cmd_batch)
 
 
 def cmd_batch(args) -> int:
+    from .batch import InputError
     from .cli import settings_from
     from .local_model import cache_dir
     from .rubric import load_rubric
@@ -339,18 +348,26 @@ def cmd_batch(args) -> int:
         answers = [replace(a, answer=redact(a.answer, names)) for a in answers]
     for problem in problems:
         print(f"input: {problem}", file=sys.stderr)
+    settings = settings_from(args)
+    if args.provider_batch and (not settings.is_configured or args.strategy != "structured"):
+        raise InputError("--provider-batch needs a configured endpoint (--base-url) and --strategy structured: a Batch API returns whole completions, and the offline model has none")
     store = GradeStore(args.output / "grades.sqlite")
     cache = GradeCache(args.cache or cache_dir() / "grades.sqlite")
-    settings = settings_from(args)
     started = time.monotonic()
     try:
         with open_client(settings) as client:
             grader = make_grader(args.strategy, client, rubric)
-            stats = grade_candidates(
-                grader, rubric, answers, store, cache,
-                concurrency=args.concurrency, requests_per_minute=args.rpm, tokens_per_minute=args.tpm,
-                prices_per_million=(args.price_in, args.price_out),
-            )
+            if args.provider_batch:
+                from .provider_batch import BatchRunOptions, grade_with_provider_batch
+
+                options = BatchRunOptions(args.poll_every, args.max_wait, (args.price_in, args.price_out))
+                stats = grade_with_provider_batch(grader, rubric, answers, store, cache, options)
+            else:
+                stats = grade_candidates(
+                    grader, rubric, answers, store, cache,
+                    concurrency=args.concurrency, requests_per_minute=args.rpm, tokens_per_minute=args.tpm,
+                    prices_per_million=(args.price_in, args.price_out),
+                )
             meta = {"model": client.model, "strategy": args.strategy, "prompt_hash": grader.prompt_hash, "rubric_hash": rubric.content_hash}
         stats.problems = problems
         results = rank(rubric, answers, store.all_grades(), cutoff=args.cutoff, margin=args.margin)

@@ -6,6 +6,7 @@ quoted from the answer and a one-line reason, as JSON constrained by a per-quest
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Literal, Protocol
 
@@ -46,7 +47,13 @@ class PointJudgement(BaseModel):
 
 def response_schema(question: Question) -> type[BaseModel]:
     """A schema with one required property per point, so a constrained decoder cannot skip one."""
-    fields = {p.id: (PointJudgement, ...) for p in question.points}
+    return _response_schema(tuple(p.id for p in question.points))
+
+
+@functools.lru_cache(maxsize=1024)
+def _response_schema(point_ids: tuple[str, ...]) -> type[BaseModel]:
+    # Cached: building a pydantic model per answer was a third of a batch's CPU per request.
+    fields = {point_id: (PointJudgement, ...) for point_id in point_ids}
     return create_model("AnswerGrading", __config__=ConfigDict(extra="forbid"), **fields)
 
 
@@ -101,31 +108,43 @@ class _ModelGrader:
     def grade(self, question: Question, answer: str, answer_id: str | None = None) -> AnswerGrade:
         started = time.monotonic()
         text, flags = prepare_answer(answer)
-        common = dict(
+        if not text:
+            return self.empty_grade(question, answer_id)
+        info = CallInfo()  # filled in as calls are made, so a failure still reports what it cost
+        try:
+            points = self._grade_points(question, text, info)
+        except Exception as exc:  # noqa: BLE001 - any failure after retries leaves the answer unscored
+            return self.unscored_grade(question, answer_id, flags, exc, info, time.monotonic() - started)
+        return self.scored_grade(question, answer_id, flags, points, info, time.monotonic() - started)
+
+    def _common(self, question: Question, answer_id: str | None) -> dict:
+        return dict(
             answer_id=answer_id,
             strategy=self.strategy,
             model=self.client.model,
             prompt_hash=self.prompt_hash,
             rubric_hash=question.content_hash,
         )
-        if not text:
-            points = [PointGrade(id=p.id, verdict=Verdict.missing, reason="empty answer", p_covered=0.0) for p in question.points]
-            return finish(question, points, flags=[Flag.empty_answer], **common)
-        info = CallInfo()  # filled in as calls are made, so a failure still reports what it cost
-        try:
-            points = self._grade_points(question, text, info)
-        except Exception as exc:  # noqa: BLE001 - any failure after retries leaves the answer unscored
-            return AnswerGrade(
-                question_id=question.id,
-                status="unscored",
-                score=None,
-                max_score=question.max_score,
-                flags=flags,
-                error=self.client.scrub(f"{type(exc).__name__}: {exc}"),
-                usage=info.usage,
-                seconds=round(time.monotonic() - started, 3),
-                **common,
-            )
+
+    def empty_grade(self, question: Question, answer_id: str | None) -> AnswerGrade:
+        points = [PointGrade(id=p.id, verdict=Verdict.missing, reason="empty answer", p_covered=0.0) for p in question.points]
+        return finish(question, points, flags=[Flag.empty_answer], **self._common(question, answer_id))
+
+    def unscored_grade(self, question: Question, answer_id: str | None, flags: list[Flag], exc: BaseException, info: CallInfo, seconds: float) -> AnswerGrade:
+        return AnswerGrade(
+            question_id=question.id,
+            status="unscored",
+            score=None,
+            max_score=question.max_score,
+            flags=flags,
+            error=self.client.scrub(f"{type(exc).__name__}: {exc}"),
+            usage=info.usage,
+            seconds=round(seconds, 3),
+            **self._common(question, answer_id),
+        )
+
+    def scored_grade(self, question: Question, answer_id: str | None, flags: list[Flag], points: list[PointGrade], info: CallInfo, seconds: float) -> AnswerGrade:
+        common = self._common(question, answer_id)
         if not self.client.settings.model and info.model:
             common["model"] = info.model  # the server's name for its default model
         return finish(
@@ -134,7 +153,7 @@ class _ModelGrader:
             flags=flags,
             system_fingerprint=info.system_fingerprint,
             usage=info.usage,
-            seconds=round(time.monotonic() - started, 3),
+            seconds=round(seconds, 3),
             **common,
         )
 
@@ -148,12 +167,19 @@ class StructuredGrader(_ModelGrader):
     strategy = "structured"
     task = "grade_answer"
 
-    def _grade_points(self, question: Question, text: str, info: CallInfo) -> list[PointGrade]:
-        rendered = prompts.render(
+    def messages(self, question: Question, text: str) -> list[dict[str, str]]:
+        """The chat messages for one prepared answer (also what `--provider-batch` uploads)."""
+        return prompts.render(
             self.task, self.language, question=question, points=question.points, answer=text, fence=prompts.answer_fence(text)
-        )
-        parsed, call = self.client.complete_json(rendered.messages, response_schema(question))
+        ).messages
+
+    def _grade_points(self, question: Question, text: str, info: CallInfo) -> list[PointGrade]:
+        parsed, call = self.client.complete_json(self.messages(question, text), response_schema(question))
         info.merge(call)
+        return self.points_from(question, text, parsed)
+
+    @staticmethod
+    def points_from(question: Question, text: str, parsed: BaseModel) -> list[PointGrade]:
         points = []
         for p in question.points:
             judgement: PointJudgement = getattr(parsed, p.id)

@@ -8,6 +8,7 @@ of the requested shape (re-asked with the validation error).
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -78,7 +79,35 @@ class CallInfo:
 
 
 class ModelOutputError(Exception):
-    """The model answered, but not with what was asked (bad JSON, wrong shape, cut off, refusal)."""
+    """The model answered, but not with what was asked (bad JSON, wrong shape, cut off, refusal).
+    For output of the wrong shape, `content` and `brief` (the validation error) let the caller
+    re-ask the model."""
+
+    def __init__(self, message: str, *, content: str | None = None, brief: str | None = None):
+        super().__init__(message)
+        self.content, self.brief = content, brief
+
+
+def parse_completion(completion: Any, schema: type[T]) -> T:
+    """The completion's JSON as `schema`, or ModelOutputError saying what is wrong with it.
+    `completion` is the client's object or, from a Batch API output file, its JSON body."""
+    if isinstance(completion, dict):
+        from openai.types.chat import ChatCompletion
+
+        completion = ChatCompletion.model_validate(completion)
+    if not completion.choices:
+        raise ModelOutputError("the completion has no choices")
+    choice = completion.choices[0]
+    content = choice.message.content or ""
+    if getattr(choice.message, "refusal", None):
+        raise ModelOutputError(f"model refused: {choice.message.refusal}")
+    if choice.finish_reason == "length":
+        raise ModelOutputError("model output was cut off (finish_reason=length)")
+    try:
+        return schema.model_validate_json(content)
+    except ValidationError as exc:
+        brief = _brief(exc)
+        raise ModelOutputError(f"output does not match the schema: {brief}", content=content, brief=brief) from exc
 
 
 def _is_retryable(exc: BaseException) -> bool:
@@ -162,9 +191,16 @@ class ModelClient:
             reraise=True,
         )
 
-    def _create(self, **kwargs: Any):
+    def _create(self, *, response_format: dict[str, Any] | None = None, **kwargs: Any):
+        extra_body: dict[str, Any] = {}
+        if response_format is not None:
+            # Sent as-is: the client walks typed parameters key by key, which for a JSON Schema
+            # cost more CPU than the rest of a request (profiled in benchmarks/batch_throughput.py).
+            extra_body["response_format"] = response_format
         if not self.settings.prompt_cache:
-            kwargs["extra_body"] = {"cache_prompt": False}
+            extra_body["cache_prompt"] = False
+        if extra_body:
+            kwargs["extra_body"] = extra_body
         return self._client.chat.completions.create(
             model=self.model,
             temperature=self.settings.temperature,
@@ -194,39 +230,70 @@ class ModelClient:
                 info.attempts += 1
                 completion = self._create_structured(conversation, schema, schema_name)
                 self._record(info, completion)
-                choice = completion.choices[0]
-                content = choice.message.content or ""
-                if getattr(choice.message, "refusal", None):
-                    raise ModelOutputError(f"model refused: {choice.message.refusal}")
-                if choice.finish_reason == "length":
-                    raise ModelOutputError("model output was cut off (finish_reason=length)")
                 try:
-                    return schema.model_validate_json(content), info
-                except ValidationError as exc:
+                    return parse_completion(completion, schema), info
+                except ModelOutputError as exc:
+                    if exc.content is None:
+                        raise
                     # Re-ask with the error, as instructor does; the next attempt sees what was wrong.
                     conversation = list(messages) + [
-                        {"role": "assistant", "content": content[:4000]},
-                        {"role": "user", "content": f"That output is invalid: {_brief(exc)}. Reply with corrected JSON only."},
+                        {"role": "assistant", "content": exc.content[:4000]},
+                        {"role": "user", "content": f"That output is invalid: {exc.brief}. Reply with corrected JSON only."},
                     ]
-                    raise ModelOutputError(f"output does not match the schema: {_brief(exc)}") from exc
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def structured_request(self, messages: list[dict[str, str]], schema: type[BaseModel], schema_name: str = "grade") -> dict[str, Any]:
+        """The chat-completions body `complete_json` sends first, for uploading to a provider's
+        Batch API instead (`provider_batch`)."""
+        return {
+            "model": self.model,
+            "temperature": self.settings.temperature,
+            "seed": self.settings.seed,
+            "max_tokens": self.settings.max_tokens,
+            "messages": messages,
+            "response_format": _json_schema_format(schema, schema_name),
+        }
+
+    # -------------------------------------------------------------- the provider's Batch API
+
+    def submit_batch(self, requests: list[dict[str, Any]], metadata: dict[str, str]) -> str:
+        """Upload `requests` (Batch API input lines) and start a batch; returns its id."""
+        data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in requests).encode("utf-8")
+        for attempt in self._retrying():
+            with attempt:
+                uploaded = self._client.files.create(file=("grader-batch.jsonl", data, "application/jsonl"), purpose="batch")
+        for attempt in self._retrying():
+            with attempt:
+                batch = self._client.batches.create(
+                    input_file_id=uploaded.id, endpoint="/v1/chat/completions", completion_window="24h", metadata=metadata
+                )
+        return batch.id
+
+    def batch_state(self, batch_id: str):
+        """The provider's record of a batch (`status`, `output_file_id`, `error_file_id`, counts)."""
+        for attempt in self._retrying():
+            with attempt:
+                return self._client.batches.retrieve(batch_id)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def batch_file_lines(self, file_id: str) -> list[dict[str, Any]]:
+        """The JSON lines of a batch's output or error file."""
+        for attempt in self._retrying():
+            with attempt:
+                text = self._client.files.content(file_id).text
+                return [json.loads(line) for line in text.splitlines() if line.strip()]
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _create_structured(self, messages: list[dict[str, str]], schema: type[BaseModel], name: str):
         if self.response_mode == "json_schema":
             try:
-                return self._create(
-                    messages=messages,
-                    max_tokens=self.settings.max_tokens,
-                    response_format={
-                        "type": "json_schema",
-                        "json_schema": {"name": name, "schema": schema.model_json_schema(), "strict": True},
-                    },
-                )
+                return self._create(messages=messages, max_tokens=self.settings.max_tokens, response_format=_json_schema_format(schema, name))
             except openai.BadRequestError as exc:
                 if "response_format" not in str(exc) and "json_schema" not in str(exc):
                     raise
                 self.response_mode = "json_object"
-        schema_hint = {"role": "system", "content": "Reply with one JSON object matching this JSON Schema: " + json.dumps(schema.model_json_schema(), ensure_ascii=False)}
+        schema_hint = {"role": "system", "content": "Reply with one JSON object matching this JSON Schema: " + json.dumps(_json_schema(schema), ensure_ascii=False)}
         return self._create(
             messages=[messages[0], schema_hint, *messages[1:]],
             max_tokens=self.settings.max_tokens,
@@ -259,6 +326,16 @@ class ModelClient:
                     return None, info
                 return p_yes / (p_yes + p_no), info
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _json_schema_format(schema: type[BaseModel], name: str) -> dict[str, Any]:
+    return {"type": "json_schema", "json_schema": {"name": name, "schema": _json_schema(schema), "strict": True}}
+
+
+@functools.lru_cache(maxsize=1024)
+def _json_schema(schema: type[BaseModel]) -> dict[str, Any]:
+    """The JSON Schema of a response model, made once per model (it is the same for every answer)."""
+    return schema.model_json_schema()
 
 
 def _brief(exc: ValidationError) -> str:
