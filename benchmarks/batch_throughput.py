@@ -5,7 +5,7 @@ structured grade, so the figure measures the grader's own overhead and concurren
 Prints, per concurrency: answers/s against the ideal concurrency/latency, peak memory (RSS),
 and the model calls made by a second run over the same answers (the cache should make it 0).
 
-    python benchmarks/batch_throughput.py --answers 10000 --concurrency 8 64 256
+    python benchmarks/batch_throughput.py --answers 10000 --concurrency 8 64 256 [--workers 2]
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader.candidates import grade_candidates  # noqa: E402
+from grader.candidates import grade_candidates, grade_candidates_in_workers  # noqa: E402
 from grader.grading import StructuredGrader  # noqa: E402
 from grader.llm import ModelClient, ModelSettings  # noqa: E402
 from grader.rubric import load_rubric  # noqa: E402
@@ -78,6 +78,7 @@ def main() -> None:
     parser.add_argument("--answers", type=int, default=10000)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[8, 64, 256])
     parser.add_argument("--latency", type=float, default=0.2)
+    parser.add_argument("--workers", type=int, default=1, help="grading processes (grader batch --workers)")
     args = parser.parse_args()
     rubric = load_rubric(ROOT / "rubrics" / "internet-bank-cs-manager-2026.yaml")
     questions = [q.id for q in rubric.questions()]
@@ -89,21 +90,31 @@ def main() -> None:
     while not port.value:
         time.sleep(0.05)
     base_url = f"http://127.0.0.1:{port.value}/v1"
-    print(f"{args.answers} answers, mock latency {args.latency * 1000:.0f} ms")
+    print(f"{args.answers} answers, mock latency {args.latency * 1000:.0f} ms, {args.workers} grading process(es)")
     for concurrency in args.concurrency:
         with tempfile.TemporaryDirectory() as tmp:
-            client = ModelClient(ModelSettings(base_url=base_url, model="mock", api_key="bench"))
-            grader = StructuredGrader(client, rubric)
-            cache = GradeCache(Path(tmp) / "cache.sqlite")
+            def make_grader():
+                return StructuredGrader(ModelClient(ModelSettings(base_url=base_url, model="mock", api_key="bench")), rubric)
+
+            def run(store_name: str) -> None:
+                store_path, cache_path = Path(tmp) / store_name, Path(tmp) / "cache.sqlite"
+                if args.workers > 1:
+                    grade_candidates_in_workers(
+                        make_grader, rubric, answers, store_path, cache_path, workers=args.workers, concurrency=concurrency, show_progress=False
+                    )
+                else:
+                    grade_candidates(make_grader(), rubric, answers, GradeStore(store_path), GradeCache(cache_path), concurrency=concurrency, show_progress=False)
+
             calls.value = 0
             started = time.monotonic()
-            grade_candidates(grader, rubric, answers, GradeStore(Path(tmp) / "a.sqlite"), cache, concurrency=concurrency, show_progress=False)
+            run("a.sqlite")
             elapsed = time.monotonic() - started
             first_calls = calls.value
             calls.value = 0
-            grade_candidates(grader, rubric, answers, GradeStore(Path(tmp) / "b.sqlite"), cache, concurrency=concurrency, show_progress=False)
+            run("b.sqlite")
             rate, ideal = args.answers / elapsed, concurrency / args.latency
-            peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            # Peak RSS of this process and, with --workers, of the largest worker.
+            peak_mb = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024
             print(
                 f"concurrency {concurrency:>4}: {rate:7.1f} answers/s, ideal {ideal:7.1f} ({rate / ideal:5.1%}), "
                 f"{first_calls} calls, peak RSS so far {peak_mb:.0f} MB, cached re-run calls {calls.value}"

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import csv
 import json
+import multiprocessing
+import queue
 import sys
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from .progress import Progress
 from .injection import injection_suspected
@@ -88,6 +90,13 @@ class BatchStats:
             self.completion_tokens += grade.usage.completion_tokens
             cost = grade.usage.prompt_tokens * prices_per_million[0] + grade.usage.completion_tokens * prices_per_million[1]
             self.estimated_cost += discount * cost / 1e6
+
+    def merge(self, other: "BatchStats") -> None:
+        """Add a worker's counts (its `total` is a share of ours, so it is not added)."""
+        for name in ("already_done", "graded", "cache_hits", "unscored", "model_calls", "estimated_cost", "prompt_tokens", "completion_tokens"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for kind, count in other.failures.items():
+            self.failures[kind] = self.failures.get(kind, 0) + count
 
     def describe(self) -> str:
         return (
@@ -174,6 +183,74 @@ def grade_candidates(
                         pass
             raise
     return stats
+
+
+def grade_candidates_in_workers(
+    make_grader: Callable[[], Any],
+    rubric: Rubric,
+    answers: list[CandidateAnswer],
+    store_path: Path,
+    cache_path: Path | None,
+    *,
+    workers: int,
+    concurrency: int = 4,
+    requests_per_minute: float | None = None,
+    tokens_per_minute: float | None = None,
+    prices_per_million: tuple[float, float] = (0.0, 0.0),
+    show_progress: bool = True,
+) -> BatchStats:
+    """`grade_candidates` in `workers` processes, each with its own client, a share of the answers,
+    of the requests in flight and of the rate limits. For fast endpoints: one Python process
+    spends a few milliseconds of CPU per request, which caps it near 250 requests/s on one core.
+    Every worker commits to the same SQLite store (WAL), so resume works as with one process."""
+    context = multiprocessing.get_context("fork")  # the grader factory is a closure; fork needs no pickling
+    results = context.Queue()
+    share = lambda limit: limit / workers if limit else None  # noqa: E731
+
+    def work(shard: list[CandidateAnswer]) -> None:
+        store, cache = GradeStore(store_path), (GradeCache(cache_path) if cache_path else None)
+        try:
+            stats = grade_candidates(
+                make_grader(), rubric, shard, store, cache,
+                concurrency=max(1, concurrency // workers), requests_per_minute=share(requests_per_minute),
+                tokens_per_minute=share(tokens_per_minute), prices_per_million=prices_per_million, show_progress=False,
+            )
+            results.put(stats)
+        except BaseException as exc:  # noqa: BLE001 - reported by the parent
+            results.put(f"{type(exc).__name__}: {exc}")
+        finally:
+            store.close()
+            if cache:
+                cache.close()
+
+    processes = [context.Process(target=work, args=(answers[i::workers],), daemon=True) for i in range(workers)]
+    for process in processes:
+        process.start()
+    progress_store = GradeStore(store_path)
+    progress = Progress(len(answers)) if show_progress and answers else None
+    total, failures = BatchStats(total=len(answers)), []
+    try:
+        for _ in processes:
+            while True:
+                try:
+                    outcome = results.get(timeout=0.5)
+                    break
+                except queue.Empty:
+                    if progress:
+                        progress.update(progress_store.count())
+            if isinstance(outcome, BatchStats):
+                total.merge(outcome)
+            else:
+                failures.append(outcome)
+    finally:
+        for process in processes:
+            process.join()
+        if progress:
+            progress.update(progress_store.count())
+        progress_store.close()
+    if failures:
+        raise RuntimeError("; ".join(failures))
+    return total
 
 
 # ---------------------------------------------------------------- flags and ranking
@@ -322,6 +399,7 @@ def add_batch_parser(sub, model_options) -> None:
     p.add_argument("--cache", type=Path, help="grade cache shared across runs (default: ~/.cache/grader/grades.sqlite)")
     p.add_argument("--cutoff", type=float, help="flag candidates whose total is within --margin of this cut-off for review")
     p.add_argument("--margin", type=float, default=5.0)
+    p.add_argument("--workers", type=int, default=1, help="grading processes sharing --concurrency (for fast endpoints, where one process's CPU is the limit)")
     p.add_argument("--provider-batch", action="store_true", help="submit through the endpoint's Batch API (OpenAI: half price, up to 24 h); re-running resumes polling")
     p.add_argument("--poll-every", type=float, default=60.0, help="seconds between Batch API polls")
     p.add_argument("--max-wait", type=float, help="stop polling after this many seconds (re-run to collect)")
@@ -352,7 +430,8 @@ def cmd_batch(args) -> int:
     if args.provider_batch and (not settings.is_configured or args.strategy != "structured"):
         raise InputError("--provider-batch needs a configured endpoint (--base-url) and --strategy structured: a Batch API returns whole completions, and the offline model has none")
     store = GradeStore(args.output / "grades.sqlite")
-    cache = GradeCache(args.cache or cache_dir() / "grades.sqlite")
+    cache_path = args.cache or cache_dir() / "grades.sqlite"
+    cache = GradeCache(cache_path)
     started = time.monotonic()
     try:
         with open_client(settings) as client:
@@ -362,6 +441,15 @@ def cmd_batch(args) -> int:
 
                 options = BatchRunOptions(args.poll_every, args.max_wait, (args.price_in, args.price_out))
                 stats = grade_with_provider_batch(grader, rubric, answers, store, cache, options)
+            elif args.workers > 1:
+                from .llm import ModelClient
+
+                stats = grade_candidates_in_workers(
+                    lambda: make_grader(args.strategy, ModelClient(client.settings), rubric), rubric, answers,
+                    args.output / "grades.sqlite", cache_path, workers=args.workers,
+                    concurrency=args.concurrency, requests_per_minute=args.rpm, tokens_per_minute=args.tpm,
+                    prices_per_million=(args.price_in, args.price_out),
+                )
             else:
                 stats = grade_candidates(
                     grader, rubric, answers, store, cache,

@@ -13,7 +13,14 @@ class Progress:
         self.total, self.done, self.stream, self.started = total, 0, stream, time.monotonic()
 
     def step(self, note: str = "") -> None:
-        self.done += 1
+        self.update(self.done + 1, note)
+
+    def update(self, done: int, note: str = "") -> None:
+        if done == self.done and done:
+            return
+        self.done = min(done, self.total)
+        if not self.done:
+            return
         elapsed = time.monotonic() - self.started
         per = elapsed / self.done
         eta = per * (self.total - self.done)

@@ -90,6 +90,9 @@ class GradeStore:
         with self._lock:
             self._db.execute("UPDATE provider_batches SET status = ? WHERE batch_id = ?", (status, batch_id))
 
+    def count(self) -> int:
+        return self._db.execute("SELECT count(*) FROM grades").fetchone()[0]
+
     def all_grades(self) -> list[tuple[str, AnswerGrade]]:
         rows = self._db.execute("SELECT candidate, result FROM grades ORDER BY candidate, question_id").fetchall()
         return [(candidate, AnswerGrade.model_validate_json(result)) for candidate, result in rows]

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from grader import cli
-from grader.candidates import grade_candidates, rank, write_reports
+from grader.candidates import grade_candidates, grade_candidates_in_workers, rank, write_reports
 from grader.store import GradeCache, GradeStore
 from grader.tables import TableError, read_answers
 
@@ -92,6 +92,28 @@ def test_interrupted_run_resumes_and_grades_each_answer_once(tmp_path, rubric):
     assert stats.already_done == 9 and len(resumed.calls) == len(answers) - 9
     assert sorted(crashing.calls + resumed.calls) == sorted(f"{a.candidate}/{a.question_id}" for a in answers)
     assert len(store.all_grades()) == len(answers)
+
+
+def test_worker_processes_grade_each_answer_once_and_resume(tmp_path, rubric):
+    answers, _ = read_answers(EXAMPLE, rubric)
+    store_path, cache_path = tmp_path / "run" / "grades.sqlite", tmp_path / "cache.sqlite"
+    stats = grade_candidates_in_workers(CountingGrader, rubric, answers[:10], store_path, cache_path, workers=3, concurrency=6, show_progress=False)
+    assert stats.graded == 10 and stats.total == 10
+    stats = grade_candidates_in_workers(CountingGrader, rubric, answers, store_path, None, workers=3, concurrency=6, show_progress=False)
+    assert (stats.already_done, stats.graded) == (10, len(answers) - 10)
+    store = GradeStore(store_path)
+    graded = [(c, g.question_id) for c, g in store.all_grades()]
+    assert sorted(graded) == sorted((a.candidate, a.question_id) for a in answers)
+
+
+def test_a_failing_worker_is_reported(tmp_path, rubric):
+    answers, _ = read_answers(EXAMPLE, rubric)
+
+    def broken_grader():
+        raise ValueError("no endpoint")
+
+    with pytest.raises(RuntimeError, match="ValueError: no endpoint"):
+        grade_candidates_in_workers(broken_grader, rubric, answers, tmp_path / "g.sqlite", None, workers=2, show_progress=False)
 
 
 def test_cache_makes_an_unchanged_batch_free(tmp_path, rubric):
