@@ -193,28 +193,23 @@ def grade_candidates_in_workers(
     cache_path: Path | None,
     *,
     workers: int,
-    concurrency: int = 4,
-    requests_per_minute: float | None = None,
-    tokens_per_minute: float | None = None,
-    prices_per_million: tuple[float, float] = (0.0, 0.0),
     show_progress: bool = True,
+    **limits: Any,
 ) -> BatchStats:
     """`grade_candidates` in `workers` processes, each with its own client, a share of the answers,
-    of the requests in flight and of the rate limits. For fast endpoints: one Python process
+    of the requests in flight and of the rate limits (`limits`: `grade_candidates`'s
+    concurrency, requests_per_minute, tokens_per_minute, prices_per_million). For fast endpoints: one Python process
     spends a few milliseconds of CPU per request, which caps it near 250 requests/s on one core.
     Every worker commits to the same SQLite store (WAL), so resume works as with one process."""
     context = multiprocessing.get_context("fork")  # the grader factory is a closure; fork needs no pickling
     results = context.Queue()
-    share = lambda limit: limit / workers if limit else None  # noqa: E731
+    shared = {name: limits[name] / workers for name in ("requests_per_minute", "tokens_per_minute") if limits.get(name)}
+    shared["concurrency"] = max(1, limits.get("concurrency", 4) // workers)
 
     def work(shard: list[CandidateAnswer]) -> None:
         store, cache = GradeStore(store_path), (GradeCache(cache_path) if cache_path else None)
         try:
-            stats = grade_candidates(
-                make_grader(), rubric, shard, store, cache,
-                concurrency=max(1, concurrency // workers), requests_per_minute=share(requests_per_minute),
-                tokens_per_minute=share(tokens_per_minute), prices_per_million=prices_per_million, show_progress=False,
-            )
+            stats = grade_candidates(make_grader(), rubric, shard, store, cache, **(limits | shared), show_progress=False)
             results.put(stats)
         except BaseException as exc:  # noqa: BLE001 - reported by the parent
             results.put(f"{type(exc).__name__}: {exc}")
