@@ -13,6 +13,7 @@ from grader.llm import ModelClient, ModelSettings
 from grader.store import GradeStore
 from grader.tables import CandidateAnswer
 
+from .conftest import RUBRIC_PATH
 from .fault_server import FAULTS, FaultServer
 
 ANSWER = "我会先核实客户身份，确认账户安全，然后解释这是诈骗短信。"
@@ -82,3 +83,17 @@ def test_jsonl_batch_keeps_unscored_lines_and_regrades_them_on_resume(tmp_path, 
         record = json.loads(line)
         last[record["answer_id"]] = record["status"]
     assert last == {"a0": "scored", "a1": "scored", "a2": "scored"}
+
+
+def test_batch_command_with_worker_processes_grades_every_answer_once(tmp_path, monkeypatch):
+    from grader import cli
+
+    rows = "".join(json.dumps({"candidate": f"c{i}", "situational-4": f"{ANSWER}（{i}）", "stress-1": f"保持冷静（{i}）"}, ensure_ascii=False) + "\n" for i in range(5))
+    (tmp_path / "in.jsonl").write_text(rows, encoding="utf-8")
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    with FaultServer([]) as server:
+        args = ["batch", "--rubric", str(RUBRIC_PATH), str(tmp_path / "in.jsonl"), "-o", str(tmp_path / "run"), "--cache", str(tmp_path / "c.sqlite")]
+        code = cli.main([*args, "--base-url", server.base_url, "--model", "m", "--workers", "2", "--concurrency", "4"])
+    assert code == 0 and len(server.seen) == 10  # each answer once, across both processes
+    store = GradeStore(tmp_path / "run" / "grades.sqlite")
+    assert sorted((c, g.question_id) for c, g in store.all_grades()) == sorted((f"c{i}", q) for i in range(5) for q in ("situational-4", "stress-1"))
