@@ -65,9 +65,10 @@ def injection_suspected(answer: str) -> bool:
 
 
 # Spans that carry instructions rather than an answer: JSON-like objects naming grading fields,
-# chat-template tokens and our fence tags.
+# chat-template tokens, our fence tags and banner delimiters ("### 结束 ###").
 _SPANS = re.compile(
     r"\{[^{}]*\"(?:score|verdict|role|max_score|p\d+|content)\"[^{}]*(?:\{[^{}]*\}[^{}]*)*\}"
+    r"|#{3,}[^#\n]{0,30}#{3,}"
     r"|<\|im_(?:start|end)\|>[^<]*"
     r"|</?answer[^>\s]*>?"
     r"|```|\"\"\"|<!--|-->",

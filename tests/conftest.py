@@ -42,9 +42,10 @@ def rubric():
 
 
 @contextmanager
-def open_cassette(name: str):
-    """A client replaying (or, with GRADER_RECORD set, recording against the local model) a cassette."""
-    settings = dict(model=QWEN_CODER_1_5B.name, max_attempts=1)
+def open_cassette(name: str, **overrides):
+    """A client replaying (or, with GRADER_RECORD set, recording against the local model) a cassette.
+    `overrides` are further ModelSettings."""
+    settings = dict(model=QWEN_CODER_1_5B.name, max_attempts=1) | overrides
     if RECORD_MODE == "none":
         with recorder.use_cassette(f"{name}.yaml", **CASSETTE_OPTIONS):
             yield ModelClient(ModelSettings(base_url=DEAD_ENDPOINT, **settings))

@@ -16,6 +16,16 @@ def test_combiner_learns_which_feature_carries_the_signal():
     assert model.probability([3, 0]) > 0.9 > 0.1 > model.probability([-3, 0])
 
 
+def test_combiner_fits_features_on_any_scale():
+    # A feature that is small and far from zero (like a length on a log scale) left plain gradient
+    # descent unconverged; standardising inside the combiner makes the scale irrelevant.
+    rng = random.Random(1)
+    signals = [rng.uniform(-3, 3) for _ in range(300)]
+    targets = [1.0 if s + rng.gauss(0, 0.5) > 0 else 0.0 for s in signals]
+    model = Combiner.fit([[5 + 0.01 * s] for s in signals], targets)
+    assert model.probability([5.03]) > 0.9 and model.probability([4.97]) < 0.1
+
+
 def test_features_overlap_reads_the_answer():
     answer = "我会先核实客户身份。然后解释诈骗手段。"
     assert overlap(answer, "核实客户身份") == 1.0

@@ -1,0 +1,65 @@
+"""Compare phrasings on the answers probes.jsonl covers: AUC covered-vs-missing of each P(yes)
+(and of sums of logits), and point kappa / score QWK with the logistic combiner cross-validated
+by question (2 folds), against the default run's Chinese-instruction P(yes).
+
+    python evals/experiments/probe-phrasings/analyse.py evals/runs/20261129T054725_yesno_….json
+"""
+
+import json
+import math
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[2]
+sys.path.insert(0, str(ROOT))
+
+from grader.calibration import CREDIT, fit_thresholds, question_folds, raw_probability, rethreshold  # noqa: E402
+from grader.combiner import Combiner, _logit, overlap  # noqa: E402
+from grader.evaluation import compute_metrics, load_run, load_samples, predictions_of  # noqa: E402
+from grader.rubric import load_rubric  # noqa: E402
+from grader.textnorm import normalise  # noqa: E402
+
+
+def auc(scores, positive):
+    pos = [s for s, y in zip(scores, positive) if y]
+    neg = [s for s, y in zip(scores, positive) if not y]
+    return sum((a > b) + 0.5 * (a == b) for a in pos for b in neg) / (len(pos) * len(neg))
+
+
+def main(run_path: str, phrasings=("english",)) -> None:
+    rubric = load_rubric(ROOT / "rubrics" / "internet-bank-cs-manager-2026.yaml")
+    samples = load_samples(ROOT / "evals" / "samples" / "internet-bank-cs-manager-2026.jsonl", rubric)
+    base = predictions_of(load_run(Path(run_path)))
+    probe = {(d["answer_id"], d["point"], d["probe"]): d["p"] for d in map(json.loads, (HERE / "probes.jsonl").read_text().splitlines())}
+    chosen = [s for s in samples if all((s.id, p.id, ph) in probe for p in rubric.question(s.question_id).points for ph in phrasings)]
+    text = {(q.id, p.id): p.text for q in rubric.questions() for p in q.points}
+    rows = [(s, pt) for s in chosen for pt in base[s.id].points if s.labels[pt.id].value != "partial"]
+    covered = [s.labels[pt.id].value == "covered" for s, pt in rows]
+    print(f"{len(chosen)} answers, {len(rows)} covered/missing point labels")
+    print(f"AUC Chinese instructions (default run): {auc([_logit(raw_probability(pt)) for _, pt in rows], covered):.3f}")
+    for ph in phrasings:
+        print(f"AUC {ph}: {auc([_logit(probe[(s.id, pt.id, ph)]) for s, pt in rows], covered):.3f}")
+        both = [_logit(raw_probability(pt)) + _logit(probe[(s.id, pt.id, ph)]) for s, pt in rows]
+        print(f"AUC Chinese + {ph} (sum of logits): {auc(both, covered):.3f}")
+
+    def features(source, s, pt):
+        p = raw_probability(pt) if source == "chinese" else probe[(s.id, pt.id, source)]
+        return [_logit(p), overlap(s.answer, text[(s.question_id, pt.id)]), math.log1p(len(normalise(s.answer))) / math.log(400)]
+
+    for source in ("chinese", *phrasings):
+        out = {}
+        for held in question_folds(sorted({s.question_id for s in chosen}), 2):
+            train = [(s, pt) for s in chosen if s.question_id not in held for pt in base[s.id].points]
+            x = [features(source, s, pt) for s, pt in train]
+            model = Combiner.fit(x, [CREDIT[s.labels[pt.id].value] for s, pt in train])
+            cuts = fit_thresholds([model.probability(r) for r in x], [s.labels[pt.id].value for s, pt in train])
+            for s in chosen:
+                if s.question_id in held:
+                    out[s.id] = rethreshold(base[s.id], rubric.question(s.question_id), cuts, lambda pt, s=s: model.probability(features(source, s, pt)))
+        m = compute_metrics(rubric, chosen, out)
+        print(f"combiner over {source}: point kappa {m['point_kappa']:.3f}, score QWK {m['score_qwk']:.3f}, MAE {m['score_mae']:.2f}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], tuple(sys.argv[2:]) or ("english",))
