@@ -202,9 +202,10 @@ def test_yesno_grader_cuts_probabilities_with_thresholds(rubric):
     assert result.score == 6.25 and result.usage.calls == 4
     sent = script.requests[0]
     assert sent["max_tokens"] == 1 and sent["logprobs"] is True and sent["temperature"] == 0
-    # every request shares the prefix up to the point, so the server can reuse its cache
-    prefix = sent["messages"][1]["content"].split("【评分要点】")[0]
-    assert all(r["messages"][1]["content"].startswith(prefix) for r in script.requests)
+    # every request shares the prefix up to and including the answer, so the server can reuse its cache
+    prefix = sent["messages"][1]["content"].split("</answer-")[0]
+    assert ANSWER in prefix
+    assert all(r["messages"][1]["content"].startswith(prefix + "</answer-") for r in script.requests)
     for point in result.points:
         if point.verdict.value != "missing":
             assert point.evidence and point.evidence in ANSWER
