@@ -203,7 +203,7 @@ def test_yesno_grader_cuts_probabilities_with_thresholds(rubric):
     sent = script.requests[0]
     assert sent["max_tokens"] == 1 and sent["logprobs"] is True and sent["temperature"] == 0
     # every request shares the prefix up to and including the answer, so the server can reuse its cache
-    prefix = sent["messages"][1]["content"].split("</answer-")[0]
+    prefix = sent["messages"][1]["content"].rsplit("</answer-", 1)[0]
     assert ANSWER in prefix
     assert all(r["messages"][1]["content"].startswith(prefix + "</answer-") for r in script.requests)
     for point in result.points:
