@@ -66,14 +66,7 @@ def load_calibration(model: str, prompt_hash: str, path: Path = CALIBRATION_FILE
     combiner = entry.get("combiner")
     return Calibration(
         Thresholds(partial=entry["partial"], covered=entry["covered"]),
-        Combiner(
-            weights=tuple(combiner["weights"]),
-            bias=combiner["bias"],
-            means=tuple(combiner.get("means", ())),
-            scales=tuple(combiner.get("scales", ())),
-        )
-        if combiner
-        else None,
+        Combiner.from_dict(combiner) if combiner else None,
         fitted=True,
     )
 
@@ -82,8 +75,7 @@ def save_calibration(model: str, prompt_hash: str, calibration: Calibration, not
     table = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     entry = {"partial": calibration.thresholds.partial, "covered": calibration.thresholds.covered, "note": note}
     if calibration.combiner:
-        c = calibration.combiner
-        entry["combiner"] = {"weights": list(c.weights), "bias": c.bias, "means": list(c.means), "scales": list(c.scales)}
+        entry["combiner"] = calibration.combiner.as_dict()
     table[f"{model}|{prompt_hash}"] = entry
     path.write_text(json.dumps(table, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
@@ -135,11 +127,20 @@ def question_folds(question_ids: Sequence[str], folds: int) -> list[list[str]]:
 CREDIT = {"covered": 1.0, "partial": 0.5, "missing": 0.0}
 
 
+def fit_calibration(rows: Sequence[Sequence[float]], p_yes: Sequence[float | None], labels: Sequence[str], combine: bool) -> Calibration:
+    """Thresholds (and, with `combine`, a combiner over the feature `rows`) fitted to `labels`."""
+    from .combiner import Combiner
+
+    combiner = Combiner.fit(rows, [CREDIT[label] for label in labels]) if combine and rows else None
+    probabilities = [combiner.probability(r) for r in rows] if combiner else list(p_yes)
+    return Calibration(fit_thresholds(probabilities, labels), combiner, fitted=True)
+
+
 def cross_validate(rubric, samples, predictions: dict, folds: int = 2, combine: bool = False):
     """Out-of-fold predictions: each question's verdicts come from thresholds (and, with
     `combine`, a logistic combiner) fitted only on the other folds' questions.
     Returns (predictions, what was fitted per fold)."""
-    from .combiner import Combiner, features
+    from .combiner import features
 
     by_id = {s.id: s for s in samples}
     point_text = {(q.id, p.id): p.text for q in rubric.questions() for p in q.points}
@@ -159,21 +160,17 @@ def cross_validate(rubric, samples, predictions: dict, folds: int = 2, combine: 
     all_questions = {s.question_id for s in samples}
     for held_out in question_folds(list(all_questions), folds):
         train = list(rows(all_questions - set(held_out)))
-        if combine and train:
-            model = Combiner.fit([feature_row(s, p) for s, p in train], [CREDIT[s.labels[p.id].value] for s, p in train])
+        calibration = fit_calibration(
+            [feature_row(s, p) for s, p in train], [raw_probability(p) for _, p in train], [s.labels[p.id].value for s, p in train], combine
+        )
+        thresholds, model = calibration.thresholds, calibration.combiner
 
-            def probability(point, sample=None, _model=model):
-                return _model.probability(feature_row(sample, point))
-        else:
-            model = None
+        def probability(point, sample, _calibration=calibration):
+            return _calibration.probability(sample.answer, point_text[(sample.question_id, point.id)], raw_probability(point))
 
-            def probability(point, sample=None):
-                return raw_probability(point)
-
-        thresholds = fit_thresholds([probability(p, s) for s, p in train], [s.labels[p.id].value for s, p in train])
         fitted.append(
             {"held_out": held_out, "partial": thresholds.partial, "covered": thresholds.covered}
-            | ({"combiner": {"weights": model.weights, "bias": model.bias, "means": model.means, "scales": model.scales}} if model else {})
+            | ({"combiner": model.as_dict()} if model else {})
         )
         for answer_id, grade in predictions.items():
             sample = by_id.get(answer_id)

@@ -108,6 +108,15 @@ class BatchStats:
         )
 
 
+def cached_grade(cache: GradeCache | None, grader, question, item: CandidateAnswer) -> tuple[str, AnswerGrade | None]:
+    """The cache key of `item` for this grader, and its cached grade (named for this candidate),
+    if there is one."""
+    model = getattr(grader.client, "model", "") if hasattr(grader, "client") else ""
+    key = cache_key(model, grader.prompt_hash, question.content_hash, item.answer)
+    hit = cache.get(key) if cache else None
+    return key, (hit.model_copy(update={"answer_id": item.answer_id}) if hit else None)
+
+
 def grade_candidates(
     grader,
     rubric: Rubric,
@@ -128,16 +137,14 @@ def grade_candidates(
     stats.already_done = len(answers) - len(todo)
     limiter = RateLimiter(requests_per_minute, tokens_per_minute)
     progress = Progress(len(todo)) if show_progress and todo else None
-    model = getattr(grader.client, "model", "") if hasattr(grader, "client") else ""
 
     def work(item: CandidateAnswer) -> tuple[CandidateAnswer, AnswerGrade, bool]:
         question = rubric.question(item.question_id)
-        key = cache_key(model, grader.prompt_hash, question.content_hash, item.answer)
-        hit = cache.get(key) if cache else None
+        key, hit = cached_grade(cache, grader, question, item)
         if hit is not None:
-            return item, hit.model_copy(update={"answer_id": f"{item.candidate}/{item.question_id}"}), True
+            return item, hit, True
         limiter.acquire()
-        grade = grader.grade(question, item.answer, answer_id=f"{item.candidate}/{item.question_id}")
+        grade = grader.grade(question, item.answer, answer_id=item.answer_id)
         limiter.record(grade.usage.prompt_tokens + grade.usage.completion_tokens)
         if cache:
             cache.put(key, grade)

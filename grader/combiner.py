@@ -48,6 +48,13 @@ class Combiner:
             return list(x)
         return [(v - m) / s for v, m, s in zip(x, self.means, self.scales)]
 
+    def as_dict(self) -> dict:
+        return {"weights": list(self.weights), "bias": self.bias, "means": list(self.means), "scales": list(self.scales)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Combiner":
+        return cls(tuple(data["weights"]), data["bias"], tuple(data.get("means", ())), tuple(data.get("scales", ())))
+
     def probability(self, x: Sequence[float]) -> float:
         z = self.bias + sum(w * v for w, v in zip(self.weights, self.standardise(x)))
         return 1 / (1 + math.exp(-max(-30.0, min(30.0, z))))
@@ -59,7 +66,7 @@ class Combiner:
         n, k = len(rows), len(rows[0])
         means = tuple(sum(r[i] for r in rows) / n for i in range(k))
         scales = tuple(math.sqrt(sum((r[i] - means[i]) ** 2 for r in rows) / n) or 1.0 for i in range(k))
-        rows = [[(v - m) / s for v, m, s in zip(r, means, scales)] for r in rows]
+        rows = [cls((), 0.0, means, scales).standardise(r) for r in rows]
         w, b = [0.0] * k, 0.0
         for _ in range(steps):
             grad_w, grad_b = [0.0] * k, 0.0

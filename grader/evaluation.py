@@ -525,8 +525,8 @@ def add_calibrate_parser(sub) -> None:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from .calibration import CREDIT, Calibration, cross_validate, fit_thresholds, raw_probability, save_calibration
-    from .combiner import Combiner, features
+    from .calibration import cross_validate, fit_calibration, raw_probability, save_calibration
+    from .combiner import features
 
     pooled: list[tuple[list[float], float | None, str]] = []
     keys = set()
@@ -565,10 +565,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         if len(keys) != 1:
             raise InputError(f"runs mix models or prompts: {sorted(keys)}")
         ((model, prompt_hash),) = keys
-        combiner = Combiner.fit([r for r, _, _ in pooled], [CREDIT[label] for _, _, label in pooled]) if args.combine else None
-        probabilities = [combiner.probability(r) if combiner else p for r, p, _ in pooled]
-        thresholds = fit_thresholds(probabilities, [label for _, _, label in pooled])
-        calibration = Calibration(thresholds, combiner, fitted=True)
+        calibration = fit_calibration([r for r, _, _ in pooled], [p for _, p, _ in pooled], [label for _, _, label in pooled], args.combine)
         note = "fitted on " + ", ".join(Path(r).name for r in args.runs)
         save_calibration(model, prompt_hash, calibration, note=note)
         print(f"saved {calibration} for {model} / prompt {prompt_hash}", file=sys.stderr)

@@ -79,8 +79,6 @@ _SPANS = re.compile(
 _SENTENCE_END = re.compile(r"(?<=[。！？!?\n；;])|(?<=\.)(?=\s|[\u3400-\u9fff]|$)")
 _ASIDE = re.compile(r"【[^【】]*】|\[[^\[\]]*\]|（[^（）]*）|\([^()]*\)")
 _LONG_DIGITS = re.compile(r"\d{30,}")
-
-
 _LATIN_WORD = re.compile(r"[A-Za-z]+")
 
 
@@ -109,13 +107,15 @@ def strip_injections(answer: str) -> tuple[str, list[str]]:
 
     text = _ASIDE.sub(aside, text)
     sentences = _SENTENCE_END.split(text)
-    flagged, seen = [], {}
+    flagged, seen, repeated = [], {}, set()
     for sentence in sentences:
         key = sentence.strip()
-        # A copy cut short (padding ends where the attacker's paste ended) is a repeat too.
-        if len(key) > 10 and key not in seen and any(earlier.startswith(key) for earlier in seen):
+        # A copy of repeated padding cut short (where the attacker's paste ended) is a repeat too.
+        if len(key) > 10 and key not in seen and any(r.startswith(key) for r in repeated):
             seen[key] = 1
         seen[key] = seen.get(key, 0) + 1
+        if seen[key] > 1:
+            repeated.add(key)
         # Padding that pushes the rubric out of context: long digit runs and sentences repeated
         # over and over carry no answer (a repeat adds nothing the first copy did not say); dropped
         # only in an answer already caught addressing us.

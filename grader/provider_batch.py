@@ -19,12 +19,12 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .candidates import BatchStats
+from .candidates import BatchStats, cached_grade
 from .grading import StructuredGrader, prepare_answer, response_schema
 from .llm import CallInfo, ModelOutputError, parse_completion
 from .results import AnswerGrade, Usage
 from .rubric import Rubric
-from .store import GradeCache, GradeStore, cache_key
+from .store import GradeCache, GradeStore
 from .tables import CandidateAnswer
 
 MAX_REQUESTS_PER_BATCH = 50_000
@@ -73,16 +73,14 @@ def grade_with_provider_batch(
         if rid in in_flight:
             continue
         question = rubric.question(item.question_id)
-        answer_id = f"{item.candidate}/{item.question_id}"
-        key = cache_key(client.model, grader.prompt_hash, question.content_hash, item.answer)
-        hit = cache.get(key) if cache else None
+        _, hit = cached_grade(cache, grader, question, item)
         if hit is not None:
-            store.put(item.candidate, item.answer, hit.model_copy(update={"answer_id": answer_id}), True)
+            store.put(item.candidate, item.answer, hit, True)
             stats.count(hit, True)
             continue
         text, _ = prepare_answer(item.answer)
         if not text:
-            grade = grader.empty_grade(question, answer_id)
+            grade = grader.empty_grade(question, item.answer_id)
             store.put(item.candidate, item.answer, grade, False)
             stats.count(grade, False)
             continue
@@ -126,10 +124,11 @@ def _collect(grader, rubric, state, by_id, store, cache, stats, options) -> None
         item = by_id.get(line.get("custom_id"))
         if item is None:  # an answer changed or graded since it was submitted
             continue
-        grade = _grade_from_line(grader, rubric.question(item.question_id), item, line)
+        question = rubric.question(item.question_id)
+        grade = _grade_from_line(grader, question, item, line)
         store.put(item.candidate, item.answer, grade, False)
-        if cache and grade.status == "scored":
-            cache.put(cache_key(client.model, grader.prompt_hash, grade.rubric_hash, item.answer), grade)
+        if cache:
+            cache.put(cached_grade(None, grader, question, item)[0], grade)
         stats.count(grade, False, options.prices_per_million, BATCH_PRICE_FACTOR)
     # Requests a failed, expired or cancelled batch did not answer stay ungraded: the next run
     # submits them again.
@@ -139,7 +138,7 @@ def _collect(grader, rubric, state, by_id, store, cache, stats, options) -> None
 
 
 def _grade_from_line(grader: StructuredGrader, question, item: CandidateAnswer, line: dict[str, Any]) -> AnswerGrade:
-    answer_id = f"{item.candidate}/{item.question_id}"
+    answer_id = item.answer_id
     text, flags = prepare_answer(item.answer)
     info = CallInfo(attempts=1)
     response = line.get("response") or {}

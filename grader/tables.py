@@ -28,6 +28,11 @@ class CandidateAnswer:
     answer: str
     where: str  # file:row:column, for messages
 
+    @property
+    def answer_id(self) -> str:
+        """How grades and reports name this answer."""
+        return f"{self.candidate}/{self.question_id}"
+
 
 class TableError(ValueError):
     """The file as a whole cannot be read."""
