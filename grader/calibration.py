@@ -9,12 +9,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
-
-if TYPE_CHECKING:
-    from .combiner import Combiner
+from typing import Sequence
 
 from . import metrics as m
+from .combiner import ANCHORED_FEATURES, BASE_FEATURES, Combiner, features
 from .results import Verdict
 
 CALIBRATION_FILE = Path(__file__).resolve().parent / "calibration.json"
@@ -45,20 +43,21 @@ class Calibration:
     """How P(yes) becomes a verdict for one model and prompt."""
 
     thresholds: Thresholds
-    combiner: "Combiner | None" = None
+    combiner: Combiner | None = None
     fitted: bool = False
+    feature_names: tuple[str, ...] = BASE_FEATURES  # what the combiner reads, in order
 
-    def probability(self, answer: str, point_text: str, p_yes: float | None) -> float | None:
+    @property
+    def needs_anchor(self) -> bool:
+        return self.combiner is not None and "anchor" in self.feature_names
+
+    def probability(self, answer: str, point_text: str, p_yes: float | None, p_anchor: float | None = None) -> float | None:
         if self.combiner is None or p_yes is None:
             return p_yes
-        from .combiner import features
-
-        return self.combiner.probability(features(answer, point_text, p_yes))
+        return self.combiner.probability(features(answer, point_text, p_yes, p_anchor, self.feature_names))
 
 
 def load_calibration(model: str, prompt_hash: str, path: Path = CALIBRATION_FILE) -> Calibration:
-    from .combiner import Combiner
-
     table = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     entry = table.get(f"{model}|{prompt_hash}")
     if not entry:
@@ -68,6 +67,7 @@ def load_calibration(model: str, prompt_hash: str, path: Path = CALIBRATION_FILE
         Thresholds(partial=entry["partial"], covered=entry["covered"]),
         Combiner.from_dict(combiner) if combiner else None,
         fitted=True,
+        feature_names=tuple(entry.get("features", BASE_FEATURES)),
     )
 
 
@@ -76,6 +76,7 @@ def save_calibration(model: str, prompt_hash: str, calibration: Calibration, not
     entry = {"partial": calibration.thresholds.partial, "covered": calibration.thresholds.covered, "note": note}
     if calibration.combiner:
         entry["combiner"] = calibration.combiner.as_dict()
+        entry["features"] = list(calibration.feature_names)
     table[f"{model}|{prompt_hash}"] = entry
     path.write_text(json.dumps(table, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
@@ -127,21 +128,26 @@ def question_folds(question_ids: Sequence[str], folds: int) -> list[list[str]]:
 CREDIT = {"covered": 1.0, "partial": 0.5, "missing": 0.0}
 
 
-def fit_calibration(rows: Sequence[Sequence[float]], p_yes: Sequence[float | None], labels: Sequence[str], combine: bool) -> Calibration:
-    """Thresholds (and, with `combine`, a combiner over the feature `rows`) fitted to `labels`."""
-    from .combiner import Combiner
+def feature_names(points) -> tuple[str, ...]:
+    """The combiner's features for graded points: with the anchor when every point has one."""
+    points = list(points)
+    return ANCHORED_FEATURES if points and all(p.p_anchor is not None for p in points) else BASE_FEATURES
 
+
+def fit_calibration(
+    rows: Sequence[Sequence[float]], p_yes: Sequence[float | None], labels: Sequence[str], combine: bool, names: Sequence[str] = BASE_FEATURES
+) -> Calibration:
+    """Thresholds (and, with `combine`, a combiner over the feature `rows`, named `names`) fitted
+    to `labels`."""
     combiner = Combiner.fit(rows, [CREDIT[label] for label in labels]) if combine and rows else None
     probabilities = [combiner.probability(r) for r in rows] if combiner else list(p_yes)
-    return Calibration(fit_thresholds(probabilities, labels), combiner, fitted=True)
+    return Calibration(fit_thresholds(probabilities, labels), combiner, fitted=True, feature_names=tuple(names))
 
 
 def cross_validate(rubric, samples, predictions: dict, folds: int = 2, combine: bool = False):
     """Out-of-fold predictions: each question's verdicts come from thresholds (and, with
     `combine`, a logistic combiner) fitted only on the other folds' questions.
     Returns (predictions, what was fitted per fold)."""
-    from .combiner import features
-
     by_id = {s.id: s for s in samples}
     point_text = {(q.id, p.id): p.text for q in rubric.questions() for p in q.points}
 
@@ -153,24 +159,26 @@ def cross_validate(rubric, samples, predictions: dict, folds: int = 2, combine: 
             for point in grade.points:
                 yield sample, point
 
+    all_questions = {s.question_id for s in samples}
+    names = feature_names(p for _, p in rows(all_questions))
+
     def feature_row(sample, point):
-        return features(sample.answer, point_text[(sample.question_id, point.id)], raw_probability(point))
+        return features(sample.answer, point_text[(sample.question_id, point.id)], raw_probability(point), point.p_anchor, names)
 
     out, fitted = {}, []
-    all_questions = {s.question_id for s in samples}
     for held_out in question_folds(list(all_questions), folds):
         train = list(rows(all_questions - set(held_out)))
         calibration = fit_calibration(
-            [feature_row(s, p) for s, p in train], [raw_probability(p) for _, p in train], [s.labels[p.id].value for s, p in train], combine
+            [feature_row(s, p) for s, p in train], [raw_probability(p) for _, p in train], [s.labels[p.id].value for s, p in train], combine, names
         )
         thresholds, model = calibration.thresholds, calibration.combiner
 
         def probability(point, sample, _calibration=calibration):
-            return _calibration.probability(sample.answer, point_text[(sample.question_id, point.id)], raw_probability(point))
+            return _calibration.probability(sample.answer, point_text[(sample.question_id, point.id)], raw_probability(point), point.p_anchor)
 
         fitted.append(
             {"held_out": held_out, "partial": thresholds.partial, "covered": thresholds.covered}
-            | ({"combiner": model.as_dict()} if model else {})
+            | ({"combiner": model.as_dict(), "features": list(names)} if model else {})
         )
         for answer_id, grade in predictions.items():
             sample = by_id.get(answer_id)

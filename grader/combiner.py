@@ -1,7 +1,10 @@
 """A small calibrated combiner: logistic regression over cheap per-point features.
 
 Features: the model's P(yes) (as a logit), how much of the point's wording the closest answer
-sentence shares, and the answer's length. Trained only on training questions (see
+sentence shares, the answer's length and, where measured, the point's anchor: the model's P(yes)
+for the same point when the "answer" is a fixed, content-free one (as a logit). The anchor tells
+the combiner how readily the model says "yes" to this point whatever is written, which it cannot
+learn from other questions' points (`evals/experiments/anchors/`). Trained only on training questions (see
 `calibration.cross_validate`); its output is cut by the same kind of thresholds as P(yes).
 Pure Python: a few hundred rows and four weights need no numerical library. Features are
 standardised before fitting: on raw features gradient descent had not converged after 800 steps,
@@ -31,8 +34,20 @@ def overlap(answer: str, point_text: str) -> float:
     return max((len(bigrams(s) & target) / len(target) for s in sentences(answer)), default=0.0)
 
 
-def features(answer: str, point_text: str, p_yes: float | None) -> list[float]:
-    return [_logit(p_yes), overlap(answer, point_text), math.log1p(len(normalise(answer))) / math.log(400)]
+# Feature names, in the order a combiner's weights apply to them; a calibration entry names the
+# set it was fitted on (older entries, without names, used BASE_FEATURES).
+BASE_FEATURES = ("p_yes", "overlap", "length")
+ANCHORED_FEATURES = (*BASE_FEATURES, "anchor")
+
+
+def features(answer: str, point_text: str, p_yes: float | None, p_anchor: float | None = None, names: Sequence[str] = BASE_FEATURES) -> list[float]:
+    values = {
+        "p_yes": lambda: _logit(p_yes),
+        "overlap": lambda: overlap(answer, point_text),
+        "length": lambda: math.log1p(len(normalise(answer))) / math.log(400),
+        "anchor": lambda: _logit(p_anchor),
+    }
+    return [values[name]() for name in names]
 
 
 @dataclass(frozen=True)

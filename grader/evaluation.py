@@ -518,18 +518,18 @@ def add_calibrate_parser(sub) -> None:
     p.add_argument("runs", type=Path, nargs="+", help="run records of the yesno strategy (same model and prompt)")
     p.add_argument("--folds", type=int, default=2, help="questions are split into this many folds")
     p.add_argument("--save", action="store_true", help="fit on all questions of all runs and save as the default thresholds")
-    p.add_argument("--combine", action="store_true", help="also fit a logistic combiner over P(yes), wording overlap and length")
+    p.add_argument("--combine", action="store_true", help="also fit a logistic combiner over P(yes), wording overlap, length and (when the run has them) the points' anchor P(yes)")
     p.add_argument("--runs-dir", type=Path, default=RUNS_DIR)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_calibrate)
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from .calibration import cross_validate, fit_calibration, raw_probability, save_calibration
+    from .calibration import cross_validate, feature_names, fit_calibration, raw_probability, save_calibration
     from .combiner import features
 
     pooled: list[tuple[list[float], float | None, str]] = []
-    keys = set()
+    keys, names_seen = set(), set()
     for run_path in args.runs:
         run = load_run(run_path)
         keys.add((run["model"], run["prompt_hash"]))
@@ -554,18 +554,21 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         print(json.dumps(metrics, ensure_ascii=False, default=str) if args.json else describe(metrics))
         print(f"folds: {fitted}\nrun record: {path}", file=sys.stderr)
         by_id = {s.id: s for s in samples}
-        for g in predictions.values():
-            if g.status != "scored":
-                continue
+        scored = [g for g in predictions.values() if g.status == "scored"]
+        names = feature_names(p for g in scored for p in g.points)
+        names_seen.add(names)
+        for g in scored:
             sample, question = by_id[g.answer_id], rubric.question(g.question_id)
             for p in g.points:
-                row = features(sample.answer, question.point(p.id).text, raw_probability(p))
+                row = features(sample.answer, question.point(p.id).text, raw_probability(p), p.p_anchor, names)
                 pooled.append((row, raw_probability(p), sample.labels[p.id].value))
     if args.save:
         if len(keys) != 1:
             raise InputError(f"runs mix models or prompts: {sorted(keys)}")
-        ((model, prompt_hash),) = keys
-        calibration = fit_calibration([r for r, _, _ in pooled], [p for _, p, _ in pooled], [label for _, _, label in pooled], args.combine)
+        if len(names_seen) != 1:
+            raise InputError("runs mix records with and without anchor probabilities: re-run the older ones")
+        ((model, prompt_hash),), (names,) = keys, names_seen
+        calibration = fit_calibration([r for r, _, _ in pooled], [p for _, p, _ in pooled], [label for _, _, label in pooled], args.combine, names)
         note = "fitted on " + ", ".join(Path(r).name for r in args.runs)
         save_calibration(model, prompt_hash, calibration, note=note)
         print(f"saved {calibration} for {model} / prompt {prompt_hash}", file=sys.stderr)

@@ -207,25 +207,53 @@ class YesNoGrader(_ModelGrader):
             self.calibration = load_calibration(client.model, self.prompt_hash)
         else:
             self.calibration = Calibration(thresholds, fitted=True)
+        self.anchor_answer = prompts.block_text(self.task, self.language, "anchor_answer")
+        # Anchors depend only on the rubric point (and model and prompt): asked once per point.
+        self._anchors: dict[tuple[str, str], float | None] = {}
+
+    def _ask(self, question: Question, answer: str, point, info: CallInfo) -> float | None:
+        rendered = prompts.render(self.task, self.language, question=question, answer=answer, fence=prompts.answer_fence(answer), point=point)
+        p_yes, call = self.client.yes_probability(rendered.messages, self.YES, self.NO)
+        info.merge(call)
+        return p_yes
+
+    def anchors(self, question: Question, info: CallInfo) -> dict[str, float | None]:
+        """Each point's P(yes) when the answer is the template's content-free anchor answer (empty
+        for a template without one). Measured even where the calibration does not read them, so
+        that every run record can be calibrated with them."""
+        if self.anchor_answer is None:
+            if self.calibration.needs_anchor:
+                raise ValueError(f"the calibration of prompt {self.prompt_hash} reads anchors, but the prompt has no anchor_answer block")
+            return {}
+        for point in question.points:
+            key = (question.content_hash, point.id)
+            if key not in self._anchors:
+                self._anchors[key] = self._ask(question, self.anchor_answer, point, info)
+        return {point.id: self._anchors[(question.content_hash, point.id)] for point in question.points}
 
     def _grade_points(self, question: Question, text: str, info: CallInfo) -> list[PointGrade]:
-        fence = prompts.answer_fence(text)
+        # Before the answer's own calls, so that those share the answer prefix in the prompt cache.
+        anchors = self.anchors(question, info)
         points = []
         for point in question.points:
-            rendered = prompts.render(self.task, self.language, question=question, answer=text, fence=fence, point=point)
-            p_yes, call = self.client.yes_probability(rendered.messages, self.YES, self.NO)
-            info.merge(call)
-            p_covered = self.calibration.probability(text, point.text, p_yes)
+            p_yes = self._ask(question, text, point, info)
+            p_anchor = anchors.get(point.id)
+            p_covered = self.calibration.probability(text, point.text, p_yes, p_anchor)
             verdict = self.calibration.thresholds.verdict(p_covered)
+            if p_yes is None:
+                reason = "no yes/no token among the top log-probabilities"
+            else:
+                reason = f"P(yes)={p_yes:.2f}" + (f" (content-free answer: {p_anchor:.2f})" if p_anchor is not None else "")
             points.append(
                 PointGrade(
                     id=point.id,
                     verdict=verdict,
                     # The verdict comes from a probability, so evidence is the answer's closest sentence.
                     evidence=closest_sentence(text, point.text) if verdict is not Verdict.missing else "",
-                    reason=f"P(yes)={p_yes:.2f}" if p_yes is not None else "no yes/no token among the top log-probabilities",
+                    reason=reason,
                     p_covered=p_covered,
                     p_model=p_yes,
+                    p_anchor=p_anchor,
                 )
             )
         return points

@@ -300,6 +300,25 @@ class ModelClient:
             response_format={"type": "json_object"},
         )
 
+    def first_token_probabilities(self, messages: list[dict[str, str]], info: CallInfo | None = None) -> dict[str, float]:
+        """The probabilities of the first generated token's top candidates (tokens stripped and
+        case-folded, probabilities of tokens that fold together added); empty when the server
+        gives no log-probabilities."""
+        info = info if info is not None else CallInfo()
+        for attempt in self._retrying():
+            with attempt:
+                info.attempts += 1
+                completion = self._create(messages=messages, max_tokens=1, logprobs=True, top_logprobs=10)
+                self._record(info, completion)
+                logprobs = completion.choices[0].logprobs
+                probabilities: dict[str, float] = {}
+                if logprobs and logprobs.content:
+                    for candidate in logprobs.content[0].top_logprobs:
+                        token = candidate.token.strip().casefold()
+                        probabilities[token] = probabilities.get(token, 0.0) + math.exp(candidate.logprob)
+                return probabilities
+        raise AssertionError("unreachable")  # pragma: no cover
+
     def yes_probability(self, messages: list[dict[str, str]], yes: tuple[str, ...], no: tuple[str, ...]) -> tuple[float | None, CallInfo]:
         """P(yes) / (P(yes) + P(no)) for the first generated token, read from `top_logprobs`.
 
@@ -307,25 +326,12 @@ class ModelClient:
         log-probabilities): the caller treats that as "the model could not say".
         """
         info = CallInfo()
-        for attempt in self._retrying():
-            with attempt:
-                info.attempts += 1
-                completion = self._create(messages=messages, max_tokens=1, logprobs=True, top_logprobs=10)
-                self._record(info, completion)
-                logprobs = completion.choices[0].logprobs
-                if not logprobs or not logprobs.content:
-                    return None, info
-                p_yes = p_no = 0.0
-                for candidate in logprobs.content[0].top_logprobs:
-                    token = candidate.token.strip().casefold()
-                    if token in yes:
-                        p_yes += math.exp(candidate.logprob)
-                    elif token in no:
-                        p_no += math.exp(candidate.logprob)
-                if p_yes + p_no == 0:
-                    return None, info
-                return p_yes / (p_yes + p_no), info
-        raise AssertionError("unreachable")  # pragma: no cover
+        probabilities = self.first_token_probabilities(messages, info)
+        p_yes = sum(p for token, p in probabilities.items() if token in yes)
+        p_no = sum(p for token, p in probabilities.items() if token in no)
+        if p_yes + p_no == 0:
+            return None, info
+        return p_yes / (p_yes + p_no), info
 
 
 def _json_schema_format(schema: type[BaseModel], name: str) -> dict[str, Any]:

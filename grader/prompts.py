@@ -48,6 +48,14 @@ def answer_fence(answer: str) -> str:
     return hashlib.sha256(answer.encode("utf-8")).hexdigest()[:10]
 
 
+def block_text(task: str, language: str, block: str) -> str | None:
+    """A template's fixed text block (one that uses no variables), or None where it has none."""
+    template = _environment().get_template(template_name(task, language))
+    if block not in template.blocks:
+        return None
+    return "".join(template.blocks[block](template.new_context({}))).strip()
+
+
 def render(task: str, language: str, **variables) -> RenderedPrompt:
     name = template_name(task, language)
     template = _environment().get_template(name)

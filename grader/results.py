@@ -34,6 +34,7 @@ class PointGrade(BaseModel):
     model_verdict: Verdict | None = None  # what the model said before the evidence check
     p_covered: float | None = None  # calibrated probability that the point is covered, where known
     p_model: float | None = None  # the model's own P(yes) before any combiner
+    p_anchor: float | None = None  # the model's P(yes) for this point given a content-free answer
 
 
 class Usage(BaseModel):

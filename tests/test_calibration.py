@@ -1,7 +1,7 @@
 import random
 
 from grader.calibration import Calibration, Thresholds, load_calibration, save_calibration
-from grader.combiner import Combiner, features, overlap
+from grader.combiner import ANCHORED_FEATURES, BASE_FEATURES, Combiner, features, overlap
 
 
 def test_combiner_learns_which_feature_carries_the_signal():
@@ -31,6 +31,31 @@ def test_features_overlap_reads_the_answer():
     assert overlap(answer, "核实客户身份") == 1.0
     assert overlap(answer, "提供补偿措施") == 0.0
     assert len(features(answer, "核实客户身份", 0.8)) == 3
+
+
+def test_features_are_named_and_ordered():
+    answer = "我会先核实客户身份。"
+    base = features(answer, "核实客户身份", 0.8)
+    anchored = features(answer, "核实客户身份", 0.8, 0.2, ANCHORED_FEATURES)
+    assert anchored[:3] == base and anchored[3] < 0  # logit of 0.2
+    assert features(answer, "核实客户身份", 0.8, 0.2, ("anchor", "p_yes")) == [anchored[3], anchored[0]]
+
+
+def test_entry_without_feature_names_reads_the_base_features(tmp_path):
+    path = tmp_path / "calibration.json"
+    path.write_text('{"m|h": {"partial": 0.4, "covered": 0.6, "combiner": {"weights": [1, 1, 1], "bias": 0}}}', encoding="utf-8")
+    loaded = load_calibration("m", "h", path)
+    assert loaded.feature_names == BASE_FEATURES and not loaded.needs_anchor
+
+
+def test_anchored_calibration_round_trip(tmp_path):
+    path = tmp_path / "calibration.json"
+    saved = Calibration(Thresholds(0.2, 0.6), Combiner(weights=(1.0, 0.5, 0.1, -0.7), bias=-0.2), fitted=True, feature_names=ANCHORED_FEATURES)
+    save_calibration("m", "h", saved, note="test", path=path)
+    loaded = load_calibration("m", "h", path)
+    assert loaded == saved and loaded.needs_anchor
+    # a point the model says "yes" to whatever is written earns less for the same P(yes)
+    assert loaded.probability("答案", "要点", 0.9, p_anchor=0.9) < loaded.probability("答案", "要点", 0.9, p_anchor=0.1)
 
 
 def test_calibration_round_trip(tmp_path):

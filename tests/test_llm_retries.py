@@ -194,22 +194,51 @@ def test_yesno_grader_cuts_probabilities_with_thresholds(rubric):
     from grader.grading import YesNoGrader
 
     q = rubric.question("situational-4")
+    anchors = [(200, logprob_completion(-0.7, -0.7), None)] * len(q.points)
     # P(yes) per point: ~0.9, ~0.5, ~0.1, ~0.9
-    script = Script(*[(200, logprob_completion(lp_yes, lp_no), None) for lp_yes, lp_no in ((-0.1, -2.3), (-0.7, -0.7), (-2.3, -0.1), (-0.1, -2.3))])
+    answer_calls = [(200, logprob_completion(lp_yes, lp_no), None) for lp_yes, lp_no in ((-0.1, -2.3), (-0.7, -0.7), (-2.3, -0.1), (-0.1, -2.3))]
+    script = Script(*anchors, *answer_calls, *answer_calls)
     client, _ = make(script)
-    result = YesNoGrader(client, rubric, thresholds=Thresholds(partial=0.3, covered=0.7)).grade(q, ANSWER)
+    grader = YesNoGrader(client, rubric, thresholds=Thresholds(partial=0.3, covered=0.7))
+    result = grader.grade(q, ANSWER)
     assert [p.verdict.value for p in result.points] == ["covered", "partial", "missing", "covered"]
-    assert result.score == 6.25 and result.usage.calls == 4
-    sent = script.requests[0]
+    assert result.score == 6.25 and result.usage.calls == 8
+    # the point's anchors are asked first, about the template's content-free answer, and recorded
+    anchor_answer = grader.anchor_answer
+    assert anchor_answer and all(anchor_answer in r["messages"][1]["content"] for r in script.requests[:4])
+    assert all(p.p_anchor == pytest.approx(0.5) for p in result.points)
+    answer_requests = script.requests[4:8]
+    sent = answer_requests[0]
     assert sent["max_tokens"] == 1 and sent["logprobs"] is True and sent["temperature"] == 0
     # every request shares the prefix up to and including the answer, so the server can reuse its cache
     prefix = sent["messages"][1]["content"].rsplit("</answer-", 1)[0]
     assert ANSWER in prefix
-    assert all(r["messages"][1]["content"].startswith(prefix + "</answer-") for r in script.requests)
+    assert all(r["messages"][1]["content"].startswith(prefix + "</answer-") for r in answer_requests)
     for point in result.points:
         if point.verdict.value != "missing":
             assert point.evidence and point.evidence in ANSWER
         assert point.p_covered is not None
+    # a second answer to the same question asks no anchor again
+    again = grader.grade(q, ANSWER + "。")
+    assert again.usage.calls == 4 and len(script.requests) == 12
+
+
+def test_anchored_calibration_reads_each_points_anchor(rubric):
+    from grader.calibration import Calibration, Thresholds
+    from grader.combiner import ANCHORED_FEATURES, Combiner
+    from grader.grading import YesNoGrader
+
+    q = rubric.question("situational-4")
+    # The same P(yes) for every point of the answer; the anchors differ: a point the model says
+    # "yes" to whatever is written (anchor ~0.9) earns less than one it rarely says "yes" to (~0.1).
+    anchors = [(200, logprob_completion(lp_yes, lp_no), None) for lp_yes, lp_no in ((-0.1, -2.3), (-2.3, -0.1), (-0.1, -2.3), (-2.3, -0.1))]
+    script = Script(*anchors, *[(200, logprob_completion(-0.4, -1.1), None)] * 4)
+    client, _ = make(script)
+    grader = YesNoGrader(client, rubric)
+    grader.calibration = Calibration(Thresholds(0.3, 0.5), Combiner(weights=(1.0, 0.0, 0.0, -1.0), bias=0.0), fitted=True, feature_names=ANCHORED_FEATURES)
+    result = grader.grade(q, ANSWER)
+    assert [p.verdict.value for p in result.points] == ["missing", "covered", "missing", "covered"]
+    assert "content-free answer" in result.points[0].reason
 
 
 def test_api_key_never_reaches_results_or_run_records(rubric, tmp_path, capsys):
