@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import re
 from pathlib import Path
 from typing import Iterator, Literal
 
@@ -119,35 +118,6 @@ class Rubric(_Strict):
     def content_hash(self) -> str:
         hints = {"sections": {"__all__": {"questions": {"__all__": {"points": {"__all__": {"hint"}}}}}}}
         return _short_hash(self.model_dump_json(exclude=hints))
-
-
-# A point's parts: what its text asks for, split where the labelling guide splits it ("两段式要点":
-# both parts make it covered, one part partial). Examples in brackets are not required, so they go;
-# a leading label ("适应方式：") is no part; a condition ("若客户坚持") belongs to what follows it.
-_EXAMPLE = re.compile(r"（[^）]*）|\([^)]*\)")
-_LABEL = re.compile(r"^[^：:，,]{2,8}[：:]")
-_PART_SEPARATOR = re.compile(r"[，,；;。]")
-_CONDITION = re.compile(r"^(若|如果|如|当|必要时)")
-_MIN_PART_CHARS = 3
-
-
-def point_parts(text: str) -> list[str]:
-    """The separately checkable parts of a point's text; one part for a single-part point."""
-    body = _LABEL.sub("", _EXAMPLE.sub("", text)).strip()
-    parts: list[str] = []
-    pending = ""
-    for piece in (p.strip() for p in _PART_SEPARATOR.split(body)):
-        if len(piece) < _MIN_PART_CHARS:
-            continue
-        piece = pending + piece
-        if _CONDITION.match(piece) and not pending:
-            pending = piece + "，"
-            continue
-        pending = ""
-        parts.append(piece.removeprefix("并"))
-    if pending:
-        parts.append(pending.rstrip("，"))
-    return parts or [text]
 
 
 class RubricError(ValueError):

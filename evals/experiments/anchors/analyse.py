@@ -2,7 +2,7 @@
 
 Reads the default run's stored P(yes) and anchors.jsonl; reports AUC covered-vs-missing and the
 combiner's point kappa cross-validated by question (2, 4 and 5 folds, and 12 random 2-fold
-splits), with and without each anchor as a fourth feature. No model calls. From the project root:
+splits), with and without each anchor (and the mean of the four generic ones) as a fourth feature. No model calls. From the project root:
 
     python evals/experiments/anchors/analyse.py evals/runs/20261129T064551_yesno_qwen2.5-coder-1.5b-instruct-q4-k-m.json
 """
@@ -23,7 +23,8 @@ from grader.combiner import Combiner, _logit, features  # noqa: E402
 from grader.evaluation import load_run, load_samples, predictions_of  # noqa: E402
 from grader.rubric import load_rubric  # noqa: E402
 
-ANCHORS = ("generic", "offtopic", "none", "self")
+ANCHORS = ("generic", "offtopic", "none", "self", "generic2", "generic3", "generic4")
+GENERIC = ("generic", "generic2", "generic3", "generic4")
 
 
 def auc(scores, positive):
@@ -57,11 +58,12 @@ def main(run_path: str) -> None:
             text = rubric.question(s.question_id).point(point.id).text
             row = {"question": s.question_id, "label": s.labels[point.id].value, "base": features(s.answer, text, raw_probability(point))}
             row |= {a: _logit(anchor[(s.question_id, point.id, a)]) for a in ANCHORS}
+            row["generic-mean"] = sum(row[a] for a in GENERIC) / len(GENERIC)
             rows.append(row)
     decided = [r for r in rows if r["label"] != "partial"]
     covered = [r["label"] == "covered" for r in decided]
     print(f"{len(rows)} point labels; AUC covered vs missing, P(yes): {auc([r['base'][0] for r in decided], covered):.3f}")
-    for a in ANCHORS:
+    for a in (*ANCHORS, "generic-mean"):
         print(f"  P(yes) logit minus the {a} anchor's: {auc([r['base'][0] - r[a] for r in decided], covered):.3f}")
     questions = sorted({r["question"] for r in rows})
     rng = random.Random(0)
@@ -70,7 +72,7 @@ def main(run_path: str) -> None:
         shuffled = questions[:]
         rng.shuffle(shuffled)
         random_splits.append([shuffled[:10], shuffled[10:]])
-    variants = {"P(yes), overlap, length": lambda r: r["base"]} | {f"+ {a} anchor": (lambda r, a=a: r["base"] + [r[a]]) for a in ANCHORS}
+    variants = {"P(yes), overlap, length": lambda r: r["base"]} | {f"+ {a} anchor": (lambda r, a=a: r["base"] + [r[a]]) for a in (*ANCHORS, "generic-mean")}
     baseline = None
     for name, row in variants.items():
         by_folds = [kappa(rows, row, question_folds(questions, k)) for k in (2, 4, 5)]

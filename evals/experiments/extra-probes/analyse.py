@@ -16,11 +16,13 @@ sys.path.insert(0, str(ROOT))
 _spec = importlib.util.spec_from_file_location("anchors_analyse", HERE.parent / "anchors" / "analyse.py")
 anchors = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(anchors)
+sys.path.insert(0, str(HERE))
+from probe import point_parts  # noqa: E402
 
 from grader.calibration import question_folds, raw_probability  # noqa: E402
 from grader.combiner import _logit, features  # noqa: E402
 from grader.evaluation import load_run, load_samples, predictions_of  # noqa: E402
-from grader.rubric import load_rubric, point_parts  # noqa: E402
+from grader.rubric import load_rubric  # noqa: E402
 
 
 def main(run_path: str) -> None:

@@ -14,6 +14,7 @@ project root:
 """
 
 import json
+import re
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -27,7 +28,36 @@ from grader.evaluation import load_samples  # noqa: E402
 from grader.grading import YesNoGrader, prepare_answer  # noqa: E402
 from grader.llm import ModelClient, ModelSettings  # noqa: E402
 from grader.local_model import QWEN_CODER_1_5B, LocalModelServer  # noqa: E402
-from grader.rubric import load_rubric, point_parts  # noqa: E402
+from grader.rubric import load_rubric  # noqa: E402
+
+# A point's parts: what its text asks for, split where the labelling guide splits it ("两段式要点":
+# both parts make it covered, one part partial). Examples in brackets are not required, so they go;
+# a leading label ("适应方式：") is no part; a condition ("若客户坚持") belongs to what follows it.
+_EXAMPLE = re.compile(r"（[^）]*）|\([^)]*\)")
+_LABEL = re.compile(r"^[^：:，,]{2,8}[：:]")
+_PART_SEPARATOR = re.compile(r"[，,；;。]")
+_CONDITION = re.compile(r"^(若|如果|如|当|必要时)")
+_MIN_PART_CHARS = 3
+
+
+def point_parts(text: str) -> list[str]:
+    """The separately checkable parts of a point's text; one part for a single-part point."""
+    body = _LABEL.sub("", _EXAMPLE.sub("", text)).strip()
+    parts: list[str] = []
+    pending = ""
+    for piece in (p.strip() for p in _PART_SEPARATOR.split(body)):
+        if len(piece) < _MIN_PART_CHARS:
+            continue
+        piece = pending + piece
+        if _CONDITION.match(piece) and not pending:
+            pending = piece + "，"
+            continue
+        pending = ""
+        parts.append(piece.removeprefix("并"))
+    if pending:
+        parts.append(pending.rstrip("，"))
+    return parts or [text]
+
 
 DECOYS = {
     "programming": "介绍自己喜欢的编程语言及其优缺点",
