@@ -1,4 +1,4 @@
-"""The expected count of points an answer makes (counts.jsonl; the probe was stopped after 40
+"""The expected count of points an answer makes (counts.jsonl; the probe was stopped after 42
 answers) against the human score, and as a combiner feature cross-validated by question. No
 model calls:
 
