@@ -1,12 +1,15 @@
-"""Decoy points and point parts, on the answers probes.jsonl covers (the probe was stopped after
-47 answers): AUC covered-vs-missing, AUC covered-vs-partial on two- and three-part points, and the
-combiner's point kappa cross-validated by question, with the generic anchor. No model calls:
+"""Decoy points and point parts, on the answers probes.jsonl covers (all 160): AUC
+covered-vs-missing, AUC covered-vs-partial on two- and three-part points, and the combiner's point
+kappa cross-validated by question (fixed folds and 12 random 2-fold splits), with the generic
+anchor. No model calls:
 
     python evals/experiments/extra-probes/analyse.py evals/runs/20261129T064551_yesno_qwen2.5-coder-1.5b-instruct-q4-k-m.json
 """
 
 import importlib.util
 import json
+import random
+import statistics
 import sys
 from pathlib import Path
 
@@ -57,9 +60,20 @@ def main(run_path: str) -> None:
     print(f"AUC covered vs partial, multi-part points ({len(made)}): whole point {anchors.auc([r['base'][0] for r in made], full):.3f}, "
           f"weakest part {anchors.auc([r['weakest_part'] for r in made], full):.3f}, mean of parts {anchors.auc([r['mean_part'] for r in made], full):.3f}")
     questions = sorted({r["question"] for r in rows})
+    rng = random.Random(0)
+    random_splits = []
+    for _ in range(12):
+        shuffled = questions[:]
+        rng.shuffle(shuffled)
+        random_splits.append([shuffled[: len(shuffled) // 2], shuffled[len(shuffled) // 2 :]])
+    baseline = None
     for name, row in {"base + generic anchor": lambda r: r["base"], "+ weakest part": lambda r: r["base"] + [r["weakest_part"]],
                       "+ mean of parts": lambda r: r["base"] + [r["mean_part"]], "+ decoys": lambda r: r["base"] + [r["decoy"]]}.items():
-        print(f"{name:22s} point kappa, 2/4/5 folds: " + " / ".join(f"{anchors.kappa(rows, row, question_folds(questions, k)):.3f}" for k in (2, 4, 5)))
+        random_kappas = [anchors.kappa(rows, row, split) for split in random_splits]
+        baseline = baseline or random_kappas
+        wins = sum(a > b for a, b in zip(random_kappas, baseline))
+        print(f"{name:22s} point kappa, 2/4/5 folds: " + " / ".join(f"{anchors.kappa(rows, row, question_folds(questions, k)):.3f}" for k in (2, 4, 5))
+              + f"; 12 random 2-fold splits: mean {statistics.mean(random_kappas):.3f} (better than without in {wins})")
 
 
 if __name__ == "__main__":
