@@ -47,6 +47,17 @@ def kappa(rows, feature_row, splits):
     return m.cohen_kappa(truth, predicted, LABELS)
 
 
+def random_splits(questions, count: int = 12, seed: int = 0):
+    """`count` random halvings of the questions, the same for every feature set compared."""
+    rng = random.Random(seed)
+    splits = []
+    for _ in range(count):
+        shuffled = list(questions)
+        rng.shuffle(shuffled)
+        splits.append([shuffled[: len(shuffled) // 2], shuffled[len(shuffled) // 2 :]])
+    return splits
+
+
 def main(run_path: str) -> None:
     rubric = load_rubric(ROOT / "rubrics" / "internet-bank-cs-manager-2026.yaml")
     samples = load_samples(ROOT / "evals" / "samples" / "internet-bank-cs-manager-2026.jsonl", rubric)
@@ -66,17 +77,12 @@ def main(run_path: str) -> None:
     for a in (*ANCHORS, "generic-mean"):
         print(f"  P(yes) logit minus the {a} anchor's: {auc([r['base'][0] - r[a] for r in decided], covered):.3f}")
     questions = sorted({r["question"] for r in rows})
-    rng = random.Random(0)
-    random_splits = []
-    for _ in range(12):
-        shuffled = questions[:]
-        rng.shuffle(shuffled)
-        random_splits.append([shuffled[:10], shuffled[10:]])
+    splits = random_splits(questions)
     variants = {"P(yes), overlap, length": lambda r: r["base"]} | {f"+ {a} anchor": (lambda r, a=a: r["base"] + [r[a]]) for a in (*ANCHORS, "generic-mean")}
     baseline = None
     for name, row in variants.items():
         by_folds = [kappa(rows, row, question_folds(questions, k)) for k in (2, 4, 5)]
-        random_kappas = [kappa(rows, row, split) for split in random_splits]
+        random_kappas = [kappa(rows, row, split) for split in splits]
         baseline = baseline or random_kappas
         wins = sum(a > b for a, b in zip(random_kappas, baseline))
         print(

@@ -8,7 +8,6 @@ anchor. No model calls:
 
 import importlib.util
 import json
-import random
 import statistics
 import sys
 from pathlib import Path
@@ -60,16 +59,11 @@ def main(run_path: str) -> None:
     print(f"AUC covered vs partial, multi-part points ({len(made)}): whole point {anchors.auc([r['base'][0] for r in made], full):.3f}, "
           f"weakest part {anchors.auc([r['weakest_part'] for r in made], full):.3f}, mean of parts {anchors.auc([r['mean_part'] for r in made], full):.3f}")
     questions = sorted({r["question"] for r in rows})
-    rng = random.Random(0)
-    random_splits = []
-    for _ in range(12):
-        shuffled = questions[:]
-        rng.shuffle(shuffled)
-        random_splits.append([shuffled[: len(shuffled) // 2], shuffled[len(shuffled) // 2 :]])
+    splits = anchors.random_splits(questions)
     baseline = None
     for name, row in {"base + generic anchor": lambda r: r["base"], "+ weakest part": lambda r: r["base"] + [r["weakest_part"]],
                       "+ mean of parts": lambda r: r["base"] + [r["mean_part"]], "+ decoys": lambda r: r["base"] + [r["decoy"]]}.items():
-        random_kappas = [anchors.kappa(rows, row, split) for split in random_splits]
+        random_kappas = [anchors.kappa(rows, row, split) for split in splits]
         baseline = baseline or random_kappas
         wins = sum(a > b for a, b in zip(random_kappas, baseline))
         print(f"{name:22s} point kappa, 2/4/5 folds: " + " / ".join(f"{anchors.kappa(rows, row, question_folds(questions, k)):.3f}" for k in (2, 4, 5))
