@@ -53,7 +53,11 @@ def block_text(task: str, language: str, block: str) -> str | None:
     template = _environment().get_template(template_name(task, language))
     if block not in template.blocks:
         return None
-    return "".join(template.blocks[block](template.new_context({}))).strip()
+    return _render_block(template, block, template.new_context({}))
+
+
+def _render_block(template, block: str, context) -> str:
+    return "".join(template.blocks[block](context)).strip()
 
 
 def render(task: str, language: str, **variables) -> RenderedPrompt:
@@ -61,7 +65,7 @@ def render(task: str, language: str, **variables) -> RenderedPrompt:
     template = _environment().get_template(name)
     context = template.new_context(variables)
     messages = [
-        {"role": role, "content": "".join(template.blocks[role](context)).strip()}
+        {"role": role, "content": _render_block(template, role, context)}
         for role in ("system", "user")
         if role in template.blocks
     ]
