@@ -1,0 +1,63 @@
+"""Experiment: other wordings of the per-point question's last sentence, on the hand-graded set.
+
+Each wording (a template here) differs from `prompts/point_check.zh.j2` only after the point, so
+all wordings of an answer share its cached prefix. For every (answer, point, wording), and for
+every point's anchor (the default template's content-free `anchor_answer`), writes the first
+token's top probabilities to probes.jsonl (appends; skips what is there). Offline model; from
+the project root:
+
+    python evals/experiments/prompt-wording/probe.py three fewshot
+"""
+
+import json
+import sys
+from pathlib import Path
+
+from jinja2 import FileSystemLoader, StrictUndefined
+from jinja2.sandbox import SandboxedEnvironment
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[2]
+sys.path.insert(0, str(ROOT))
+
+from grader import prompts  # noqa: E402
+from grader.evaluation import load_samples  # noqa: E402
+from grader.grading import prepare_answer  # noqa: E402
+from grader.llm import ModelClient, ModelSettings  # noqa: E402
+from grader.local_model import QWEN_CODER_1_5B, LocalModelServer  # noqa: E402
+from grader.prompts import answer_fence  # noqa: E402
+from grader.rubric import load_rubric  # noqa: E402
+
+
+def main(wordings: list[str]) -> None:
+    env = SandboxedEnvironment(loader=FileSystemLoader(HERE), undefined=StrictUndefined)
+    rubric = load_rubric(ROOT / "rubrics" / "internet-bank-cs-manager-2026.yaml")
+    samples = load_samples(ROOT / "evals" / "samples" / "internet-bank-cs-manager-2026.jsonl", rubric)
+    anchor_answer = prompts.block_text("point_check", "zh", "anchor_answer")
+    out_path = HERE / "probes.jsonl"
+    done = set()
+    if out_path.exists():
+        done = {(d["answer_id"], d["point"], d["probe"]) for d in map(json.loads, out_path.read_text().splitlines())}
+    # The anchors first (one short answer per question), then the hand-graded answers.
+    jobs = [(f"anchor:{q.id}", q, anchor_answer) for section in rubric.sections for q in section.questions]
+    jobs += [(s.id, rubric.question(s.question_id), s.answer) for s in samples]
+    with LocalModelServer() as server, out_path.open("a") as out:
+        client = ModelClient(ModelSettings(base_url=server.base_url, model=QWEN_CODER_1_5B.name))
+        for answer_id, question, answer in jobs:
+            text, _ = prepare_answer(answer)
+            if not text:
+                continue
+            for wording in wordings:  # wording-major: its prompts share the cached answer prefix
+                template = env.get_template(f"{wording}.zh.j2")
+                for point in question.points:
+                    if (answer_id, point.id, wording) in done:
+                        continue
+                    context = template.new_context(dict(question=question, answer=text, fence=answer_fence(text), point=point))
+                    messages = [{"role": r, "content": "".join(template.blocks[r](context)).strip()} for r in ("system", "user")]
+                    top = client.first_token_probabilities(messages)
+                    out.write(json.dumps({"answer_id": answer_id, "point": point.id, "probe": wording, "top": top}, ensure_ascii=False) + "\n")
+                    out.flush()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
