@@ -112,7 +112,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
             raise BadInput("batch mode needs -o OUT.jsonl")
         with open_client(settings_from(args)) as client:
             transform = redact if args.redact else (lambda text: text)
-            summary = grade_jsonl(make_grader(args.strategy, client, rubric), rubric, args.input, args.output, transform)
+            summary = grade_jsonl(make_grader(args.strategy, client, rubric, keep_anchors=True), rubric, args.input, args.output, transform)
         print(summary.describe(), file=sys.stderr)
         return EXIT_BAD_INPUT if summary.bad_lines else (EXIT_FAILURE if summary.unscored else EXIT_OK)
     if not args.question:
@@ -125,7 +125,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
     if args.redact:
         answer = redact(answer)
     with open_client(settings_from(args)) as client:
-        result = make_grader(args.strategy, client, rubric).grade(question, answer)
+        result = make_grader(args.strategy, client, rubric, keep_anchors=True).grade(question, answer)
     if args.json:
         print(result.model_dump_json(indent=2))
     else:

@@ -20,6 +20,7 @@ from .llm import CallInfo, ModelClient
 from .results import AnswerGrade, Flag, PointGrade, Verdict
 from .rubric import Question, Rubric
 from .scoring import question_score
+from .store import AnchorCache
 
 # Answers whose mean point confidence is below this are flagged for a person to review. Chosen on
 # the hand-graded set's cross-validated predictions to mark about a quarter of answers: it marks
@@ -202,15 +203,17 @@ class YesNoGrader(_ModelGrader):
     YES = ("是", "yes", "对")
     NO = ("否", "no", "不", "不是")
 
-    def __init__(self, client: ModelClient, rubric: Rubric, thresholds: Thresholds | None = None):
+    def __init__(self, client: ModelClient, rubric: Rubric, thresholds: Thresholds | None = None, anchor_cache: AnchorCache | None = None):
         super().__init__(client, rubric)
         if thresholds is None:
             self.calibration = load_calibration(client.model, self.prompt_hash)
         else:
             self.calibration = Calibration(thresholds, fitted=True)
         self.anchor_answer = prompts.block_text(self.task, self.language, "anchor_answer")
-        # Anchors depend only on the rubric point (and model and prompt): asked once per point.
+        # Anchors depend only on the rubric point (and model and prompt): asked once per point per
+        # process, and, with an anchor cache, once per point on this machine.
         self._anchors: dict[tuple[str, str], float | None] = {}
+        self.anchor_cache = anchor_cache
 
     def _ask(self, question: Question, answer: str, point, info: CallInfo) -> float | None:
         rendered = prompts.render(self.task, self.language, question=question, answer=answer, fence=prompts.answer_fence(answer), point=point)
@@ -228,8 +231,14 @@ class YesNoGrader(_ModelGrader):
             return {}
         for point in question.points:
             key = (question.content_hash, point.id)
-            if key not in self._anchors:
-                self._anchors[key] = self._ask(question, self.anchor_answer, point, info)
+            if key in self._anchors:
+                continue
+            p = self.anchor_cache.get(self.prompt_hash, *key) if self.anchor_cache else None
+            if p is None:
+                p = self._ask(question, self.anchor_answer, point, info)
+                if p is not None and self.anchor_cache:
+                    self.anchor_cache.put(self.prompt_hash, *key, p)
+            self._anchors[key] = p
         return {point.id: self._anchors[(question.content_hash, point.id)] for point in question.points}
 
     def _grade_points(self, question: Question, text: str, info: CallInfo) -> list[PointGrade]:

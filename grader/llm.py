@@ -44,6 +44,9 @@ class ModelSettings:
     # llama.cpp reuses a cached prompt prefix; a warm and a cold cache can differ in the last
     # digits of a probability. False asks the server not to, for bit-exact reproduction.
     prompt_cache: bool = True
+    # The sha256 of the weights behind the endpoint, where the grader serves them itself (the
+    # bundled model); None for a configured endpoint, whose model can change behind its name.
+    pinned_weights: str | None = None
 
     @classmethod
     def from_env(cls, base_url: str | None = None, model: str | None = None, **overrides: Any) -> "ModelSettings":

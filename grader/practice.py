@@ -194,7 +194,7 @@ def cmd_check(args) -> int:
         raise BadInput(UI_TEXT[rubric.language]["empty"])
     log = AttemptLog()
     with open_client(settings_from(args)) as client:
-        grade = make_grader(args.strategy, client, rubric).grade(question, answer)
+        grade = make_grader(args.strategy, client, rubric, keep_anchors=True).grade(question, answer)
     log.add(rubric, question.id, answer, grade)
     print()
     print(format_feedback(feedback(question, grade, reveal=args.reveal), rubric.language, log.history(rubric, question.id)))

@@ -8,6 +8,7 @@ from typing import Iterator
 from .grading import Grader, StructuredGrader, YesNoGrader
 from .llm import ModelClient, ModelSettings
 from .rubric import Rubric
+from .store import AnchorCache
 
 STRATEGIES = {"structured": StructuredGrader, "yesno": YesNoGrader}
 OFFLINE_DEFAULT_STRATEGY = "yesno"
@@ -26,7 +27,7 @@ def open_client(settings: ModelSettings, *, quiet: bool = False) -> Iterator[Mod
     if not quiet:
         announce(QWEN_CODER_1_5B)
     with LocalModelServer(QWEN_CODER_1_5B) as server:
-        local = replace(settings, base_url=server.base_url, model=settings.model or QWEN_CODER_1_5B.name)
+        local = replace(settings, base_url=server.base_url, model=settings.model or QWEN_CODER_1_5B.name, pinned_weights=QWEN_CODER_1_5B.sha256)
         yield ModelClient(local)
 
 
@@ -39,8 +40,16 @@ def resolve_strategy(strategy: str, settings: ModelSettings) -> str:
     return "structured" if settings.is_configured else OFFLINE_DEFAULT_STRATEGY
 
 
-def make_grader(strategy: str, client: ModelClient, rubric: Rubric) -> Grader:
-    try:
-        return STRATEGIES[strategy](client, rubric)
-    except KeyError:
-        raise ValueError(f"unknown strategy {strategy!r} (known: {', '.join(STRATEGIES)})") from None
+def make_grader(strategy: str, client: ModelClient, rubric: Rubric, *, keep_anchors: bool = False) -> Grader:
+    """`keep_anchors`: keep the yes/no grader's point anchors in the user's cache folder, so that
+    a one-shot grade on the bundled model asks them once per machine, not once per process. Off
+    for evals: there every run asks its own anchors, so that its requests, and with the prompt
+    cache its probabilities, are the same on a fresh machine."""
+    if strategy not in STRATEGIES:
+        raise ValueError(f"unknown strategy {strategy!r} (known: {', '.join(STRATEGIES)})")
+    if strategy == "yesno" and keep_anchors and client.settings.pinned_weights:
+        from .local_model import cache_dir
+
+        cache = AnchorCache(cache_dir() / "anchors.sqlite", f"{client.model}@{client.settings.pinned_weights}")
+        return YesNoGrader(client, rubric, anchor_cache=cache)
+    return STRATEGIES[strategy](client, rubric)

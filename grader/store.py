@@ -1,6 +1,7 @@
 """The SQLite store of a batch run: every finished grade is committed at once, so a crash or
 Ctrl-C loses nothing and a re-run grades nothing twice; plus a cache of grades keyed by what a
-grade depends on (model, prompt, the question's rubric, the normalised answer)."""
+grade depends on (model, prompt, the question's rubric, the normalised answer), and one of point
+anchors (which depend on the model, the prompt and the point alone)."""
 
 from __future__ import annotations
 
@@ -118,6 +119,34 @@ class GradeCache:
         if grade.status == "scored":
             with self._lock:
                 self._db.execute("INSERT OR REPLACE INTO cache VALUES (?, ?)", (key, grade.model_dump_json()))
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class AnchorCache:
+    """Point anchors (P(yes) for the prompt's content-free answer) kept across processes, so that a
+    one-shot grade does not ask them again. Only for a model whose weights are pinned (the bundled
+    model, by its sha256): a hosted model can change behind its name. Keyed by that identity, the
+    prompt's hash, the question's content hash and the point id."""
+
+    def __init__(self, path: Path, model_identity: str):
+        self._lock = threading.Lock()
+        self._db = _connect(path)
+        self._db.execute("CREATE TABLE IF NOT EXISTS anchors (key TEXT PRIMARY KEY, p REAL)")
+        self.model_identity = model_identity
+
+    def _key(self, prompt_hash: str, question_hash: str, point_id: str) -> str:
+        return hashlib.sha256("\x1f".join((self.model_identity, prompt_hash, question_hash, point_id)).encode("utf-8")).hexdigest()
+
+    def get(self, prompt_hash: str, question_hash: str, point_id: str) -> float | None:
+        with self._lock:
+            row = self._db.execute("SELECT p FROM anchors WHERE key = ?", (self._key(prompt_hash, question_hash, point_id),)).fetchone()
+        return row[0] if row else None
+
+    def put(self, prompt_hash: str, question_hash: str, point_id: str, p: float) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO anchors VALUES (?, ?)", (self._key(prompt_hash, question_hash, point_id), p))
 
     def close(self) -> None:
         self._db.close()

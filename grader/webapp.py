@@ -118,7 +118,7 @@ def cmd_serve(args) -> int:
     rubric = load_rubric(args.rubric)
     settings = settings_from(args)
     with open_client(settings) as client:
-        app = PracticeApp(rubric, make_grader(args.strategy, client, rubric), AttemptLog(), endpoint=settings.base_url if settings.is_configured else None)
+        app = PracticeApp(rubric, make_grader(args.strategy, client, rubric, keep_anchors=True), AttemptLog(), endpoint=settings.base_url if settings.is_configured else None)
         server = app.make_server(args.host, args.port)
         host, port = server.server_address[:2]
         print(f"serving {rubric.title} on http://{host}:{port}/  (Ctrl-C to stop)", file=sys.stderr)

@@ -223,6 +223,45 @@ def test_yesno_grader_cuts_probabilities_with_thresholds(rubric):
     assert again.usage.calls == 4 and len(script.requests) == 12
 
 
+def test_anchor_cache_spares_the_anchor_calls_of_a_later_process(rubric, tmp_path):
+    from grader.calibration import Thresholds
+    from grader.grading import YesNoGrader
+    from grader.store import AnchorCache
+
+    q = rubric.question("situational-4")
+    anchors = [(200, logprob_completion(lp, -0.7), None) for lp in (-0.2, -0.5, -1.0, -1.5)]
+    answer_calls = [(200, logprob_completion(-0.1, -2.3), None)] * len(q.points)
+    thresholds = Thresholds(partial=0.3, covered=0.7)
+
+    def grade_in_new_process(cache, script):
+        client, _ = make(script)
+        return YesNoGrader(client, rubric, thresholds=thresholds, anchor_cache=cache).grade(q, ANSWER)
+
+    path = tmp_path / "anchors.sqlite"
+    first = grade_in_new_process(AnchorCache(path, "m@sha-a"), Script(*anchors, *answer_calls))
+    assert first.usage.calls == 8
+    later_script = Script(*answer_calls)
+    later = grade_in_new_process(AnchorCache(path, "m@sha-a"), later_script)
+    # only the answer's own calls; the anchors read back are the ones measured the first time
+    assert later.usage.calls == 4 and all(r["messages"][1]["content"].count(ANSWER) for r in later_script.requests)
+    assert [p.p_anchor for p in later.points] == [p.p_anchor for p in first.points]
+    assert len({p.p_anchor for p in first.points}) == 4
+    # other weights: the anchors are asked again
+    assert grade_in_new_process(AnchorCache(path, "m@sha-b"), Script(*anchors, *answer_calls)).usage.calls == 8
+
+
+def test_anchors_are_kept_on_disk_only_for_pinned_weights(rubric, tmp_path, monkeypatch):
+    from grader.session import make_grader
+
+    monkeypatch.setenv("GRADER_CACHE_DIR", str(tmp_path))
+    hosted, _ = make(Script())
+    assert make_grader("yesno", hosted, rubric, keep_anchors=True).anchor_cache is None
+    bundled = ModelClient(ModelSettings(base_url="http://127.0.0.1:9/v1", model="m", pinned_weights="abc"))
+    assert make_grader("yesno", bundled, rubric).anchor_cache is None
+    kept = make_grader("yesno", bundled, rubric, keep_anchors=True).anchor_cache
+    assert kept is not None and kept.model_identity == "m@abc" and (tmp_path / "anchors.sqlite").exists()
+
+
 def test_anchored_calibration_reads_each_points_anchor(rubric):
     from grader.calibration import Calibration, Thresholds
     from grader.combiner import ANCHORED_FEATURES, Combiner
