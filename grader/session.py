@@ -44,10 +44,11 @@ def make_grader(strategy: str, client: ModelClient, rubric: Rubric, *, keep_anch
     """`keep_anchors`: keep the yes/no grader's point anchors in the user's cache folder, so that
     a one-shot grade on the bundled model asks them once per machine, not once per process. Off
     for evals: there every run asks its own anchors, so that its requests, and with the prompt
-    cache its probabilities, are the same on a fresh machine."""
+    cache its probabilities, are the same on a fresh machine. Off too without the prompt cache
+    (bit-exact reproduction): kept anchors were measured with it."""
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r} (known: {', '.join(STRATEGIES)})")
-    if strategy == "yesno" and keep_anchors and client.settings.pinned_weights:
+    if strategy == "yesno" and keep_anchors and client.settings.pinned_weights and client.settings.prompt_cache:
         from .local_model import cache_dir
 
         cache = AnchorCache(cache_dir() / "anchors.sqlite", f"{client.model}@{client.settings.pinned_weights}")

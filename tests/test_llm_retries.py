@@ -260,6 +260,8 @@ def test_anchors_are_kept_on_disk_only_for_pinned_weights(rubric, tmp_path, monk
     assert make_grader("yesno", bundled, rubric).anchor_cache is None
     kept = make_grader("yesno", bundled, rubric, keep_anchors=True).anchor_cache
     assert kept is not None and kept.model_identity == "m@abc" and (tmp_path / "anchors.sqlite").exists()
+    exact = ModelClient(ModelSettings(base_url="http://127.0.0.1:9/v1", model="m", pinned_weights="abc", prompt_cache=False))
+    assert make_grader("yesno", exact, rubric, keep_anchors=True).anchor_cache is None
 
 
 def test_anchored_calibration_reads_each_points_anchor(rubric):
