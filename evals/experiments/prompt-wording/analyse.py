@@ -2,7 +2,9 @@
 P(yes) on the answers it was measured on: AUC covered-vs-missing and covered-vs-partial (raw and
 minus the point's anchor), and the combiner's point kappa cross-validated by question (fixed 2
 folds, and 12 random 2-fold splits), each wording with its own anchor, alone and beside the
-default's P(yes) (two calls per point). No model calls; from the project root:
+default's P(yes) (two calls per point). `noexample` asked only the points with bracketed
+examples; the others' prompts are the default's, so its stored P(yes) stands for them. No model
+calls; from the project root:
 
     python evals/experiments/prompt-wording/analyse.py evals/runs/20261201T184052_yesno_qwen2.5-coder-1.5b-instruct-q4-k-m.json
 """
@@ -19,6 +21,8 @@ sys.path.insert(0, str(ROOT))
 _spec = importlib.util.spec_from_file_location("anchors_analyse", HERE.parent / "anchors" / "analyse.py")
 anchors = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(anchors)
+sys.path.insert(0, str(HERE))
+from probe import without_examples  # noqa: E402
 
 from grader.calibration import question_folds, raw_probability  # noqa: E402
 from grader.combiner import ANCHORED_FEATURES, _logit, features  # noqa: E402
@@ -43,14 +47,23 @@ def main(run_path: str) -> None:
     probe = {(d["answer_id"], d["point"], d["probe"]): shares(d["top"]) for d in map(json.loads, (HERE / "probes.jsonl").read_text().splitlines())}
     for wording in sorted({w for answer_id, _, w in probe if not answer_id.startswith("anchor:")}):
         # Each wording against the default on the answers it was measured on.
+        def answer_measured(sample) -> bool:
+            """Every point of the answer that the wording asks differently has been asked."""
+            points = rubric.question(sample.question_id).points
+            return all((sample.id, p.id, wording) in probe for p in points if without_examples(p.text) != p.text)
+
         rows = []
         for s in samples:
             for point in predictions[s.id].points:
-                if (s.id, point.id, wording) not in probe:
-                    continue
                 text = rubric.question(s.question_id).point(point.id).text
-                yes, part, _ = probe[(s.id, point.id, wording)]
-                a_yes, a_part, _ = probe[(f"anchor:{s.question_id}", point.id, wording)]
+                if (s.id, point.id, wording) in probe:
+                    yes, part, _ = probe[(s.id, point.id, wording)]
+                    a_yes, a_part, _ = probe[(f"anchor:{s.question_id}", point.id, wording)]
+                elif wording == "noexample" and without_examples(text) == text and answer_measured(s):
+                    # a point without examples is asked as the default asks it: its stored P(yes) stands
+                    yes, part, a_yes, a_part = raw_probability(point), 0.0, point.p_anchor, 0.0
+                else:
+                    continue
                 rows.append({
                     "question": s.question_id, "label": s.labels[point.id].value,
                     "default": features(s.answer, text, raw_probability(point), point.p_anchor, names=ANCHORED_FEATURES),

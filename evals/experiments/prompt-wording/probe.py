@@ -7,9 +7,11 @@ token's top probabilities to probes.jsonl (appends; skips what is there). Offlin
 the project root:
 
     python evals/experiments/prompt-wording/probe.py three fewshot
+    python evals/experiments/prompt-wording/probe.py noexample
 """
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -29,8 +31,17 @@ from grader.prompts import answer_fence  # noqa: E402
 from grader.rubric import load_rubric  # noqa: E402
 
 
+# A point's examples in brackets ("（如…）"); `noexample.zh.j2` asks the point without them.
+_EXAMPLE = re.compile(r"（[^）]*）|\([^)]*\)")
+
+
+def without_examples(text: str) -> str:
+    return _EXAMPLE.sub("", text).strip()
+
+
 def main(wordings: list[str]) -> None:
     env = SandboxedEnvironment(loader=FileSystemLoader(HERE), undefined=StrictUndefined)
+    env.filters["without_examples"] = without_examples
     rubric = load_rubric(ROOT / "rubrics" / "internet-bank-cs-manager-2026.yaml")
     samples = load_samples(ROOT / "evals" / "samples" / "internet-bank-cs-manager-2026.jsonl", rubric)
     anchor_answer = prompts.block_text("point_check", "zh", "anchor_answer")
@@ -52,6 +63,8 @@ def main(wordings: list[str]) -> None:
                 for point in question.points:
                     if (answer_id, point.id, wording) in done:
                         continue
+                    if wording == "noexample" and without_examples(point.text) == point.text:
+                        continue  # the same prompt as the default's: its stored P(yes) stands
                     context = template.new_context(dict(question=question, answer=text, fence=answer_fence(text), point=point))
                     messages = [{"role": r, "content": "".join(template.blocks[r](context)).strip()} for r in ("system", "user")]
                     top = client.first_token_probabilities(messages)
