@@ -1,8 +1,10 @@
 """Seconds per call of the default wording and of the few-shot one on the same four answers
 (prompt cache on, as the grader runs), to show what the few-shot system prompt costs once the
-server has cached it. Offline model; from the project root:
+server has cached it (or of other wordings named on the command line). Offline model; from the
+project root:
 
-    python evals/experiments/prompt-wording/timing.py
+    python evals/experiments/prompt-wording/timing.py                         # timing.txt
+    python evals/experiments/prompt-wording/timing.py english instructfirst   # timing-instructfirst.txt
 """
 
 import sys
@@ -24,7 +26,7 @@ from grader.prompts import answer_fence  # noqa: E402
 from grader.rubric import load_rubric  # noqa: E402
 
 
-def main() -> None:
+def main(wordings: list[str]) -> None:
     # english.zh.j2 is the default's wording (probe-phrasings experiment), fewshot.zh.j2 this one's.
     env = SandboxedEnvironment(loader=FileSystemLoader([str(HERE), str(HERE.parent / "probe-phrasings")]), undefined=StrictUndefined)
     rubric = load_rubric(ROOT / "rubrics" / "internet-bank-cs-manager-2026.yaml")
@@ -34,7 +36,7 @@ def main() -> None:
         for sample in samples[40:44]:
             question = rubric.question(sample.question_id)
             text, _ = prepare_answer(sample.answer)
-            for wording in ("english", "fewshot"):
+            for wording in wordings:
                 template = env.get_template(f"{wording}.zh.j2")
                 for point in question.points:
                     context = template.new_context(dict(question=question, answer=text, fence=answer_fence(text), point=point))
@@ -45,4 +47,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:] or ["english", "fewshot"])
