@@ -14,8 +14,12 @@ from .results import AnswerGrade
 from .textnorm import normalise
 
 
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
 def cache_key(model: str, prompt_hash: str, rubric_hash: str, answer: str) -> str:
-    return hashlib.sha256("\x1f".join((model, prompt_hash, rubric_hash, normalise(answer))).encode("utf-8")).hexdigest()
+    return _digest(model, prompt_hash, rubric_hash, normalise(answer))
 
 
 def answer_digest(answer: str) -> str:
@@ -102,13 +106,23 @@ class GradeStore:
         self._db.close()
 
 
-class GradeCache:
+class _KeyedTable:
+    """One SQLite table of values by key, shared by threads."""
+
+    def __init__(self, path: Path, schema: str):
+        self._lock = threading.Lock()
+        self._db = _connect(path)
+        self._db.execute(schema)
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class GradeCache(_KeyedTable):
     """Scored grades shared across runs (default under the user's cache folder)."""
 
     def __init__(self, path: Path):
-        self._lock = threading.Lock()
-        self._db = _connect(path)
-        self._db.execute("CREATE TABLE IF NOT EXISTS cache (key TEXT PRIMARY KEY, result TEXT)")
+        super().__init__(path, "CREATE TABLE IF NOT EXISTS cache (key TEXT PRIMARY KEY, result TEXT)")
 
     def get(self, key: str) -> AnswerGrade | None:
         with self._lock:
@@ -120,24 +134,19 @@ class GradeCache:
             with self._lock:
                 self._db.execute("INSERT OR REPLACE INTO cache VALUES (?, ?)", (key, grade.model_dump_json()))
 
-    def close(self) -> None:
-        self._db.close()
 
-
-class AnchorCache:
+class AnchorCache(_KeyedTable):
     """Point anchors (P(yes) for the prompt's content-free answer) kept across processes, so that a
     one-shot grade does not ask them again. Only for a model whose weights are pinned (the bundled
     model, by its sha256): a hosted model can change behind its name. Keyed by that identity, the
     prompt's hash, the question's content hash and the point id."""
 
     def __init__(self, path: Path, model_identity: str):
-        self._lock = threading.Lock()
-        self._db = _connect(path)
-        self._db.execute("CREATE TABLE IF NOT EXISTS anchors (key TEXT PRIMARY KEY, p REAL)")
+        super().__init__(path, "CREATE TABLE IF NOT EXISTS anchors (key TEXT PRIMARY KEY, p REAL)")
         self.model_identity = model_identity
 
     def _key(self, prompt_hash: str, question_hash: str, point_id: str) -> str:
-        return hashlib.sha256("\x1f".join((self.model_identity, prompt_hash, question_hash, point_id)).encode("utf-8")).hexdigest()
+        return _digest(self.model_identity, prompt_hash, question_hash, point_id)
 
     def get(self, prompt_hash: str, question_hash: str, point_id: str) -> float | None:
         with self._lock:
@@ -147,6 +156,3 @@ class AnchorCache:
     def put(self, prompt_hash: str, question_hash: str, point_id: str, p: float) -> None:
         with self._lock:
             self._db.execute("INSERT OR REPLACE INTO anchors VALUES (?, ?)", (self._key(prompt_hash, question_hash, point_id), p))
-
-    def close(self) -> None:
-        self._db.close()
