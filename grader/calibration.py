@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Sequence
 
 from . import metrics as m
-from .combiner import ANCHORED_FEATURES, BASE_FEATURES, Combiner, features
+from .combiner import BASE_FEATURES, CONTEXT_FEATURES, Combiner, answer_features
 from .results import Verdict
 
 CALIBRATION_FILE = Path(__file__).resolve().parent / "calibration.json"
@@ -49,12 +49,15 @@ class Calibration:
 
     @property
     def needs_anchor(self) -> bool:
-        return self.combiner is not None and "anchor" in self.feature_names
+        return self.combiner is not None and bool({"anchor", "others"} & set(self.feature_names))
 
-    def probability(self, answer: str, point_text: str, p_yes: float | None, p_anchor: float | None = None) -> float | None:
-        if self.combiner is None or p_yes is None:
-            return p_yes
-        return self.combiner.probability(features(answer, point_text, p_yes, p_anchor, self.feature_names))
+    def probabilities(self, answer: str, points: Sequence[tuple[str, float | None, float | None]]) -> list[float | None]:
+        """P(covered) for every graded point of one answer, from (point text, P(yes), anchor P(yes))
+        in rubric order: a point's features can read the answer's other points."""
+        if self.combiner is None:
+            return [p_yes for _, p_yes, _ in points]
+        rows = answer_features(answer, points, self.feature_names)
+        return [None if p_yes is None else self.combiner.probability(row) for row, (_, p_yes, _) in zip(rows, points)]
 
 
 def load_calibration(model: str, prompt_hash: str, path: Path = CALIBRATION_FILE) -> Calibration:
@@ -129,9 +132,25 @@ CREDIT = {"covered": 1.0, "partial": 0.5, "missing": 0.0}
 
 
 def feature_names(points) -> tuple[str, ...]:
-    """The combiner's features for graded points: with the anchor when every point has one."""
+    """The combiner's features for graded points: with the anchor, and the answer's other points
+    read against their anchors, when every point has one."""
     points = list(points)
-    return ANCHORED_FEATURES if points and all(p.p_anchor is not None for p in points) else BASE_FEATURES
+    return CONTEXT_FEATURES if points and all(p.p_anchor is not None for p in points) else BASE_FEATURES
+
+
+def point_inputs(grade, point_text: dict) -> list[tuple[str, float | None, float | None]]:
+    """(point text, P(yes), anchor P(yes)) for each point of a stored grade, as
+    `Calibration.probabilities` and `answer_features` read them."""
+    return [(point_text[(grade.question_id, p.id)], raw_probability(p), p.p_anchor) for p in grade.points]
+
+
+def labelled_rows(samples_by_id: dict, grades, point_text: dict, names: Sequence[str]):
+    """(feature row, P(yes), human label) for every point of the scored `grades`."""
+    for grade in grades:
+        sample = samples_by_id[grade.answer_id]
+        rows = answer_features(sample.answer, point_inputs(grade, point_text), names)
+        for row, point in zip(rows, grade.points):
+            yield row, raw_probability(point), sample.labels[point.id].value
 
 
 def fit_calibration(
@@ -150,38 +169,25 @@ def cross_validate(rubric, samples, predictions: dict, folds: int = 2, combine: 
     Returns (predictions, what was fitted per fold)."""
     by_id = {s.id: s for s in samples}
     point_text = {(q.id, p.id): p.text for q in rubric.questions() for p in q.points}
-
-    def rows(question_ids):
-        for grade in predictions.values():
-            sample = by_id.get(grade.answer_id)
-            if sample is None or sample.question_id not in question_ids or grade.status != "scored":
-                continue
-            for point in grade.points:
-                yield sample, point
-
-    all_questions = {s.question_id for s in samples}
-    names = feature_names(p for _, p in rows(all_questions))
-
-    def feature_row(sample, point):
-        return features(sample.answer, point_text[(sample.question_id, point.id)], raw_probability(point), point.p_anchor, names)
+    scored = [g for g in predictions.values() if g.status == "scored" and g.answer_id in by_id]
+    names = feature_names(p for g in scored for p in g.points)
 
     out, fitted = {}, []
-    for held_out in question_folds(list(all_questions), folds):
-        train = list(rows(all_questions - set(held_out)))
-        calibration = fit_calibration(
-            [feature_row(s, p) for s, p in train], [raw_probability(p) for _, p in train], [s.labels[p.id].value for s, p in train], combine, names
-        )
+    for held_out in question_folds(list({s.question_id for s in samples}), folds):
+        train = list(labelled_rows(by_id, [g for g in scored if by_id[g.answer_id].question_id not in held_out], point_text, names))
+        calibration = fit_calibration([r for r, _, _ in train], [p for _, p, _ in train], [label for _, _, label in train], combine, names)
         thresholds, model = calibration.thresholds, calibration.combiner
-
-        def probability(point, sample, _calibration=calibration):
-            return _calibration.probability(sample.answer, point_text[(sample.question_id, point.id)], raw_probability(point), point.p_anchor)
-
         fitted.append(
             {"held_out": held_out, "partial": thresholds.partial, "covered": thresholds.covered}
             | ({"combiner": model.as_dict(), "features": list(names)} if model else {})
         )
         for answer_id, grade in predictions.items():
             sample = by_id.get(answer_id)
-            if sample is not None and sample.question_id in held_out:
-                out[answer_id] = rethreshold(grade, rubric.question(grade.question_id), thresholds, lambda p, s=sample: probability(p, s))
+            if sample is None or sample.question_id not in held_out:
+                continue
+            if grade.status == "scored":
+                probability = dict(zip([p.id for p in grade.points], calibration.probabilities(sample.answer, point_inputs(grade, point_text))))
+            else:
+                probability = {}
+            out[answer_id] = rethreshold(grade, rubric.question(grade.question_id), thresholds, lambda p, probability=probability: probability[p.id])
     return out, fitted

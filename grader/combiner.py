@@ -4,7 +4,11 @@ Features: the model's P(yes) (as a logit), how much of the point's wording the c
 sentence shares, the answer's length and, where measured, the point's anchor: the model's P(yes)
 for the same point when the "answer" is a fixed, content-free one (as a logit). The anchor tells
 the combiner how readily the model says "yes" to this point whatever is written, which it cannot
-learn from other questions' points (`evals/experiments/anchors/`). Trained only on training questions (see
+learn from other questions' points (`evals/experiments/anchors/`). The last feature, `others`,
+is what the model said about the same answer's other points (the mean of their P(yes) logits
+minus their anchors'): an answer that makes some points well tends to make the rest, and the
+model's own lean on this answer shows in every point (`evals/experiments/answer-context/`); it
+costs no call. Trained only on training questions (see
 `calibration.cross_validate`); its output is cut by the same kind of thresholds as P(yes).
 Pure Python: a few hundred rows and four weights need no numerical library. Features are
 standardised before fitting: on raw features gradient descent had not converged after 800 steps,
@@ -38,16 +42,44 @@ def overlap(answer: str, point_text: str) -> float:
 # set it was fitted on (older entries, without names, used BASE_FEATURES).
 BASE_FEATURES = ("p_yes", "overlap", "length")
 ANCHORED_FEATURES = (*BASE_FEATURES, "anchor")
+CONTEXT_FEATURES = (*ANCHORED_FEATURES, "others")
 
 
-def features(answer: str, point_text: str, p_yes: float | None, p_anchor: float | None = None, names: Sequence[str] = BASE_FEATURES) -> list[float]:
+def margin(p_yes: float | None, p_anchor: float | None) -> float:
+    """How much more readily the model says "yes" for this answer than for the content-free one."""
+    return _logit(p_yes) - _logit(p_anchor)
+
+
+def others_mean(margins: Sequence[float], index: int) -> float:
+    """The mean margin of an answer's points other than `index`; for a one-point question, that
+    point's own (there is no other evidence about the answer)."""
+    others = [m for i, m in enumerate(margins) if i != index]
+    return sum(others) / len(others) if others else margins[index]
+
+
+def features(
+    answer: str, point_text: str, p_yes: float | None, p_anchor: float | None = None, names: Sequence[str] = BASE_FEATURES, others: float | None = None
+) -> list[float]:
+    if "others" in names and others is None:
+        raise ValueError("the 'others' feature needs the margins of the answer's other points: use answer_features")
     values = {
         "p_yes": lambda: _logit(p_yes),
         "overlap": lambda: overlap(answer, point_text),
         "length": lambda: math.log1p(len(normalise(answer))) / math.log(400),
         "anchor": lambda: _logit(p_anchor),
+        "others": lambda: others,
     }
     return [values[name]() for name in names]
+
+
+def answer_features(answer: str, points: Sequence[tuple[str, float | None, float | None]], names: Sequence[str]) -> list[list[float]]:
+    """Feature rows for every graded point of one answer, from (point text, P(yes), anchor P(yes))
+    in rubric order."""
+    margins = [margin(p_yes, p_anchor) for _, p_yes, p_anchor in points]
+    return [
+        features(answer, text, p_yes, p_anchor, names, others=others_mean(margins, i) if "others" in names else None)
+        for i, (text, p_yes, p_anchor) in enumerate(points)
+    ]
 
 
 @dataclass(frozen=True)

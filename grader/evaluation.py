@@ -518,15 +518,14 @@ def add_calibrate_parser(sub) -> None:
     p.add_argument("runs", type=Path, nargs="+", help="run records of the yesno strategy (same model and prompt)")
     p.add_argument("--folds", type=int, default=2, help="questions are split into this many folds")
     p.add_argument("--save", action="store_true", help="fit on all questions of all runs and save as the default thresholds")
-    p.add_argument("--combine", action="store_true", help="also fit a logistic combiner over P(yes), wording overlap, length and (when the run has them) the points' anchor P(yes)")
+    p.add_argument("--combine", action="store_true", help="also fit a logistic combiner over P(yes), wording overlap, length and (when the run has them) the points' anchor P(yes) and the answer's other points against their anchors")
     p.add_argument("--runs-dir", type=Path, default=RUNS_DIR)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_calibrate)
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from .calibration import cross_validate, feature_names, fit_calibration, raw_probability, save_calibration
-    from .combiner import features
+    from .calibration import cross_validate, feature_names, fit_calibration, labelled_rows, save_calibration
 
     pooled: list[tuple[list[float], float | None, str]] = []
     keys, names_seen = set(), set()
@@ -553,15 +552,11 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         print(f"== {run_path}: cross-validated by question ({args.folds} folds, thresholds fitted on the other folds)")
         print(json.dumps(metrics, ensure_ascii=False, default=str) if args.json else describe(metrics))
         print(f"folds: {fitted}\nrun record: {path}", file=sys.stderr)
-        by_id = {s.id: s for s in samples}
         scored = [g for g in predictions.values() if g.status == "scored"]
         names = feature_names(p for g in scored for p in g.points)
         names_seen.add(names)
-        for g in scored:
-            sample, question = by_id[g.answer_id], rubric.question(g.question_id)
-            for p in g.points:
-                row = features(sample.answer, question.point(p.id).text, raw_probability(p), p.p_anchor, names)
-                pooled.append((row, raw_probability(p), sample.labels[p.id].value))
+        point_text = {(q.id, p.id): p.text for q in rubric.questions() for p in q.points}
+        pooled += labelled_rows({s.id: s for s in samples}, scored, point_text, names)
     if args.save:
         if len(keys) != 1:
             raise InputError(f"runs mix models or prompts: {sorted(keys)}")

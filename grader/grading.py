@@ -244,11 +244,11 @@ class YesNoGrader(_ModelGrader):
     def _grade_points(self, question: Question, text: str, info: CallInfo) -> list[PointGrade]:
         # Before the answer's own calls, so that those share the answer prefix in the prompt cache.
         anchors = self.anchors(question, info)
+        asked = [(point.text, self._ask(question, text, point, info), anchors.get(point.id)) for point in question.points]
+        # All points first: a point's combined probability reads what the model said of the others.
+        combined = self.calibration.probabilities(text, asked)
         points = []
-        for point in question.points:
-            p_yes = self._ask(question, text, point, info)
-            p_anchor = anchors.get(point.id)
-            p_covered = self.calibration.probability(text, point.text, p_yes, p_anchor)
+        for point, (_, p_yes, p_anchor), p_covered in zip(question.points, asked, combined):
             verdict = self.calibration.thresholds.verdict(p_covered)
             if p_yes is None:
                 reason = "no yes/no token among the top log-probabilities"

@@ -1,7 +1,9 @@
 import random
 
+import pytest
+
 from grader.calibration import Calibration, Thresholds, load_calibration, save_calibration
-from grader.combiner import ANCHORED_FEATURES, BASE_FEATURES, Combiner, features, overlap
+from grader.combiner import ANCHORED_FEATURES, BASE_FEATURES, CONTEXT_FEATURES, Combiner, answer_features, features, margin, overlap
 
 
 def test_combiner_learns_which_feature_carries_the_signal():
@@ -55,7 +57,9 @@ def test_anchored_calibration_round_trip(tmp_path):
     loaded = load_calibration("m", "h", path)
     assert loaded == saved and loaded.needs_anchor
     # a point the model says "yes" to whatever is written earns less for the same P(yes)
-    assert loaded.probability("答案", "要点", 0.9, p_anchor=0.9) < loaded.probability("答案", "要点", 0.9, p_anchor=0.1)
+    [readily] = loaded.probabilities("答案", [("要点", 0.9, 0.9)])
+    [rarely] = loaded.probabilities("答案", [("要点", 0.9, 0.1)])
+    assert readily < rarely
 
 
 def test_calibration_round_trip(tmp_path):
@@ -65,5 +69,28 @@ def test_calibration_round_trip(tmp_path):
     save_calibration("m", "h", saved, note="test", path=path)
     loaded = load_calibration("m", "h", path)
     assert loaded == saved
-    assert loaded.probability("答案", "要点", 0.9) == saved.combiner.probability(features("答案", "要点", 0.9))
+    assert loaded.probabilities("答案", [("要点", 0.9, None)]) == [saved.combiner.probability(features("答案", "要点", 0.9))]
     assert load_calibration("m", "other-prompt", path).fitted is False
+
+
+def test_others_feature_reads_the_answers_other_points_only():
+    answer = "我会先核实客户身份。"
+    points = [("核实客户身份", 0.9, 0.2), ("解释诈骗手段", 0.3, 0.4), ("提供补偿措施", 0.6, 0.5)]
+    rows = answer_features(answer, points, CONTEXT_FEATURES)
+    margins = [margin(p, a) for _, p, a in points]
+    assert [r[:4] for r in rows] == [features(answer, t, p, a, ANCHORED_FEATURES) for t, p, a in points]
+    assert rows[0][4] == (margins[1] + margins[2]) / 2 and rows[2][4] == (margins[0] + margins[1]) / 2
+    # a one-point question has no other points: the point's own margin stands in
+    assert answer_features(answer, points[:1], CONTEXT_FEATURES)[0][4] == margins[0]
+    with pytest.raises(ValueError, match="others"):
+        features(answer, "核实客户身份", 0.9, 0.2, CONTEXT_FEATURES)
+
+
+def test_what_the_model_says_of_other_points_moves_a_points_probability():
+    calibration = Calibration(Thresholds(0.3, 0.6), Combiner(weights=(1.0, 0.0, 0.0, -1.0, 0.5), bias=0.0), fitted=True, feature_names=CONTEXT_FEATURES)
+    assert calibration.needs_anchor
+    weak_rest = calibration.probabilities("答案", [("要点一", 0.7, 0.3), ("要点二", 0.1, 0.3), ("要点三", 0.1, 0.3)])
+    strong_rest = calibration.probabilities("答案", [("要点一", 0.7, 0.3), ("要点二", 0.9, 0.3), ("要点三", 0.9, 0.3)])
+    assert weak_rest[0] < strong_rest[0]
+    # no yes/no token: no probability, whatever the other points say
+    assert calibration.probabilities("答案", [("要点一", None, 0.3), ("要点二", 0.9, 0.3)])[0] is None
