@@ -1,0 +1,77 @@
+"""Does what the model said of an answer's other points help grade each point? And does a second,
+full-credit anchor (the point's own text as the answer, `probe_self.py`) help?
+
+Reads a yesno run's stored P(yes) and anchors (and self_anchors.jsonl); reports the combiner's
+point kappa cross-validated by question (the fixed 2 folds `grader calibrate --folds 2` uses, and
+12 random 2-fold splits) for the default's four features and each further feature. No model
+calls; from the project root:
+
+    python evals/experiments/answer-context/analyse.py evals/runs/20261201T223327_yesno_qwen2.5-coder-1.5b-instruct-q4-k-m.json
+"""
+
+import importlib.util
+import json
+import statistics
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[2]
+sys.path.insert(0, str(ROOT))
+_spec = importlib.util.spec_from_file_location("anchors_analyse", HERE.parent / "anchors" / "analyse.py")
+anchors = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(anchors)
+
+from grader.calibration import question_folds, raw_probability  # noqa: E402
+from grader.combiner import ANCHORED_FEATURES, _logit, features, margin  # noqa: E402
+from grader.evaluation import load_run, load_samples, predictions_of  # noqa: E402
+from grader.prompts import template_hash  # noqa: E402
+from grader.rubric import load_rubric  # noqa: E402
+
+
+def main(run_path: str) -> None:
+    rubric = load_rubric(ROOT / "rubrics" / "internet-bank-cs-manager-2026.yaml")
+    samples = load_samples(ROOT / "evals" / "samples" / "internet-bank-cs-manager-2026.jsonl", rubric)
+    run = load_run(Path(run_path))
+    predictions = predictions_of(run)
+    self_path = HERE / "self_anchors.jsonl"
+    self_anchor = {}
+    if self_path.exists() and run["prompt_hash"] == template_hash("point_check.zh.j2"):  # asked with the current prompt only
+        self_anchor = {(d["question"], d["point"]): _logit(d["p"]) for d in map(json.loads, self_path.read_text().splitlines())}
+    rows = []
+    for s in samples:
+        points = predictions[s.id].points
+        margins = {p.id: margin(raw_probability(p), p.p_anchor) for p in points}
+        for p in points:
+            others = [m for pid, m in margins.items() if pid != p.id]
+            base = features(s.answer, rubric.question(s.question_id).point(p.id).text, raw_probability(p), p.p_anchor, ANCHORED_FEATURES)
+            row = {
+                "question": s.question_id,
+                "label": s.labels[p.id].value,
+                "base": base,
+                "others mean (the default's `others`)": statistics.mean(others),
+                "mean of all points, itself included": statistics.mean(margins.values()),
+                "others max": max(others),
+                "others min": min(others),
+            }
+            if (s.question_id, p.id) in self_anchor:
+                full = self_anchor[(s.question_id, p.id)]
+                row["self anchor"] = full
+                row["margin scaled by the self anchor"] = margins[p.id] / max(0.5, full - base[3])
+            rows.append(row)
+    extra = [k for k in rows[0] if k not in ("question", "label", "base")]
+    questions = sorted({r["question"] for r in rows})
+    splits = anchors.random_splits(questions)
+    variants = {"P(yes), overlap, length, anchor": lambda r: r["base"]} | {f"+ {k}": (lambda r, k=k: r["base"] + [r[k]]) for k in extra}
+    baseline = None
+    print(f"{len(rows)} point labels, {len(questions)} questions; run {Path(run_path).name}")
+    for name, row in variants.items():
+        fixed = anchors.kappa(rows, row, question_folds(questions, 2))
+        random_kappas = [anchors.kappa(rows, row, split) for split in splits]
+        baseline = baseline or random_kappas
+        wins = sum(a > b for a, b in zip(random_kappas, baseline))
+        print(f"{name:42s} point kappa, fixed 2 folds: {fixed:.3f}; 12 random 2-fold splits: mean {statistics.mean(random_kappas):.3f} (better than without in {wins})", flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
