@@ -5,6 +5,9 @@ Writes one line per (question, point, anchor) to anchors.jsonl (appends; skips w
 Run from the project root:
 
     python evals/experiments/anchors/probe.py
+    python evals/experiments/anchors/probe.py --self-only evals/experiments/answer-context/self_anchors.jsonl
+
+(the second asks only the point's own text, with the current default prompt, into another file)
 """
 
 import json
@@ -32,14 +35,13 @@ ANCHORS = {
 }
 
 
-def main() -> None:
+def main(out_path: Path = HERE / "anchors.jsonl", anchors: dict = ANCHORS) -> None:
     rubric = load_rubric(ROOT / "rubrics" / "internet-bank-cs-manager-2026.yaml")
-    out_path = HERE / "anchors.jsonl"
     done = {(d["question"], d["point"], d["anchor"]) for d in map(json.loads, out_path.read_text().splitlines())} if out_path.exists() else set()
     with LocalModelServer() as server, out_path.open("a") as out:
         client = ModelClient(ModelSettings(base_url=server.base_url, model=QWEN_CODER_1_5B.name))
         for question in rubric.questions():
-            for name, text in ANCHORS.items():
+            for name, text in anchors.items():
                 for point in question.points:
                     if (question.id, point.id, name) in done:
                         continue
@@ -58,4 +60,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--self-only"]:
+        main(Path(sys.argv[2]), anchors={})
+    else:
+        main()

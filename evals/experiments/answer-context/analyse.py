@@ -1,5 +1,5 @@
 """Does what the model said of an answer's other points help grade each point? And does a second,
-full-credit anchor (the point's own text as the answer, `probe_self.py`) help?
+full-credit anchor (the point's own text as the answer; `anchors/probe.py --self-only`) help?
 
 Reads a yesno run's stored P(yes) and anchors (and self_anchors.jsonl); reports the combiner's
 point kappa cross-validated by question (the fixed 2 folds `grader calibrate --folds 2` uses, and
