@@ -6,6 +6,8 @@ Small models copy the rubric's wording as "evidence"; requiring the quote to occ
 
 from __future__ import annotations
 
+from typing import Iterable
+
 from .results import Flag, PointGrade, Verdict
 from .textnorm import normalise, quote_occurs
 
@@ -50,13 +52,19 @@ def bigrams(text: str) -> set[str]:
     return {text[i : i + 2] for i in range(len(text) - 1)} or ({text} if text else set())
 
 
-def closest_sentence(answer: str, point_text: str) -> str:
+def closest_sentence(answer: str, point_text: str, other_points: Iterable[str] = ()) -> str:
     """The answer's sentence sharing most character bigrams with the point (verbatim from the
-    answer, so it always passes the evidence check); empty when nothing overlaps."""
+    answer, so it always passes the evidence check); empty when nothing overlaps. Bigrams the
+    point shares with the question's `other_points` (such as 客户) cannot tell which sentence makes
+    this point, so they count only when no sentence shares any of the point's own."""
     target = bigrams(point_text)
-    best, best_overlap = "", 0
-    for sentence in sentences(answer):
-        overlap = len(bigrams(sentence) & target)
-        if overlap > best_overlap:
-            best, best_overlap = sentence, overlap
-    return best
+    shared = set().union(*(bigrams(t) for t in other_points))
+    for wanted in (target - shared, target):
+        best, best_overlap = "", 0
+        for sentence in sentences(answer):
+            overlap = len(bigrams(sentence) & wanted)
+            if overlap > best_overlap:
+                best, best_overlap = sentence, overlap
+        if best:
+            return best
+    return ""

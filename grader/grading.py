@@ -259,7 +259,7 @@ class YesNoGrader(_ModelGrader):
                     id=point.id,
                     verdict=verdict,
                     # The verdict comes from a probability, so evidence is the answer's closest sentence.
-                    evidence=closest_sentence(text, point.text) if verdict is not Verdict.missing else "",
+                    evidence=closest_sentence(text, point.text, [o.text for o in question.points if o is not point]) if verdict is not Verdict.missing else "",
                     reason=reason,
                     p_covered=p_covered,
                     p_model=p_yes,

@@ -1,6 +1,6 @@
 import pytest
 
-from grader.evidence import check_evidence
+from grader.evidence import check_evidence, closest_sentence
 from grader.injection import injection_suspected
 from grader.results import Flag, PointGrade, Verdict
 from grader.scoring import question_score, round_score, sum_scores
@@ -86,3 +86,14 @@ def test_stripping_keeps_the_answer_and_drops_padding_copies_and_their_script_ne
 
     honest = answer + answer
     assert prepare_answer(honest) == (honest, [])
+
+
+def test_closest_sentence_ignores_wording_the_point_shares_with_the_other_points():
+    answer = "我会先请客户别着急，立即核对他的身份。然后告诉他这类短信是冒充银行的诈骗。如果已经被骗了，我会协助他报警。"
+    points = ["立即验证客户身份，确认账户安全", "解释诈骗常见手段，提醒客户防范", "必要时协助客户报案，并加强行内风险提示"]
+    # "客户" is in every point: on its own it would pick the first sentence for all three
+    assert closest_sentence(answer, points[1]) == "我会先请客户别着急，立即核对他的身份。"
+    picked = [closest_sentence(answer, p, [o for o in points if o != p]) for p in points]
+    assert picked == ["我会先请客户别着急，立即核对他的身份。", "然后告诉他这类短信是冒充银行的诈骗。", "如果已经被骗了，我会协助他报警。"]
+    # when only shared wording overlaps, it still counts
+    assert closest_sentence("客户很满意。", points[1], points[:1]) == "客户很满意。"
