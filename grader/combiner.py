@@ -10,7 +10,7 @@ minus their anchors'): an answer that makes some points well tends to make the r
 model's own lean on this answer shows in every point (`evals/experiments/answer-context/`); it
 costs no call. Trained only on training questions (see
 `calibration.cross_validate`); its output is cut by the same kind of thresholds as P(yes).
-Pure Python: a few hundred rows and four weights need no numerical library. Features are
+Pure Python: a few hundred rows and five weights need no numerical library. Features are
 standardised before fitting: on raw features gradient descent had not converged after 800 steps,
 and the under-fitted combiner scored point kappa 0.405 cross-validated against 0.506 standardised
 (README, "Measured agreement").
