@@ -9,31 +9,22 @@ calls; from the project root:
     python evals/experiments/answer-context/analyse.py evals/runs/20261201T223327_yesno_qwen2.5-coder-1.5b-instruct-q4-k-m.json
 """
 
-import importlib.util
 import json
 import statistics
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[2]
-sys.path.insert(0, str(ROOT))
-_spec = importlib.util.spec_from_file_location("anchors_analyse", HERE.parent / "anchors" / "analyse.py")
-anchors = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(anchors)
+sys.path.insert(0, str(HERE.parent))
+from handgraded import anchors, hand_graded  # noqa: E402
 
 from grader.calibration import question_folds, raw_probability  # noqa: E402
 from grader.combiner import ANCHORED_FEATURES, _logit, features, margin  # noqa: E402
-from grader.evaluation import load_run, load_samples, predictions_of  # noqa: E402
 from grader.prompts import template_hash  # noqa: E402
-from grader.rubric import load_rubric  # noqa: E402
 
 
 def main(run_path: str) -> None:
-    rubric = load_rubric(ROOT / "rubrics" / "internet-bank-cs-manager-2026.yaml")
-    samples = load_samples(ROOT / "evals" / "samples" / "internet-bank-cs-manager-2026.jsonl", rubric)
-    run = load_run(Path(run_path))
-    predictions = predictions_of(run)
+    rubric, samples, run, predictions = hand_graded(run_path)
     self_path = HERE / "self_anchors.jsonl"
     self_anchor = {}
     if self_path.exists() and run["prompt_hash"] == template_hash("point_check.zh.j2"):  # asked with the current prompt only

@@ -9,26 +9,20 @@ calls; from the project root:
     python evals/experiments/prompt-wording/analyse.py evals/runs/20261201T184052_yesno_qwen2.5-coder-1.5b-instruct-q4-k-m.json
 """
 
-import importlib.util
 import json
 import statistics
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[2]
-sys.path.insert(0, str(ROOT))
-_spec = importlib.util.spec_from_file_location("anchors_analyse", HERE.parent / "anchors" / "analyse.py")
-anchors = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(anchors)
+sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
+from handgraded import anchors, hand_graded  # noqa: E402
 from probe import without_examples  # noqa: E402
 
 from grader.calibration import question_folds, raw_probability  # noqa: E402
 from grader.combiner import ANCHORED_FEATURES, _logit, features  # noqa: E402
-from grader.evaluation import load_run, load_samples, predictions_of  # noqa: E402
 from grader.grading import YesNoGrader  # noqa: E402
-from grader.rubric import load_rubric  # noqa: E402
 
 
 def shares(top: dict) -> tuple[float, float, float]:
@@ -41,9 +35,7 @@ def shares(top: dict) -> tuple[float, float, float]:
 
 
 def main(run_path: str) -> None:
-    rubric = load_rubric(ROOT / "rubrics" / "internet-bank-cs-manager-2026.yaml")
-    samples = load_samples(ROOT / "evals" / "samples" / "internet-bank-cs-manager-2026.jsonl", rubric)
-    predictions = predictions_of(load_run(Path(run_path)))
+    rubric, samples, _, predictions = hand_graded(run_path)
     probe = {(d["answer_id"], d["point"], d["probe"]): shares(d["top"]) for d in map(json.loads, (HERE / "probes.jsonl").read_text().splitlines())}
     for wording in sorted({w for answer_id, _, w in probe if not answer_id.startswith("anchor:")}):
         # Each wording against the default on the answers it was measured on.
