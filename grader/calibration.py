@@ -49,7 +49,7 @@ class Calibration:
 
     @property
     def needs_anchor(self) -> bool:
-        return self.combiner is not None and bool({"anchor", "others"} & set(self.feature_names))
+        return self.combiner is not None and "anchor" in self.feature_names  # `others` comes with it
 
     def probabilities(self, answer: str, points: Sequence[tuple[str, float | None, float | None]]) -> list[float | None]:
         """P(covered) for every graded point of one answer, from (point text, P(yes), anchor P(yes))
@@ -138,17 +138,18 @@ def feature_names(points) -> tuple[str, ...]:
     return CONTEXT_FEATURES if points and all(p.p_anchor is not None for p in points) else BASE_FEATURES
 
 
-def point_inputs(grade, point_text: dict) -> list[tuple[str, float | None, float | None]]:
+def point_inputs(rubric, grade) -> list[tuple[str, float | None, float | None]]:
     """(point text, P(yes), anchor P(yes)) for each point of a stored grade, as
     `Calibration.probabilities` and `answer_features` read them."""
-    return [(point_text[(grade.question_id, p.id)], raw_probability(p), p.p_anchor) for p in grade.points]
+    question = rubric.question(grade.question_id)
+    return [(question.point(p.id).text, raw_probability(p), p.p_anchor) for p in grade.points]
 
 
-def labelled_rows(samples_by_id: dict, grades, point_text: dict, names: Sequence[str]):
+def labelled_rows(rubric, samples_by_id: dict, grades, names: Sequence[str]):
     """(feature row, P(yes), human label) for every point of the scored `grades`."""
     for grade in grades:
         sample = samples_by_id[grade.answer_id]
-        rows = answer_features(sample.answer, point_inputs(grade, point_text), names)
+        rows = answer_features(sample.answer, point_inputs(rubric, grade), names)
         for row, point in zip(rows, grade.points):
             yield row, raw_probability(point), sample.labels[point.id].value
 
@@ -168,13 +169,12 @@ def cross_validate(rubric, samples, predictions: dict, folds: int = 2, combine: 
     `combine`, a logistic combiner) fitted only on the other folds' questions.
     Returns (predictions, what was fitted per fold)."""
     by_id = {s.id: s for s in samples}
-    point_text = {(q.id, p.id): p.text for q in rubric.questions() for p in q.points}
     scored = [g for g in predictions.values() if g.status == "scored" and g.answer_id in by_id]
     names = feature_names(p for g in scored for p in g.points)
 
     out, fitted = {}, []
     for held_out in question_folds(list({s.question_id for s in samples}), folds):
-        train = list(labelled_rows(by_id, [g for g in scored if by_id[g.answer_id].question_id not in held_out], point_text, names))
+        train = list(labelled_rows(rubric, by_id, [g for g in scored if by_id[g.answer_id].question_id not in held_out], names))
         calibration = fit_calibration([r for r, _, _ in train], [p for _, p, _ in train], [label for _, _, label in train], combine, names)
         thresholds, model = calibration.thresholds, calibration.combiner
         fitted.append(
@@ -185,9 +185,9 @@ def cross_validate(rubric, samples, predictions: dict, folds: int = 2, combine: 
             sample = by_id.get(answer_id)
             if sample is None or sample.question_id not in held_out:
                 continue
-            if grade.status == "scored":
-                probability = dict(zip([p.id for p in grade.points], calibration.probabilities(sample.answer, point_inputs(grade, point_text))))
-            else:
-                probability = {}
+            if grade.status != "scored":
+                out[answer_id] = grade
+                continue
+            probability = dict(zip([p.id for p in grade.points], calibration.probabilities(sample.answer, point_inputs(rubric, grade))))
             out[answer_id] = rethreshold(grade, rubric.question(grade.question_id), thresholds, lambda p, probability=probability: probability[p.id])
     return out, fitted

@@ -555,8 +555,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         scored = [g for g in predictions.values() if g.status == "scored"]
         names = feature_names(p for g in scored for p in g.points)
         names_seen.add(names)
-        point_text = {(q.id, p.id): p.text for q in rubric.questions() for p in q.points}
-        pooled += labelled_rows({s.id: s for s in samples}, scored, point_text, names)
+        pooled += labelled_rows(rubric, {s.id: s for s in samples}, scored, names)
     if args.save:
         if len(keys) != 1:
             raise InputError(f"runs mix models or prompts: {sorted(keys)}")
