@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Sequence
 
 from . import metrics as m
-from .combiner import BASE_FEATURES, CONTEXT_FEATURES, Combiner, answer_features
+from .combiner import BASE_FEATURES, CONTEXT_FEATURES, Combiner, PointInput, answer_features
 from .results import Verdict
+from .routing import flag_keyword_list, route, rubric_texts
 
 CALIBRATION_FILE = Path(__file__).resolve().parent / "calibration.json"
 LABELS = [v.value for v in (Verdict.missing, Verdict.partial, Verdict.covered)]
@@ -51,13 +52,17 @@ class Calibration:
     def needs_anchor(self) -> bool:
         return self.combiner is not None and "anchor" in self.feature_names  # `others` comes with it
 
-    def probabilities(self, answer: str, points: Sequence[tuple[str, float | None, float | None]]) -> list[float | None]:
-        """P(covered) for every graded point of one answer, from (point text, P(yes), anchor P(yes))
-        in rubric order: a point's features can read the answer's other points."""
+    @property
+    def needs_keyword_anchor(self) -> bool:
+        return self.combiner is not None and "keyword_margin" in self.feature_names
+
+    def probabilities(self, answer: str, points: Sequence[Sequence], rubric_texts: Sequence[str] = ()) -> list[float | None]:
+        """P(covered) for every graded point of one answer, from its `PointInput`s in rubric order:
+        a point's features can read the answer's other points."""
         if self.combiner is None:
-            return [p_yes for _, p_yes, _ in points]
-        rows = answer_features(answer, points, self.feature_names)
-        return [None if p_yes is None else self.combiner.probability(row) for row, (_, p_yes, _) in zip(rows, points)]
+            return [p[1] for p in points]
+        rows = answer_features(answer, points, self.feature_names, rubric_texts)
+        return [None if p[1] is None else self.combiner.probability(row) for row, p in zip(rows, points)]
 
 
 def load_calibration(model: str, prompt_hash: str, path: Path = CALIBRATION_FILE) -> Calibration:
@@ -107,9 +112,10 @@ def raw_probability(point) -> float | None:
     return point.p_model if point.p_model is not None else point.p_covered
 
 
-def rethreshold(grade, question, thresholds: Thresholds, probability=None):
+def rethreshold(grade, question, thresholds: Thresholds, probability=None, answer: str | None = None):
     """The same grade with verdicts re-cut from a probability per point (default: the stored
-    P(covered)); re-scoring needs no model."""
+    P(covered)) and routed afresh (with `answer`, its form is checked too); re-scoring needs no
+    model."""
     from .scoring import question_score
 
     if grade.status != "scored":
@@ -120,7 +126,12 @@ def rethreshold(grade, question, thresholds: Thresholds, probability=None):
         prob = probability(p)
         points.append(p.model_copy(update={"p_covered": prob, "verdict": thresholds.verdict(prob)}))
     score = question_score({p.id: p.verdict for p in points}, {p.id: p.weight for p in question.points})
-    return grade.model_copy(update={"points": points, "score": score})
+    regraded = grade.model_copy(update={"points": points, "score": score})
+    confidence = regraded.point_confidence()
+    regraded.confidence = None if confidence is None else round(confidence, 4)
+    if answer is not None:
+        regraded = flag_keyword_list(regraded, answer, question)
+    return route(regraded, thresholds)
 
 
 def question_folds(question_ids: Sequence[str], folds: int) -> list[list[str]]:
@@ -138,18 +149,18 @@ def feature_names(points) -> tuple[str, ...]:
     return CONTEXT_FEATURES if points and all(p.p_anchor is not None for p in points) else BASE_FEATURES
 
 
-def point_inputs(rubric, grade) -> list[tuple[str, float | None, float | None]]:
-    """(point text, P(yes), anchor P(yes)) for each point of a stored grade, as
-    `Calibration.probabilities` and `answer_features` read them."""
+def point_inputs(rubric, grade) -> list[PointInput]:
+    """Each point of a stored grade as `Calibration.probabilities` and `answer_features` read it."""
     question = rubric.question(grade.question_id)
-    return [(question.point(p.id).text, raw_probability(p), p.p_anchor) for p in grade.points]
+    return [PointInput(question.point(p.id).text, raw_probability(p), p.p_anchor, p.p_keyword_anchor) for p in grade.points]
 
 
 def labelled_rows(rubric, samples_by_id: dict, grades, names: Sequence[str]):
     """(feature row, P(yes), human label) for every point of the scored `grades`."""
     for grade in grades:
         sample = samples_by_id[grade.answer_id]
-        rows = answer_features(sample.answer, point_inputs(rubric, grade), names)
+        texts = rubric_texts(rubric.question(grade.question_id))
+        rows = answer_features(sample.answer, point_inputs(rubric, grade), names, texts)
         for row, point in zip(rows, grade.points):
             yield row, raw_probability(point), sample.labels[point.id].value
 
@@ -164,21 +175,22 @@ def fit_calibration(
     return Calibration(fit_thresholds(probabilities, labels), combiner, fitted=True, feature_names=tuple(names))
 
 
-def cross_validate(rubric, samples, predictions: dict, folds: int = 2, combine: bool = False):
+def cross_validate(rubric, samples, predictions: dict, folds: int = 2, combine: bool = False, names: Sequence[str] | None = None, held_out_sets=None):
     """Out-of-fold predictions: each question's verdicts come from thresholds (and, with
-    `combine`, a logistic combiner) fitted only on the other folds' questions.
-    Returns (predictions, what was fitted per fold)."""
+    `combine`, a logistic combiner over the features `names`, by default all the run measured)
+    fitted only on the other folds' questions (`held_out_sets`: the folds, by default
+    `question_folds`). Returns (predictions, what was fitted per fold)."""
     by_id = {s.id: s for s in samples}
     scored = [g for g in predictions.values() if g.status == "scored" and g.answer_id in by_id]
-    names = feature_names(p for g in scored for p in g.points)
+    names = tuple(names or feature_names(p for g in scored for p in g.points))
 
     out, fitted = {}, []
-    for held_out in question_folds(list({s.question_id for s in samples}), folds):
+    for held_out in held_out_sets or question_folds(list({s.question_id for s in samples}), folds):
         train = list(labelled_rows(rubric, by_id, [g for g in scored if by_id[g.answer_id].question_id not in held_out], names))
         calibration = fit_calibration([r for r, _, _ in train], [p for _, p, _ in train], [label for _, _, label in train], combine, names)
         thresholds, model = calibration.thresholds, calibration.combiner
         fitted.append(
-            {"held_out": held_out, "partial": thresholds.partial, "covered": thresholds.covered}
+            {"held_out": list(held_out), "partial": thresholds.partial, "covered": thresholds.covered}
             | ({"combiner": model.as_dict(), "features": list(names)} if model else {})
         )
         for answer_id, grade in predictions.items():
@@ -188,6 +200,7 @@ def cross_validate(rubric, samples, predictions: dict, folds: int = 2, combine: 
             if grade.status != "scored":
                 out[answer_id] = grade
                 continue
-            probability = dict(zip([p.id for p in grade.points], calibration.probabilities(sample.answer, point_inputs(rubric, grade))))
-            out[answer_id] = rethreshold(grade, rubric.question(grade.question_id), thresholds, lambda p, probability=probability: probability[p.id])
+            question = rubric.question(grade.question_id)
+            probability = dict(zip([p.id for p in grade.points], calibration.probabilities(sample.answer, point_inputs(rubric, grade), rubric_texts(question))))
+            out[answer_id] = rethreshold(grade, question, thresholds, lambda p, probability=probability: probability[p.id], answer=sample.answer)
     return out, fitted

@@ -282,7 +282,12 @@ def answer_flags(rubric: Rubric, answer: str, grade: AnswerGrade) -> list[str]:
     return sorted(flags)
 
 
-REVIEW_FLAGS = {"unscored", "injection_suspected", Flag.evidence_not_found.value, "other_language", Flag.low_confidence.value, "older_rubric"}
+# What sends a candidate to a person: the grader's own routing (`needs_review` and its reasons,
+# grader/routing.py) and what only the batch can see.
+REVIEW_FLAGS = {
+    "unscored", "other_language", "older_rubric",
+    *(f.value for f in (Flag.needs_review, Flag.injection_suspected, Flag.evidence_not_found, Flag.low_confidence, Flag.keyword_list_suspected, Flag.near_threshold)),
+}
 
 
 @dataclass
@@ -294,6 +299,7 @@ class CandidateResult:
     questions: dict[str, float | None]
     answers: list[dict[str, Any]]
     needs_review: list[str]
+    rank: int = 0  # place by total, whatever the order of the list
 
 
 def rank(rubric: Rubric, answers: Iterable[CandidateAnswer], grades: list[tuple[str, AnswerGrade]], cutoff: float | None = None, margin: float = 5.0) -> list[CandidateResult]:
@@ -319,8 +325,15 @@ def rank(rubric: Rubric, answers: Iterable[CandidateAnswer], grades: list[tuple[
             review.add("incomplete")
         if cutoff is not None and abs(total - cutoff) <= margin:
             review.add("near_cutoff")
+        # Within a candidate, answers routed to a person come first.
+        rows.sort(key=lambda row: not {"needs_review", "unscored"} & set(row["flags"]))
         results.append(CandidateResult(candidate, total, rubric.max_total, sections, questions, rows, sorted(review)))
     results.sort(key=lambda r: (-r.total, r.candidate))
+    for place, result in enumerate(results, start=1):
+        result.rank = place
+    # Candidates with an answer the grader would not stand behind (routed or unscored) are listed
+    # first, their rank still their place by total, so that a recruiter reads those before the rest.
+    results.sort(key=lambda r: not any({"needs_review", "unscored"} & set(row["flags"]) for row in r.answers))
     return results
 
 
@@ -349,7 +362,7 @@ def write_reports(run_dir: Path, rubric: Rubric, results: list[CandidateResult],
     header = ["rank", "candidate", "total", *[s.id for s in rubric.sections], *qids, "needs_review"]
     table = [
         [i, r.candidate, r.total, *[r.sections[s.id] for s in rubric.sections], *["" if r.questions.get(q) is None else r.questions[q] for q in qids], " ".join(r.needs_review)]
-        for i, r in enumerate(results, start=1)
+        for i, r in ((r.rank, r) for r in results)
     ]
     paths = []
     csv_path = run_dir / "ranking.csv"

@@ -20,10 +20,20 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 from .evidence import bigrams, sentences
+from .gaming import action_share, rubric_copy, short_clause_share
 from .textnorm import normalise
+
+
+class PointInput(NamedTuple):
+    """What the combiner reads of one graded point: its text and the model's probabilities."""
+
+    text: str
+    p_yes: float | None
+    p_anchor: float | None = None
+    p_keyword_anchor: float | None = None  # P(yes) when the answer is the question's keywords, listed
 
 def _logit(p: float | None) -> float:
     p = 0.5 if p is None else min(max(p, 1e-4), 1 - 1e-4)
@@ -43,6 +53,10 @@ def overlap(answer: str, point_text: str) -> float:
 BASE_FEATURES = ("p_yes", "overlap", "length")
 ANCHORED_FEATURES = (*BASE_FEATURES, "anchor")
 CONTEXT_FEATURES = (*ANCHORED_FEATURES, "others")
+# Gaming-resistance candidates (evals/experiments/gaming/): P(yes) against the keyword list's, and
+# how much of the answer is the rubric's own wording or bare short clauses.
+GAMING_FEATURES = ("keyword_margin", "rubric_copy", "short_clauses", "action_share")
+KEYWORD_FEATURES = ("keyword_margin",)
 
 
 def margin(p_yes: float | None, p_anchor: float | None) -> float:
@@ -58,7 +72,14 @@ def others_mean(margins: Sequence[float], index: int) -> float:
 
 
 def features(
-    answer: str, point_text: str, p_yes: float | None, p_anchor: float | None = None, names: Sequence[str] = BASE_FEATURES, others: float | None = None
+    answer: str,
+    point_text: str,
+    p_yes: float | None,
+    p_anchor: float | None = None,
+    names: Sequence[str] = BASE_FEATURES,
+    others: float | None = None,
+    p_keyword_anchor: float | None = None,
+    rubric_texts: Sequence[str] = (),
 ) -> list[float]:
     if "others" in names and others is None:
         raise ValueError("the 'others' feature needs the margins of the answer's other points: use answer_features")
@@ -68,17 +89,27 @@ def features(
         "length": lambda: math.log1p(len(normalise(answer))) / math.log(400),
         "anchor": lambda: _logit(p_anchor),
         "others": lambda: others,
+        "keyword_margin": lambda: margin(p_yes, p_keyword_anchor),
+        "rubric_copy": lambda: rubric_copy(answer, rubric_texts),
+        "short_clauses": lambda: short_clause_share(answer),
+        "action_share": lambda: action_share(answer),
     }
     return [values[name]() for name in names]
 
 
-def answer_features(answer: str, points: Sequence[tuple[str, float | None, float | None]], names: Sequence[str]) -> list[list[float]]:
-    """Feature rows for every graded point of one answer, from (point text, P(yes), anchor P(yes))
-    in rubric order."""
-    margins = [margin(p_yes, p_anchor) for _, p_yes, p_anchor in points]
+def answer_features(answer: str, points: Sequence[Sequence], names: Sequence[str], rubric_texts: Sequence[str] = ()) -> list[list[float]]:
+    """Feature rows for every graded point of one answer, from its `PointInput`s in rubric order
+    (plain (text, P(yes), anchor) tuples are read as such); `rubric_texts`: the question's prompt
+    and point texts."""
+    points = [PointInput(*p) for p in points]
+    margins = [margin(p.p_yes, p.p_anchor) for p in points]
     return [
-        features(answer, text, p_yes, p_anchor, names, others=others_mean(margins, i) if "others" in names else None)
-        for i, (text, p_yes, p_anchor) in enumerate(points)
+        features(
+            answer, p.text, p.p_yes, p.p_anchor, names,
+            others=others_mean(margins, i) if "others" in names else None,
+            p_keyword_anchor=p.p_keyword_anchor, rubric_texts=rubric_texts,
+        )
+        for i, p in enumerate(points)
     ]
 
 

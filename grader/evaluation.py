@@ -182,7 +182,7 @@ def compute_metrics(
     if any(s.group for s in samples):
         result["consistency"] = _consistency(samples, predictions)
     result["reliability"] = _reliability(samples, predictions)
-    result["review"] = _review(samples, predictions, human, model)
+    result["selective"] = _selective(samples, predictions, human, model, max_score, pairs_by_sample)
     result["worst"] = _worst(samples, predictions, human, model, worst)
     return result
 
@@ -240,25 +240,51 @@ def _consistency(samples: Sequence[Sample], predictions: dict[str, AnswerGrade])
     return {"n_groups": n, "same_score": same_score / n if n else math.nan, "same_verdicts": same_verdicts / n if n else math.nan}
 
 
-def _review(samples, predictions, human, model) -> dict[str, Any] | None:
-    """What share of answers low confidence sends to a person, and how good the rest are."""
-    from .grading import REVIEW_BELOW_CONFIDENCE
+def _selective(samples, predictions, human, model, max_score: int, pairs_by_sample) -> dict[str, Any] | None:
+    """Selective grading: the share of answers routed to a person (`needs_review`), and how well
+    the grader agrees with the labels on the rest, at the shipped routing and as a curve over the
+    confidence threshold (the other reasons, such as a suspected keyword list, always route)."""
+    from .results import Flag
+    from .routing import REVIEW_BELOW_CONFIDENCE
 
-    marked, unmarked = [], []
+    rows = []  # (sample id, confidence, routed for a reason other than confidence, routed as shipped)
     for s in samples:
         grade = predictions.get(s.id)
-        confidence = grade.point_confidence() if grade and grade.status == "scored" else None
-        if confidence is None:
+        if grade is None or grade.status != "scored":
             continue
-        accuracy = sum(s.labels[p.id] == p.verdict for p in grade.points) / len(grade.points)
-        (marked if confidence < REVIEW_BELOW_CONFIDENCE else unmarked).append((accuracy, abs(human[s.id] - model[s.id])))
-    if not marked and not unmarked:
+        other = any(r is not Flag.low_confidence for r in grade.review_reasons)
+        confidence = grade.point_confidence()
+        rows.append((s.id, 1.0 if confidence is None else confidence, other, Flag.needs_review in grade.flags))
+    if not rows:
         return None
 
-    def summary(rows):
-        return {"n": len(rows), "point_accuracy": sum(r[0] for r in rows) / len(rows), "score_mae": sum(r[1] for r in rows) / len(rows)} if rows else {"n": 0}
+    def kept_block(kept_ids: list[str], routed: int) -> dict[str, Any]:
+        chosen = [p for i in kept_ids for p in pairs_by_sample[i]]
+        return {
+            "share_routed": routed / len(rows),
+            "n_kept": len(kept_ids),
+            "point_kappa": m.cohen_kappa([p[2] for p in chosen], [p[3] for p in chosen], LABELS) if chosen else math.nan,
+            "score_qwk": m.quadratic_weighted_kappa([human[i] for i in kept_ids], [model[i] for i in kept_ids], max_score) if kept_ids else math.nan,
+            "score_mae": m.mean_absolute_error([human[i] for i in kept_ids], [model[i] for i in kept_ids]) if kept_ids else math.nan,
+        }
 
-    return {"threshold": REVIEW_BELOW_CONFIDENCE, "share_marked": len(marked) / (len(marked) + len(unmarked)), "marked": summary(marked), "unmarked": summary(unmarked)}
+    shipped = [r[0] for r in rows if not r[3]]
+    by_reason: dict[str, int] = defaultdict(int)
+    for s in samples:
+        grade = predictions.get(s.id)
+        for reason in grade.review_reasons if grade else []:
+            by_reason[reason.value] += 1
+    curve = []
+    for step in range(0, 11):
+        threshold = round(0.60 + 0.03 * step, 2)
+        kept = [i for i, confidence, other, _ in rows if not other and confidence >= threshold]
+        curve.append({"below_confidence": threshold, **kept_block(kept, len(rows) - len(kept))})
+    return {
+        "below_confidence": REVIEW_BELOW_CONFIDENCE,
+        **kept_block(shipped, len(rows) - len(shipped)),
+        "reasons": dict(sorted(by_reason.items())),
+        "curve": curve,
+    }
 
 
 def _worst(samples, predictions, human, model, count: int) -> list[dict[str, Any]]:
@@ -352,12 +378,16 @@ def describe(metrics: dict[str, Any]) -> str:
     consistency = metrics.get("consistency")
     if consistency:
         lines.append(f"consistency over {consistency['n_groups']} groups: same score {consistency['same_score']:.0%}, same verdicts {consistency['same_verdicts']:.0%}")
-    review = metrics.get("review")
-    if review:
+    selective = metrics.get("selective")
+    if selective:
         lines.append(
-            f"needs review (confidence < {review['threshold']}): {review['share_marked']:.0%} of answers; point accuracy "
-            f"{review['marked'].get('point_accuracy', float('nan')):.3f} marked vs {review['unmarked'].get('point_accuracy', float('nan')):.3f} unmarked"
+            f"needs_review: {selective['share_routed']:.0%} of answers routed "
+            f"({', '.join(f'{k} {v}' for k, v in selective['reasons'].items()) or 'no reasons'}); on the rest: point kappa "
+            f"{selective['point_kappa']:.3f}, QWK {selective['score_qwk']:.3f}, MAE {selective['score_mae']:.2f}"
         )
+        lines.append("selective grading (route below confidence): threshold  routed  kappa   QWK")
+        for c in selective["curve"]:
+            lines.append(f"  {c['below_confidence']:>42.2f}  {c['share_routed']:>5.0%}  {c['point_kappa']:.3f}  {c['score_qwk']:.3f}")
     if metrics.get("by_kind"):
         lines.append("by kind:            n   accuracy  kappa  score_mae")
         for kind, b in sorted(metrics["by_kind"].items()):
@@ -463,7 +493,7 @@ def run_eval(args: argparse.Namespace, rubric: Rubric, samples: list[Sample]) ->
     settings = settings_from(args)
     started = time.monotonic()
     with open_client(settings) as client:
-        grader = make_grader(args.strategy, client, rubric)
+        grader = make_grader(args.strategy, client, rubric, measure_keyword_anchors=True)
         predictions = grade_samples(grader, rubric, samples, Progress(len(samples)))
         model = client.model
     wall = time.monotonic() - started

@@ -14,19 +14,16 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from . import prompts
 from .calibration import Calibration, Thresholds, load_calibration
+from .combiner import PointInput
 from .evidence import check_evidence, closest_sentence
+from .gaming import keyword_list_answer
 from .injection import injection_suspected, strip_injections
 from .llm import CallInfo, ModelClient
 from .results import AnswerGrade, Flag, PointGrade, Verdict
+from .routing import flag_keyword_list, route, rubric_texts
 from .rubric import Question, Rubric
 from .scoring import question_score
 from .store import AnchorCache
-
-# Answers whose mean point confidence is below this are flagged for a person to review. Chosen on
-# the hand-graded set's cross-validated predictions to mark about a quarter of answers: it marks
-# 21% (with point anchors), whose point accuracy is 0.594 against 0.791 for the rest (README,
-# "Measured agreement").
-REVIEW_BELOW_CONFIDENCE = 0.74
 
 # Longer answers are cut to this many characters (and flagged) so that one answer cannot push the
 # rubric out of a small model's context.
@@ -75,7 +72,8 @@ def prepare_answer(answer: str) -> tuple[str, list[Flag]]:
     return text, flags
 
 
-def finish(question: Question, points: list[PointGrade], **fields) -> AnswerGrade:
+def finish(question: Question, points: list[PointGrade], text: str = "", thresholds: Thresholds | None = None, **fields) -> AnswerGrade:
+    """The scored grade: its score, its confidence, and whether it needs a person (`routing`)."""
     verdicts = {p.id: p.verdict for p in points}
     weights = {p.id: p.weight for p in question.points}
     grade = AnswerGrade(
@@ -89,9 +87,7 @@ def finish(question: Question, points: list[PointGrade], **fields) -> AnswerGrad
     confidence = grade.point_confidence()
     if confidence is not None:
         grade.confidence = round(confidence, 4)
-        if confidence < REVIEW_BELOW_CONFIDENCE and Flag.empty_answer not in grade.flags:
-            grade.flags.append(Flag.low_confidence)
-    return grade
+    return route(flag_keyword_list(grade, text, question), thresholds)
 
 
 class _ModelGrader:
@@ -117,7 +113,7 @@ class _ModelGrader:
             points = self._grade_points(question, text, info)
         except Exception as exc:  # noqa: BLE001 - any failure after retries leaves the answer unscored
             return self.unscored_grade(question, answer_id, flags, exc, info, time.monotonic() - started)
-        return self.scored_grade(question, answer_id, flags, points, info, time.monotonic() - started)
+        return self.scored_grade(question, answer_id, flags, points, info, time.monotonic() - started, text)
 
     def _common(self, question: Question, answer_id: str | None) -> dict:
         return dict(
@@ -145,13 +141,19 @@ class _ModelGrader:
             **self._common(question, answer_id),
         )
 
-    def scored_grade(self, question: Question, answer_id: str | None, flags: list[Flag], points: list[PointGrade], info: CallInfo, seconds: float) -> AnswerGrade:
+    # The verdict cut points a grader's probabilities go through, where it has them (routing
+    # flags points that sit at one).
+    thresholds: Thresholds | None = None
+
+    def scored_grade(self, question: Question, answer_id: str | None, flags: list[Flag], points: list[PointGrade], info: CallInfo, seconds: float, text: str = "") -> AnswerGrade:
         common = self._common(question, answer_id)
         if not self.client.settings.model and info.model:
             common["model"] = info.model  # the server's name for its default model
         return finish(
             question,
             points,
+            text,
+            self.thresholds,
             flags=flags,
             system_fingerprint=info.system_fingerprint,
             usage=info.usage,
@@ -203,17 +205,29 @@ class YesNoGrader(_ModelGrader):
     YES = ("是", "yes", "对")
     NO = ("否", "no", "不", "不是")
 
-    def __init__(self, client: ModelClient, rubric: Rubric, thresholds: Thresholds | None = None, anchor_cache: AnchorCache | None = None):
+    def __init__(
+        self,
+        client: ModelClient,
+        rubric: Rubric,
+        thresholds: Thresholds | None = None,
+        anchor_cache: AnchorCache | None = None,
+        measure_keyword_anchors: bool = False,
+    ):
         super().__init__(client, rubric)
         if thresholds is None:
             self.calibration = load_calibration(client.model, self.prompt_hash)
         else:
             self.calibration = Calibration(thresholds, fitted=True)
+        self.thresholds = self.calibration.thresholds
         self.anchor_answer = prompts.block_text(self.task, self.language, "anchor_answer")
         # Anchors depend only on the rubric point (and model and prompt): asked once per point per
         # process, and, with an anchor cache, once per point on this machine.
-        self._anchors: dict[tuple[str, str], float | None] = {}
+        self._anchors: dict[tuple[str, str, str], float | None] = {}
         self.anchor_cache = anchor_cache
+        # The keyword anchor (the question's keywords, listed, as the answer) is asked where the
+        # calibration reads it, and in evals, so that their run records can be calibrated with it.
+        self.keyword_anchors = measure_keyword_anchors or self.calibration.needs_keyword_anchor
+        self.keyword_prompt_hash = f"{self.prompt_hash}+kw{prompts.template_hash(prompts.template_name('keyword_anchor', self.language))}"
 
     def _ask(self, question: Question, answer: str, point, info: CallInfo) -> float | None:
         rendered = prompts.render(self.task, self.language, question=question, answer=answer, fence=prompts.answer_fence(answer), point=point)
@@ -229,26 +243,39 @@ class YesNoGrader(_ModelGrader):
             if self.calibration.needs_anchor:
                 raise ValueError(f"the calibration of prompt {self.prompt_hash} reads anchors, but the prompt has no anchor_answer block")
             return {}
+        return self._anchored(question, self.anchor_answer, self.prompt_hash, info)
+
+    def keyword_anchors_of(self, question: Question, info: CallInfo) -> dict[str, float | None]:
+        """Each point's P(yes) when the answer lists the question's own keywords; empty where not
+        measured."""
+        if not self.keyword_anchors:
+            return {}
+        return self._anchored(question, keyword_list_answer(question, self.language), self.keyword_prompt_hash, info)
+
+    def _anchored(self, question: Question, anchor_answer: str, kind: str, info: CallInfo) -> dict[str, float | None]:
         for point in question.points:
-            key = (question.content_hash, point.id)
+            key = (kind, question.content_hash, point.id)
             if key in self._anchors:
                 continue
-            p = self.anchor_cache.get(self.prompt_hash, *key) if self.anchor_cache else None
+            p = self.anchor_cache.get(*key) if self.anchor_cache else None
             if p is None:
-                p = self._ask(question, self.anchor_answer, point, info)
+                p = self._ask(question, anchor_answer, point, info)
                 if p is not None and self.anchor_cache:
-                    self.anchor_cache.put(self.prompt_hash, *key, p)
+                    self.anchor_cache.put(*key, p)
             self._anchors[key] = p
-        return {point.id: self._anchors[(question.content_hash, point.id)] for point in question.points}
+        return {point.id: self._anchors[(kind, question.content_hash, point.id)] for point in question.points}
 
     def _grade_points(self, question: Question, text: str, info: CallInfo) -> list[PointGrade]:
         # Before the answer's own calls, so that those share the answer prefix in the prompt cache.
+        keyword_anchors = self.keyword_anchors_of(question, info)
         anchors = self.anchors(question, info)
-        asked = [(point.text, self._ask(question, text, point, info), anchors.get(point.id)) for point in question.points]
+        asked = [
+            PointInput(point.text, self._ask(question, text, point, info), anchors.get(point.id), keyword_anchors.get(point.id)) for point in question.points
+        ]
         # All points first: a point's combined probability reads what the model said of the others.
-        combined = self.calibration.probabilities(text, asked)
+        combined = self.calibration.probabilities(text, asked, rubric_texts(question))
         points = []
-        for point, (_, p_yes, p_anchor), p_covered in zip(question.points, asked, combined):
+        for point, (_, p_yes, p_anchor, p_keyword_anchor), p_covered in zip(question.points, asked, combined):
             verdict = self.calibration.thresholds.verdict(p_covered)
             if p_yes is None:
                 reason = "no yes/no token among the top log-probabilities"
@@ -264,6 +291,7 @@ class YesNoGrader(_ModelGrader):
                     p_covered=p_covered,
                     p_model=p_yes,
                     p_anchor=p_anchor,
+                    p_keyword_anchor=p_keyword_anchor,
                 )
             )
         return points

@@ -155,4 +155,4 @@ def _grade_from_line(grader: StructuredGrader, question, item: CandidateAnswer, 
         points = grader.points_from(question, text, parsed)
     except Exception as exc:  # noqa: BLE001 - a bad line is one unscored answer, not a failed batch
         return grader.unscored_grade(question, answer_id, flags, exc, info, 0.0)
-    return grader.scored_grade(question, answer_id, flags, points, info, 0.0)
+    return grader.scored_grade(question, answer_id, flags, points, info, 0.0, text)

@@ -23,6 +23,11 @@ class Flag(str, Enum):
     empty_answer = "empty_answer"
     truncated = "truncated"
     low_confidence = "low_confidence"  # the grader is unsure: a person should look
+    keyword_list_suspected = "keyword_list_suspected"  # names the rubric's topics more than it answers
+    near_threshold = "near_threshold"  # a point's probability sits at a verdict threshold
+    # The answer-level routing flag: the grader would not stand behind this grade alone; the
+    # grade's `review_reasons` say why (any of the flags above).
+    needs_review = "needs_review"
 
 
 class PointGrade(BaseModel):
@@ -35,6 +40,8 @@ class PointGrade(BaseModel):
     p_covered: float | None = None  # calibrated probability that the point is covered, where known
     p_model: float | None = None  # the model's own P(yes) before any combiner
     p_anchor: float | None = None  # the model's P(yes) for this point given a content-free answer
+    # ... and given the question's own keywords, listed (what a bare keyword list gets)
+    p_keyword_anchor: float | None = None
 
 
 class Usage(BaseModel):
@@ -69,6 +76,7 @@ class AnswerGrade(BaseModel):
     usage: Usage = Field(default_factory=Usage)
     seconds: float = 0.0
     confidence: float | None = None  # mean confidence in the point verdicts, where the grader gives one
+    review_reasons: list[Flag] = Field(default_factory=list)  # why `needs_review` is set, if it is
 
     def point_confidence(self) -> float | None:
         """Mean over points of max(P, 1-P) of the calibrated P(covered); None without probabilities."""

@@ -131,7 +131,9 @@ def test_ranking_and_reports(tmp_path, rubric):
     store = GradeStore(tmp_path / "g.sqlite")
     stats = grade_candidates(CountingGrader(fail_ids=["王芳/stress-1"]), rubric, answers, store, show_progress=False)
     results = rank(rubric, answers, store.all_grades(), cutoff=20, margin=5)
-    assert [r.total for r in results] == sorted((r.total for r in results), reverse=True)
+    by_rank = sorted(results, key=lambda r: r.rank)
+    assert [r.total for r in by_rank] == sorted((r.total for r in results), reverse=True)
+    assert results[0].candidate == "王芳"  # an unscored answer: listed first, ranked by its total
     by_name = {r.candidate: r for r in results}
     assert "unscored" in by_name["王芳"].needs_review
     assert "injection_suspected" in by_name["陈静"].needs_review

@@ -1,0 +1,79 @@
+"""Signs that an answer names the rubric's topics instead of answering: cheap, model-free
+features of the text, and the keyword list a gaming candidate would write.
+
+A keyword list ("这道题我的回答要点是：理解客户需求、远程协助、额外审批……") says nothing a
+candidate would do, yet a small model asked "does the answer make this point?" says yes to it
+(issue 15: such answers scored 7-10 of 10). These measures let the combiner and the review
+routing see that form; none reads another answer.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+from . import prompts
+from .textnorm import normalise, to_simplified
+
+# Examples in brackets ("（如线下柜台办理）") are illustrations, not the point's keywords.
+_BRACKETED = re.compile(r"[（(][^）)]*[）)]")
+# Where a point's wording splits into phrases: punctuation and the conjunctions between actions.
+_PHRASE_BREAK = re.compile(r"[，,、；;：:。/]|并且|并|以及|及|和|或")
+# Clause boundaries in an answer: a keyword list is many short clauses.
+_CLAUSE_BREAK = re.compile(r"[，,、；;：:。！？!?\n]+")
+# Words that show someone doing something: the first person, sequence and action verbs, and
+# their English counterparts. A clause with none of them names a topic; one with them says what
+# is done (measured per kind of answer in evals/experiments/gaming/).
+_ACTION = re.compile(
+    r"我|先|再|然后|接着|会|帮|让|把|如果|就|马上|立即|及时|主动|告诉|跟|向|请"
+    r"|\b(i|we|will|would|then|first|if|ask|tell|call|check|help)\b",
+    re.IGNORECASE,
+)
+
+
+def point_keywords(point_text: str) -> list[str]:
+    """The point's wording as a gaming candidate would list it: bracketed examples dropped, split
+    into phrases at punctuation and conjunctions."""
+    text = _BRACKETED.sub("", point_text)
+    return [phrase.strip() for phrase in _PHRASE_BREAK.split(text) if len(phrase.strip()) >= 2]
+
+
+def keyword_list_answer(question, language: str) -> str:
+    """The content-free keyword-list answer for a question: all its points' keywords, listed."""
+    keywords = list(dict.fromkeys(k for point in question.points for k in point_keywords(point.text)))
+    return prompts.render_text("keyword_anchor", language, keywords=keywords)
+
+
+def _ngrams(text: str, n: int = 3) -> list[str]:
+    return [text[i : i + n] for i in range(len(text) - n + 1)]
+
+
+def rubric_copy(answer: str, rubric_texts: Sequence[str]) -> float:
+    """Share of the answer's character trigrams that occur in the rubric's own wording (the
+    question and its points): paraphrase rarely shares three characters in a row, a copied
+    keyword list shares most."""
+    grams = _ngrams(normalise(answer))
+    if not grams:
+        return 0.0
+    source = set().union(*(set(_ngrams(normalise(t))) for t in rubric_texts)) if rubric_texts else set()
+    return sum(g in source for g in grams) / len(grams)
+
+
+def short_clause_share(answer: str, short: int = 8) -> float:
+    """Share of the answer's clauses of at most `short` characters: a list of noun phrases is made
+    of them, sentences that say what someone does mostly are not."""
+    clauses = [c for c in (normalise(c) for c in _clauses(answer)) if c]
+    if not clauses:
+        return 0.0
+    return sum(len(c) <= short for c in clauses) / len(clauses)
+
+
+def _clauses(answer: str) -> list[str]:
+    return [c for c in _CLAUSE_BREAK.split(to_simplified(answer)) if c.strip()]
+
+
+def action_share(answer: str) -> float:
+    """Share of the answer's clauses that say someone does something (see `_ACTION`): low for a
+    list of topics, slogans or a template, whatever their words."""
+    clauses = _clauses(answer)
+    return sum(bool(_ACTION.search(c)) for c in clauses) / len(clauses) if clauses else 0.0

@@ -1,0 +1,150 @@
+"""Gaming signs, review routing (`needs_review`) and selective-grading figures: no model involved."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from grader import cli
+from grader.calibration import Thresholds, rethreshold
+from grader.evaluation import Sample, compute_metrics
+from grader.gaming import keyword_list_answer, point_keywords, rubric_copy, short_clause_share
+from grader.grading import finish
+from grader.results import AnswerGrade, Flag, PointGrade, Verdict
+from grader.routing import keyword_list_suspected, review_reasons, route, rubric_texts
+from tests.conftest import RUBRIC_PATH
+from tests.fault_server import FaultServer
+
+KEYWORD_LIST = "这道题我的回答要点是：理解客户需求、远程协助、额外审批、预约上门。"
+REAL_ANSWER = "我会先打电话问清楚客户为什么来不了网点，如果只是不会操作，就开视频一步步教他；确实行动不便的，我按流程报主管审批，再约时间带设备上门办理。"
+
+
+def _grade(question, p_covered: list[float], thresholds=Thresholds(0.3, 0.6), flags=(), text="") -> AnswerGrade:
+    points = [
+        PointGrade(id=p.id, verdict=thresholds.verdict(prob), p_covered=prob, evidence="x" if prob >= thresholds.partial else "")
+        for p, prob in zip(question.points, p_covered)
+    ]
+    return finish(question, points, text, thresholds, flags=list(flags), answer_id="a", strategy="yesno", model="m", prompt_hash="p", rubric_hash=question.content_hash)
+
+
+def test_point_keywords_drop_bracketed_examples_and_split_at_conjunctions():
+    assert point_keywords("倾听并安抚客户情绪，记录并明确客户的核心诉求") == ["倾听", "安抚客户情绪", "记录", "明确客户的核心诉求"]
+    assert point_keywords("实时向客户反馈进展，并提供临时解决方案（如线下柜台办理）") == ["实时向客户反馈进展", "提供临时解决方案"]
+
+
+def test_keyword_list_answer_lists_every_points_keywords_from_the_template(rubric):
+    question = rubric.question("behavioral-1")
+    text = keyword_list_answer(question, "zh")
+    assert text.startswith("这道题我的回答要点是：") and "安抚客户情绪、记录" in text
+    assert all(any(k in text for k in point_keywords(p.text)) for p in question.points)
+
+
+def test_a_copied_keyword_list_shares_the_rubrics_wording_and_a_real_answer_does_not(rubric):
+    question = rubric.question("situational-1")
+    copied = "、".join(k for p in question.points for k in point_keywords(p.text))
+    assert rubric_copy(copied, rubric_texts(question)) > 0.8
+    assert rubric_copy(REAL_ANSWER, rubric_texts(question)) < 0.3
+    assert short_clause_share(KEYWORD_LIST) >= 0.6 > short_clause_share(REAL_ANSWER)
+    assert keyword_list_suspected(copied, question) and keyword_list_suspected(KEYWORD_LIST, question)
+    assert not keyword_list_suspected(REAL_ANSWER, question)
+
+
+def test_confident_grade_is_not_routed(rubric):
+    question = rubric.question("situational-4")
+    grade = _grade(question, [0.99, 0.01, 0.98, 0.02])
+    assert grade.review_reasons == [] and Flag.needs_review not in grade.flags
+
+
+@pytest.mark.parametrize(
+    "probabilities, flags, text, reason",
+    [
+        ([0.7, 0.2, 0.65, 0.25], (), "", Flag.low_confidence),
+        ([0.99, 0.01, 0.605, 0.02], (), "", Flag.near_threshold),
+        ([0.99, 0.01, 0.98, 0.02], (Flag.injection_suspected,), "", Flag.injection_suspected),
+        ([0.99, 0.01, 0.98, 0.02], (Flag.truncated,), "", Flag.truncated),
+        ([0.99, 0.01, 0.98, 0.02], (), KEYWORD_LIST, Flag.keyword_list_suspected),
+    ],
+)
+def test_each_reason_routes_the_answer_with_needs_review(rubric, probabilities, flags, text, reason):
+    grade = _grade(rubric.question("situational-4"), probabilities, flags=flags, text=text)
+    assert reason in grade.review_reasons
+    assert Flag.needs_review in grade.flags
+
+
+def test_evidence_not_in_the_answer_routes_it(rubric):
+    question = rubric.question("situational-4")
+    grade = _grade(question, [0.99, 0.01, 0.98, 0.02])
+    bad = grade.points[0].model_copy(update={"flags": [Flag.evidence_not_found]})
+    rerouted = route(grade.model_copy(update={"points": [bad, *grade.points[1:]]}))
+    assert rerouted.review_reasons == [Flag.evidence_not_found] and Flag.needs_review in rerouted.flags
+
+
+def test_empty_and_unscored_answers_are_not_routed_by_the_grader(rubric):
+    question = rubric.question("situational-4")
+    unscored = AnswerGrade(question_id=question.id, status="unscored", score=None, max_score=10, strategy="s", model="m", prompt_hash="p", rubric_hash="r")
+    assert review_reasons(unscored) == []
+    empty = finish(question, [PointGrade(id=p.id, verdict=Verdict.missing, p_covered=0.0) for p in question.points], flags=[Flag.empty_answer], strategy="s", model="m", prompt_hash="p", rubric_hash="r")
+    assert empty.review_reasons == []
+
+
+def test_rethreshold_routes_afresh_with_the_new_cut_points(rubric):
+    question = rubric.question("situational-4")
+    grade = _grade(question, [0.99, 0.01, 0.61, 0.02])
+    assert Flag.near_threshold in grade.review_reasons
+    moved = rethreshold(grade, question, Thresholds(0.3, 0.8))
+    assert Flag.near_threshold not in moved.review_reasons and Flag.needs_review not in moved.flags
+    listed = rethreshold(grade, question, Thresholds(0.3, 0.8), answer=KEYWORD_LIST)
+    assert listed.review_reasons == [Flag.keyword_list_suspected] and Flag.needs_review in listed.flags
+
+
+def test_selective_grading_reports_the_routed_share_and_agreement_on_the_rest(rubric):
+    question = rubric.question("situational-4")
+    samples, predictions = [], {}
+    for i in range(10):
+        labels = {p.id: Verdict.covered if i % 2 else Verdict.missing for p in question.points}
+        samples.append(Sample(id=f"s{i}", question_id=question.id, answer="回答" * 30, labels=labels))
+        right = 0.99 if i % 2 else 0.01
+        # The first four are graded wrong and unsure; two right and fairly sure; the rest right and sure.
+        probabilities = [0.55] * 4 if i < 4 and i % 2 == 0 else [0.45] * 4 if i < 4 else [0.8 if i % 2 else 0.2] * 4 if i < 6 else [right] * 4
+        predictions[f"s{i}"] = _grade(question, probabilities, thresholds=Thresholds(0.5, 0.5)).model_copy(update={"answer_id": f"s{i}"})
+    selective = compute_metrics(rubric, samples, predictions, resamples=2)["selective"]
+    assert selective["share_routed"] == pytest.approx(0.4)
+    assert selective["point_kappa"] == pytest.approx(1.0) and selective["n_kept"] == 6
+    assert selective["reasons"] == {"low_confidence": 4}
+    by_threshold = {c["below_confidence"]: c for c in selective["curve"]}
+    assert by_threshold[0.6]["share_routed"] == pytest.approx(0.4) and by_threshold[0.9]["share_routed"] == pytest.approx(0.6)
+    assert all(c["point_kappa"] == pytest.approx(1.0) for c in selective["curve"])
+
+
+def test_needs_review_reaches_grade_json_from_a_real_endpoint(capsys):
+    """A keyword list graded through a local OpenAI-compatible server: `grader grade --json` says
+    `needs_review` and why."""
+    with FaultServer([]) as server:
+        code = cli.main(["grade", "--rubric", str(RUBRIC_PATH), "--question", "situational-1", "--answer", KEYWORD_LIST, "--json", "--base-url", server.base_url, "--model", "stub"])
+    result = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert "needs_review" in result["flags"] and "keyword_list_suspected" in result["review_reasons"]
+
+
+def test_batch_lists_routed_candidates_and_answers_first_and_keeps_their_rank(rubric, tmp_path):
+    from grader.candidates import BatchStats, rank, write_reports
+    from grader.tables import CandidateAnswer
+
+    questions = [rubric.question("situational-4"), rubric.question("situational-1")]
+    answers, grades = [], []
+    for candidate, probabilities in (("strong", [[0.99] * 4, [0.99] * 5]), ("unsure", [[0.01] * 4, [0.5] * 5]), ("middle", [[0.99] * 4, [0.01] * 5])):
+        for question, p in zip(questions, probabilities):
+            answers.append(CandidateAnswer(candidate, question.id, REAL_ANSWER, "t"))
+            grades.append((candidate, _grade(question, p).model_copy(update={"answer_id": f"{candidate}:{question.id}"})))
+    results = rank(rubric, answers, grades)
+    assert [r.candidate for r in results] == ["unsure", "strong", "middle"]
+    assert [r.rank for r in results] == [3, 1, 2]
+    unsure = results[0]
+    assert "needs_review" in unsure.needs_review
+    assert unsure.answers[0]["grade"].question_id == "situational-1"  # its routed answer first
+    write_reports(tmp_path, rubric, results, BatchStats(total=6), {"model": "m", "strategy": "s", "prompt_hash": "p", "rubric_hash": "r"})
+    rows = (tmp_path / "ranking.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert rows[1].startswith("3,unsure,") and rows[2].startswith("1,strong,")
