@@ -53,7 +53,7 @@ class ReviewApp:
             for q in run.rubric.questions()
         }
         self.page = page_environment().get_template("review.html.j2").render(
-            rubric=run.rubric, run_dir=str(run.run_dir), data={"questions": questions, "verdicts": VERDICTS, "reviewer": reviewer or ""}
+            rubric=run.rubric, run_dir=run.run_dir.resolve(), data={"questions": questions, "verdicts": VERDICTS, "reviewer": reviewer or ""}
         )
 
     def queue(self) -> list[dict[str, Any]]:
