@@ -243,3 +243,49 @@ def test_browser_reviews_answers_with_the_keyboard(tmp_path, monkeypatch, rubric
     assert got.points == expected and got.note == "checked by keyboard" and got.reviewer == "李主管"
     assert set(reviews[(second.candidate, second.question_id)].points.values()) == {"missing"}
     assert shot.stat().st_size > 10_000
+
+
+# ---------------------------------------------------------------- Hypothesis: never a 500
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def review_server(tmp_path_factory, rubric):
+    from grader.candidates import grade_candidates
+    from grader.tables import read_answers
+
+    out = tmp_path_factory.mktemp("hyp") / "run"
+    answers, _ = read_answers(EXAMPLE, rubric)
+    grader = LabelEchoGrader(fail_ids=["王芳/stress-1"])
+    grader.prompt_hash = "p"
+    grade_candidates(grader, rubric, answers, GradeStore(out / "grades.sqlite"), show_progress=False)
+    ReviewStore(out / "grades.sqlite").record_answers(answers)
+    (out / "run.json").write_text(json.dumps({"rubric_path": str(RUBRIC_PATH)}), encoding="utf-8")
+    with ReviewApp(ReviewRun.open(out), write_reports=False).make_server() as server:
+        server.ids = [f"{a.candidate}/{a.question_id}" for a in answers]
+        yield server
+
+
+_verdicts = st.sampled_from(["covered", "partial", "missing", "", "COVERED", "yes"]) | st.text(max_size=8) | st.integers() | st.none()
+_points = st.dictionaries(st.sampled_from(["p1", "p2", "p3", "p4", "p5", ""]) | st.text(max_size=5), _verdicts, max_size=6) | st.lists(st.text(max_size=3), max_size=3) | st.none()
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_review_handlers_never_answer_500(review_server, data):
+    answer_id = data.draw(st.sampled_from(review_server.ids) | st.text(max_size=20) | st.integers())
+    body = data.draw(
+        st.one_of(
+            st.binary(max_size=200),
+            st.fixed_dictionaries({"answer_id": st.just(answer_id), "points": _points}, optional={"note": st.text(max_size=40) | st.integers(), "reviewer": st.text(max_size=10) | st.none(), "extra": st.integers()}).map(
+                lambda v: json.dumps(v, ensure_ascii=False).encode()
+            ),
+        )
+    )
+    status, reply = call(review_server, "POST", "/api/review", raw_body=body)
+    assert status in (200, 400), reply
+    assert status == 200 or reply["error"]
+    status, reply = call(review_server, "GET", "/api/answer?id=" + urllib.parse.quote(str(answer_id), safe=""))
+    assert status in (200, 400), reply
