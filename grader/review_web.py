@@ -48,12 +48,9 @@ class ReviewApp:
         self._reports_stale = False
         from .webapp import page_environment
 
-        questions = {
-            q.id: {"prompt": q.prompt, "points": [{"id": p.id, "text": p.text, "weight": p.weight} for p in q.points], "max_score": q.max_score}
-            for q in run.rubric.questions()
-        }
+        # Questions and answers come from the API; the page embeds only these (as escaped JSON).
         self.page = page_environment().get_template("review.html.j2").render(
-            rubric=run.rubric, run_dir=run.run_dir.resolve(), data={"questions": questions, "verdicts": VERDICTS, "reviewer": reviewer or ""}
+            rubric=run.rubric, run_dir=run.run_dir.resolve(), data={"verdicts": VERDICTS, "reviewer": reviewer or ""}
         )
 
     def queue(self) -> list[dict[str, Any]]:
