@@ -299,17 +299,30 @@ class CandidateResult:
     questions: dict[str, float | None]
     answers: list[dict[str, Any]]
     needs_review: list[str]
+    reviewed: list[str] = field(default_factory=list)  # question ids whose score is a person's
     rank: int = 0  # place by total, whatever the order of the list
 
 
-def rank(rubric: Rubric, answers: Iterable[CandidateAnswer], grades: list[tuple[str, AnswerGrade]], cutoff: float | None = None, margin: float = 5.0) -> list[CandidateResult]:
+def rank(
+    rubric: Rubric,
+    answers: Iterable[CandidateAnswer],
+    grades: list[tuple[str, AnswerGrade]],
+    cutoff: float | None = None,
+    margin: float = 5.0,
+    reviews: dict | None = None,
+) -> list[CandidateResult]:
+    """Candidates by total. `reviews` ((candidate, question id) -> grader.review.Review, those
+    that apply to the graded text): a reviewed answer counts the reviewer's score, and its review
+    flags no longer send the candidate to review."""
     text_of = {(a.candidate, a.question_id): a.answer for a in answers}
+    reviews = reviews or {}
     by_candidate: dict[str, list[AnswerGrade]] = {}
     for candidate, grade in grades:
         by_candidate.setdefault(candidate, []).append(grade)
     results = []
     for candidate, graded in by_candidate.items():
-        questions = {g.question_id: g.score for g in graded}
+        reviewed = {g.question_id: reviews[(candidate, g.question_id)] for g in graded if (candidate, g.question_id) in reviews}
+        questions = {g.question_id: (reviewed[g.question_id].score if g.question_id in reviewed else g.score) for g in graded}
         sections = {
             s.id: sum_scores(questions[q.id] or 0 for q in s.questions if q.id in questions) for s in rubric.sections
         }
@@ -318,23 +331,30 @@ def rank(rubric: Rubric, answers: Iterable[CandidateAnswer], grades: list[tuple[
         for g in sorted(graded, key=lambda g: [q.id for q in rubric.questions()].index(g.question_id)):
             answer = text_of.get((candidate, g.question_id), "")
             flags = answer_flags(rubric, answer, g)
-            review |= set(flags) & REVIEW_FLAGS
-            rows.append({"grade": g, "answer": answer, "flags": flags, "segments": highlight(answer, g)})
+            if g.question_id not in reviewed:
+                review |= set(flags) & REVIEW_FLAGS
+            rows.append({"grade": g, "answer": answer, "flags": flags, "segments": highlight(answer, g), "review": reviewed.get(g.question_id)})
         answered = {g.question_id for g in graded}
         if answered != {q.id for q in rubric.questions()}:
             review.add("incomplete")
         if cutoff is not None and abs(total - cutoff) <= margin:
             review.add("near_cutoff")
-        # Within a candidate, answers routed to a person come first.
-        rows.sort(key=lambda row: not {"needs_review", "unscored"} & set(row["flags"]))
-        results.append(CandidateResult(candidate, total, rubric.max_total, sections, questions, rows, sorted(review)))
+        # Within a candidate, answers routed to a person (and not yet reviewed) come first.
+        rows.sort(key=lambda row: not _awaits_person(row))
+        order = [q.id for q in rubric.questions()]
+        results.append(CandidateResult(candidate, total, rubric.max_total, sections, questions, rows, sorted(review), sorted(reviewed, key=order.index)))
     results.sort(key=lambda r: (-r.total, r.candidate))
     for place, result in enumerate(results, start=1):
         result.rank = place
     # Candidates with an answer the grader would not stand behind (routed or unscored) are listed
     # first, their rank still their place by total, so that a recruiter reads those before the rest.
-    results.sort(key=lambda r: not any({"needs_review", "unscored"} & set(row["flags"]) for row in r.answers))
+    results.sort(key=lambda r: not any(_awaits_person(row) for row in r.answers))
     return results
+
+
+def _awaits_person(row: dict[str, Any]) -> bool:
+    """An answer the grader would not stand behind (routed or unscored) that nobody reviewed yet."""
+    return bool({"needs_review", "unscored"} & set(row["flags"])) and not row.get("review")
 
 
 def highlight(answer: str, grade: AnswerGrade) -> list[tuple[str, str | None]]:
@@ -359,10 +379,12 @@ def highlight(answer: str, grade: AnswerGrade) -> list[tuple[str, str | None]]:
 def write_reports(run_dir: Path, rubric: Rubric, results: list[CandidateResult], stats: BatchStats, meta: dict[str, Any]) -> list[Path]:
     run_dir.mkdir(parents=True, exist_ok=True)
     qids = [q.id for q in rubric.questions()]
-    header = ["rank", "candidate", "total", *[s.id for s in rubric.sections], *qids, "needs_review"]
+    # Question cells hold the reviewed score where a person reviewed the answer; the `reviewed`
+    # column names those questions.
+    header = ["rank", "candidate", "total", *[s.id for s in rubric.sections], *qids, "needs_review", "reviewed"]
     table = [
-        [i, r.candidate, r.total, *[r.sections[s.id] for s in rubric.sections], *["" if r.questions.get(q) is None else r.questions[q] for q in qids], " ".join(r.needs_review)]
-        for i, r in ((r.rank, r) for r in results)
+        [r.rank, r.candidate, r.total, *[r.sections[s.id] for s in rubric.sections], *["" if r.questions.get(q) is None else r.questions[q] for q in qids], " ".join(r.needs_review), " ".join(r.reviewed)]
+        for r in results
     ]
     paths = []
     csv_path = run_dir / "ranking.csv"
@@ -386,7 +408,9 @@ def write_reports(run_dir: Path, rubric: Rubric, results: list[CandidateResult],
     with jsonl_path.open("w", encoding="utf-8") as f:
         for r in results:
             for row in r.answers:
-                f.write(json.dumps({"candidate": r.candidate, "answer": row["answer"], "flags": row["flags"], **row["grade"].model_dump(mode="json")}, ensure_ascii=False) + "\n")
+                reviewed = row.get("review")
+                extra = {"review": reviewed.as_json()} if reviewed is not None else {}
+                f.write(json.dumps({"candidate": r.candidate, "answer": row["answer"], "flags": row["flags"], **row["grade"].model_dump(mode="json"), **extra}, ensure_ascii=False) + "\n")
     paths.append(jsonl_path)
     from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
@@ -445,6 +469,10 @@ def cmd_batch(args) -> int:
     if args.provider_batch and (not settings.is_configured or args.strategy != "structured"):
         raise InputError("--provider-batch needs a configured endpoint (--base-url) and --strategy structured: a Batch API returns whole completions, and the offline model has none")
     store = GradeStore(args.output / "grades.sqlite")
+    from .review import ReviewStore, applicable_reviews
+
+    review_store = ReviewStore(args.output / "grades.sqlite")  # reviews are never written here, only read
+    review_store.record_answers(answers)
     cache_path = args.cache or cache_dir() / "grades.sqlite"
     cache = GradeCache(cache_path)
     started = time.monotonic()
@@ -472,13 +500,16 @@ def cmd_batch(args) -> int:
                     prices_per_million=(args.price_in, args.price_out),
                 )
             meta = {"model": client.model, "strategy": args.strategy, "prompt_hash": grader.prompt_hash, "rubric_hash": rubric.content_hash}
+        meta.update(rubric_path=str(args.rubric.resolve()), cutoff=args.cutoff, margin=args.margin)
         stats.problems = problems
-        results = rank(rubric, answers, store.all_grades(), cutoff=args.cutoff, margin=args.margin)
+        reviews = applicable_reviews(review_store.latest(), answers)
+        results = rank(rubric, answers, store.all_grades(), cutoff=args.cutoff, margin=args.margin, reviews=reviews)
         meta["wall_s"] = round(time.monotonic() - started, 1)
         (args.output / "run.json").write_text(json.dumps({**meta, "stats": stats.__dict__}, ensure_ascii=False, indent=1), encoding="utf-8")
         paths = write_reports(args.output, rubric, results, stats, meta)
     finally:
         store.close()
+        review_store.close()
         cache.close()
     print(stats.describe(), file=sys.stderr)
     for path in paths:

@@ -89,6 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
     from .rubric_import import add_rubric_parser
 
     add_rubric_parser(sub)
+
+    from .review_web import add_review_parser
+
+    add_review_parser(sub)
     return parser
 
 

@@ -1,25 +1,42 @@
 """`grader serve`: a local web page for candidates on the same grading code as `grader check`.
 
-Standard library HTTP server, bound to 127.0.0.1 by default; one grade at a time (the offline
-model serves one request at a time anyway). The page is a single self-contained HTML file.
+A Starlette app on uvicorn (grader/web.py: the stack and its protections, shared with the review
+page), bound to 127.0.0.1 by default; one grade at a time (the offline model serves one request
+at a time anyway). The page is a single self-contained HTML file.
 """
 
 from __future__ import annotations
 
-import json
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse
+from starlette.routing import Route
 
 from .practice import UI_TEXT, AttemptLog, feedback
 from .rubric import Rubric
+from .web import DEFAULT_MAX_BODY, BackgroundServer, BadRequest, allowed_hosts_for, json_script, make_app, parse_json, serve
 
-MAX_BODY_BYTES = 200_000
+MAX_BODY_BYTES = DEFAULT_MAX_BODY
+
+
+class GradeRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    question_id: str = Field(min_length=1)
+    answer: str
+    reveal: bool = False
+
+
+def page_environment() -> Environment:
+    env = Environment(loader=PackageLoader("grader", "templates"), autoescape=select_autoescape(["html", "j2"]), undefined=StrictUndefined)
+    env.filters["json_script"] = json_script
+    return env
 
 
 class PracticeApp:
@@ -29,13 +46,12 @@ class PracticeApp:
         self.log = log
         self.endpoint = endpoint  # None: offline, nothing leaves the machine
         self._grading = threading.Lock()
-        env = Environment(loader=PackageLoader("grader", "templates"), autoescape=select_autoescape(["html", "j2"]), undefined=StrictUndefined)
         questions = [{"id": q.id, "section": s.title, "prompt": q.prompt} for s in rubric.sections for q in s.questions]
         text = UI_TEXT[rubric.language]
         notice = text["external"].format(endpoint=endpoint) if endpoint else text["offline"]
-        self.page = env.get_template("practice.html.j2").render(
-            rubric=rubric, text=text, notice=notice, external=bool(endpoint), questions_json=json.dumps(questions, ensure_ascii=False), text_json=json.dumps(text, ensure_ascii=False)
-        ).encode("utf-8")
+        self.page = page_environment().get_template("practice.html.j2").render(
+            rubric=rubric, text=text, notice=notice, external=bool(endpoint), questions=questions
+        )
 
     def grade(self, question_id: str, answer: str, reveal: bool) -> dict[str, Any]:
         question = self.rubric.question(question_id)
@@ -47,58 +63,29 @@ class PracticeApp:
     def history(self, question_id: str) -> list[dict[str, Any]]:
         return [{"time": h["time"], "score": h["score"], "max_score": h["max_score"]} for h in self.log.history(self.rubric, question_id)]
 
-    def handler(self) -> type[BaseHTTPRequestHandler]:
-        app = self
+    def asgi(self, host: str = "127.0.0.1"):
+        async def index(request: Request):
+            return HTMLResponse(self.page)
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):  # answers are private: keep them out of the console
-                pass
+        async def history(request: Request):
+            return JSONResponse(await run_in_threadpool(self.history, request.query_params.get("question_id", "")))
 
-            def _send(self, status: int, body: bytes, content_type: str) -> None:
-                self.send_response(status)
-                self.send_header("content-type", content_type)
-                self.send_header("content-length", str(len(body)))
-                self.send_header("cache-control", "no-store")
-                self.end_headers()
-                self.wfile.write(body)
+        async def grade(request: Request):
+            body = await parse_json(request, GradeRequest)
+            if not body.answer.strip():
+                raise BadRequest(UI_TEXT[self.rubric.language]["empty"])
+            try:
+                self.rubric.question(body.question_id)
+            except KeyError:
+                raise BadRequest(f"unknown question id {body.question_id!r}") from None
+            return JSONResponse(await run_in_threadpool(self.grade, body.question_id, body.answer, body.reveal))
 
-            def _json(self, status: int, payload: Any) -> None:
-                self._send(status, json.dumps(payload, ensure_ascii=False).encode("utf-8"), "application/json; charset=utf-8")
+        routes = [Route("/", index), Route("/api/history", history), Route("/api/grade", grade, methods=["POST"])]
+        return make_app(routes, allowed_hosts=allowed_hosts_for(host), max_body=MAX_BODY_BYTES)
 
-            def do_GET(self):
-                url = urlsplit(self.path)
-                if url.path == "/":
-                    self._send(200, app.page, "text/html; charset=utf-8")
-                elif url.path == "/api/history":
-                    question_id = parse_qs(url.query).get("question_id", [""])[0]
-                    self._json(200, app.history(question_id))
-                else:
-                    self._json(404, {"error": "not found"})
-
-            def do_POST(self):
-                if urlsplit(self.path).path != "/api/grade":
-                    return self._json(404, {"error": "not found"})
-                length = int(self.headers.get("content-length") or 0)
-                if length > MAX_BODY_BYTES:
-                    return self._json(413, {"error": "answer too long"})
-                try:
-                    body = json.loads(self.rfile.read(length).decode("utf-8"))
-                    question_id, answer = str(body["question_id"]), str(body["answer"])
-                except (ValueError, KeyError, UnicodeDecodeError):
-                    return self._json(400, {"error": "expected JSON {question_id, answer}"})
-                if not answer.strip():
-                    return self._json(400, {"error": UI_TEXT[app.rubric.language]["empty"]})
-                try:
-                    self._json(200, app.grade(question_id, answer, bool(body.get("reveal"))))
-                except KeyError:
-                    self._json(400, {"error": f"unknown question id {question_id!r}"})
-
-        return Handler
-
-    def make_server(self, host: str = "127.0.0.1", port: int = 8000) -> ThreadingHTTPServer:
-        server = ThreadingHTTPServer((host, port), self.handler())
-        server.daemon_threads = True
-        return server
+    def make_server(self, host: str = "127.0.0.1", port: int = 8000) -> BackgroundServer:
+        """A server in a background thread (call .start()); `grader serve` runs it in the foreground."""
+        return BackgroundServer(self.asgi(host), host, port)
 
 
 def add_serve_parser(sub, model_options) -> None:
@@ -119,13 +106,6 @@ def cmd_serve(args) -> int:
     settings = settings_from(args)
     with open_client(settings) as client:
         app = PracticeApp(rubric, make_grader(args.strategy, client, rubric, keep_anchors=True), AttemptLog(), endpoint=settings.base_url if settings.is_configured else None)
-        server = app.make_server(args.host, args.port)
-        host, port = server.server_address[:2]
-        print(f"serving {rubric.title} on http://{host}:{port}/  (Ctrl-C to stop)", file=sys.stderr)
-        try:
-            server.serve_forever()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            server.server_close()
+        print(f"serving {rubric.title} on http://{args.host}:{args.port}/  (Ctrl-C to stop)", file=sys.stderr)
+        serve(app.asgi(args.host), args.host, args.port)
     return 0

@@ -4,7 +4,6 @@ page itself driven in headless Chromium against a grade recorded from the real l
 import json
 import os
 import shutil
-import threading
 import urllib.request
 
 import pytest
@@ -46,15 +45,13 @@ def serve(tmp_path):
 
     def start(rubric, grader, endpoint=None):
         app = PracticeApp(rubric, grader, AttemptLog(tmp_path / "attempts.jsonl"), endpoint=endpoint)
-        server = app.make_server("127.0.0.1", 0)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        server = app.make_server("127.0.0.1", 0).start()
         servers.append(server)
-        return f"http://127.0.0.1:{server.server_address[1]}"
+        return server.url
 
     yield start
     for server in servers:
-        server.shutdown()
-        server.server_close()
+        server.stop()
 
 
 def _post(url, payload):

@@ -1,0 +1,157 @@
+"""`grader review RUN_DIR`: the review page over a batch run, and `grader review export`.
+
+The page and its JSON API run on the same stack and protections as the self-check page
+(grader/web.py); the queue, the store and the export are grader/review.py.
+
+API
+- GET  /api/queue             every answer in review order: {answer_id, candidate, question_id, score, flags, reviewed, ...}
+- GET  /api/answer?id=ID      one answer with its question, evidence, the model's verdicts and reasons, and its review
+- POST /api/review            {answer_id, points: {p1: covered|partial|missing, ...}, note, reviewer} -> 200 {review, agreement}
+- GET  /api/agreement         model against reviewer so far: point kappa and score MAE, with counts
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse
+from starlette.routing import Route
+
+from .review import VERDICTS, ReviewError, ReviewRun
+from .web import BackgroundServer, BadRequest, make_app, parse_json, serve
+
+MAX_BODY_BYTES = 50_000
+
+
+class ReviewRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    answer_id: str = Field(min_length=1)
+    points: dict[str, str]
+    note: str = Field(default="", max_length=5000)
+    reviewer: str | None = Field(default=None, max_length=200)
+
+
+class ReviewApp:
+    def __init__(self, run: ReviewRun, reviewer: str | None = None, write_reports: bool = True):
+        self.run = run
+        self.reviewer = reviewer
+        self.write_reports = write_reports
+        self._saving = threading.Lock()
+        self._reports = threading.Lock()
+        self._reports_stale = False
+        from .webapp import page_environment
+
+        # Questions and answers come from the API; the page embeds only these (as escaped JSON).
+        self.page = page_environment().get_template("review.html.j2").render(
+            rubric=run.rubric, run_dir=run.run_dir.resolve(), data={"verdicts": VERDICTS, "reviewer": reviewer or ""}
+        )
+
+    def queue(self) -> list[dict[str, Any]]:
+        return [item.summary() for item in self.run.items()]
+
+    def answer(self, answer_id: str) -> dict[str, Any]:
+        return self.run.detail(self.run.item(answer_id))
+
+    def save(self, body: ReviewRequest) -> dict[str, Any]:
+        with self._saving:
+            review = self.run.save(body.answer_id, body.points, body.note, body.reviewer or self.reviewer)
+            self._reports_stale = True
+            return {"review": review.as_json(), "agreement": self.run.agreement()}
+
+    def refresh_reports(self) -> None:
+        """Rewrite the run's reports with the reviews (after saves; several saves, one rewrite)."""
+        if not self.write_reports:
+            return
+        with self._reports:
+            if not self._reports_stale:
+                return
+            self._reports_stale = False
+            try:
+                self.run.write_reports()
+            except Exception as exc:  # noqa: BLE001 - a report problem must not lose the review
+                print(f"review: reports not rewritten: {type(exc).__name__}: {exc}", file=sys.stderr)
+
+    def asgi(self):
+        async def index(request: Request):
+            return HTMLResponse(self.page)
+
+        async def queue(request: Request):
+            return JSONResponse(await run_in_threadpool(self.queue))
+
+        async def answer(request: Request):
+            try:
+                return JSONResponse(await run_in_threadpool(self.answer, request.query_params.get("id", "")))
+            except ReviewError as exc:
+                raise BadRequest(str(exc)) from None
+
+        async def agreement(request: Request):
+            return JSONResponse(await run_in_threadpool(self.run.agreement))
+
+        async def review(request: Request):
+            body = await parse_json(request, ReviewRequest)
+            try:
+                result = await run_in_threadpool(self.save, body)
+            except ReviewError as exc:
+                raise BadRequest(str(exc)) from None
+            return JSONResponse(result, background=BackgroundTask(run_in_threadpool, self.refresh_reports))
+
+        routes = [
+            Route("/", index),
+            Route("/api/queue", queue),
+            Route("/api/answer", answer),
+            Route("/api/agreement", agreement),
+            Route("/api/review", review, methods=["POST"]),
+        ]
+        return make_app(routes, max_body=MAX_BODY_BYTES)
+
+    def make_server(self, port: int = 0) -> BackgroundServer:
+        return BackgroundServer(self.asgi(), "127.0.0.1", port)
+
+
+# ---------------------------------------------------------------- command line
+
+
+def add_review_parser(sub) -> None:
+    p = sub.add_parser(
+        "review",
+        help="review a batch run's grades in a local page (grader review RUN_DIR), or export the reviews as samples (grader review export RUN_DIR -o samples.jsonl)",
+    )
+    p.add_argument("target", nargs="+", metavar="[export] RUN_DIR", help="the run folder of `grader batch -o`; `export RUN_DIR` writes the reviewed answers as hand-graded samples")
+    p.add_argument("-o", "--output", type=Path, help="export: the samples file (JSONL) to write")
+    p.add_argument("--port", type=int, default=8001)
+    p.add_argument("--rubric", type=Path, help="the run's rubric (default: the one run.json names)")
+    p.add_argument("--cutoff", type=float, help="answers of candidates within --margin of this total come after the flagged ones (default: the run's --cutoff)")
+    p.add_argument("--margin", type=float)
+    p.add_argument("--reviewer", help="your name, kept with each review")
+    p.set_defaults(func=cmd_review)
+
+
+def cmd_review(args) -> int:
+    from .batch import InputError
+
+    target = args.target
+    if target[0] == "export" and len(target) == 2:
+        if args.output is None:
+            raise InputError("grader review export RUN_DIR needs -o samples.jsonl")
+        run = ReviewRun.open(Path(target[1]), args.rubric, args.cutoff, args.margin)
+        count = run.export(args.output)
+        print(f"wrote {count} reviewed answers to {args.output}", file=sys.stderr)
+        return 0 if count else 1
+    if len(target) != 1:
+        raise InputError("usage: grader review RUN_DIR [--port 8001] | grader review export RUN_DIR -o samples.jsonl")
+    run = ReviewRun.open(Path(target[0]), args.rubric, args.cutoff, args.margin)
+    app = ReviewApp(run, reviewer=args.reviewer)
+    items = run.items()
+    print(
+        f"reviewing {len(items)} answers of {run.run_dir} ({sum(i.review is not None for i in items)} reviewed) on http://127.0.0.1:{args.port}/  (Ctrl-C to stop)",
+        file=sys.stderr,
+    )
+    serve(app.asgi(), "127.0.0.1", args.port)
+    return 0
