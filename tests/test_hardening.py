@@ -1,0 +1,87 @@
+"""Hostile input found by the red-team probe of issue 17: each case runs the real command on real
+files (and, where an endpoint is involved, against the local fault server) and checks the exit
+code and that the message names the file, line and field — never a traceback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from grader import cli
+
+from .conftest import ROOT, RUBRIC_PATH
+
+DOCUMENT = """2026年客户经理面试题集
+一、行为面试题（共1题，每题10分，总分10分）
+考察核心：沟通
+1.题目：请讲一次你安抚客户的经历。
+答案要点：
+-情境：说明客户为何不满
+-行动：倾听并道歉，然后给出方案
+"""
+
+
+def _bad_input(argv, capsys, *expected):
+    code = cli.main([str(a) for a in argv])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "Traceback" not in err
+    for text in expected:
+        assert str(text) in err, err
+    return err
+
+
+# ---------------------------------------------------------------- 3. rubric import
+
+
+def test_rubric_import_refuses_to_overwrite_and_keeps_the_old_rubric_on_failure(tmp_path, capsys):
+    doc, out = tmp_path / "bank.txt", tmp_path / "rubric.yaml"
+    doc.write_text(DOCUMENT, encoding="utf-8")
+    assert cli.main(["rubric", "import", str(doc), "-o", str(out)]) == 0
+    good = out.read_bytes()
+    capsys.readouterr()
+    _bad_input(["rubric", "import", doc, "-o", out], capsys, out, "--force")
+    assert out.read_bytes() == good
+
+    # A document with no questions, even with --force, leaves the rubric as it was (no stub).
+    empty = tmp_path / "notes.txt"
+    empty.write_text("会议纪要：下周面试安排。\n", encoding="utf-8")
+    _bad_input(["rubric", "import", empty, "-o", out, "--force"], capsys, empty, "no questions")
+    assert out.read_bytes() == good
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bank.txt", "notes.txt", "rubric.yaml"]  # no temp file left
+
+    assert cli.main(["rubric", "import", str(doc), "-o", str(out), "--force", "--id", "v2"]) == 0
+    assert "id: v2" in out.read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------- 8. rubric import of damaged documents
+
+
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("corrupt.docx", b"PK\x03\x04 this is not a zip", "not a readable Word (.docx) file"),
+        ("empty.docx", b"", "not a readable Word (.docx) file"),
+        ("corrupt.pdf", b"%PDF-1.4\n garbage", "not a readable PDF file"),
+        ("empty.pdf", b"", "not a readable PDF file"),
+        ("binary.txt", bytes(range(256)), ":2: not valid UTF-8"),
+        ("gbk.txt", "第一行\n题目：客户投诉".encode("gbk"), ":1: not valid UTF-8"),
+        ("nul.txt", b"line one\nline\x00two\n", ":2: binary data"),
+        ("blank.txt", b"  \n\n", "has no text"),
+    ],
+)
+def test_rubric_import_of_damaged_documents_is_located(tmp_path, capsys, name, content, message):
+    path = tmp_path / name
+    path.write_bytes(content)
+    _bad_input(["rubric", "import", path, "-o", tmp_path / "out.yaml"], capsys, path, message)
+    assert not (tmp_path / "out.yaml").exists()
+
+
+def test_rubric_import_to_a_folder_or_from_nowhere(tmp_path, capsys):
+    doc = tmp_path / "bank.txt"
+    doc.write_text(DOCUMENT, encoding="utf-8")
+    _bad_input(["rubric", "import", doc, "-o", tmp_path], capsys, tmp_path, "is a folder")
+    _bad_input(["rubric", "import", tmp_path / "nosuch.docx", "-o", tmp_path / "r.yaml"], capsys, "nosuch.docx", "no such file")
