@@ -85,3 +85,53 @@ def test_rubric_import_to_a_folder_or_from_nowhere(tmp_path, capsys):
     doc.write_text(DOCUMENT, encoding="utf-8")
     _bad_input(["rubric", "import", doc, "-o", tmp_path], capsys, tmp_path, "is a folder")
     _bad_input(["rubric", "import", tmp_path / "nosuch.docx", "-o", tmp_path / "r.yaml"], capsys, "nosuch.docx", "no such file")
+
+
+# ---------------------------------------------------------------- 7. YAML alias bombs, duplicate keys, non-finite weights
+
+
+def _rubric_text(**point):
+    point = {"id": "p1", "text": "倾听客户", "weight": 10} | point
+    return json.dumps({"id": "r", "title": "t", "language": "zh", "sections": [{"id": "s", "title": "S", "questions": [
+        {"id": "q1", "prompt": "问题", "max_score": 10, "points": [point]}]}]}, ensure_ascii=False)
+
+
+def test_alias_bomb_is_refused_at_the_first_anchor_quickly(tmp_path, capsys):
+    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for i in range(1, 9):
+        lines.append(f"{chr(97 + i)}: &{chr(97 + i)} [{','.join(['*' + chr(96 + i)] * 9)}]")
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    # Run as a real process with a time limit: expanding this bomb takes minutes and gigabytes.
+    done = subprocess.run([sys.executable, "-m", "grader.cli", "rubric", "check", str(bomb)], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert f"{bomb}:1: not valid YAML: anchors and aliases" in done.stderr
+    assert len(done.stderr.splitlines()) <= 3
+
+
+@pytest.mark.parametrize(
+    "name, text, message",
+    [
+        ("dup.yaml", "id: r\ntitle: t\nlanguage: zh\nid: other\nsections: []\n", ":4: not valid YAML: duplicate key 'id'"),
+        ("dup.json", '{"id": "r", "title": "t", "id": "x"}', "not valid JSON: duplicate key 'id'"),
+        ("inf.yaml", _rubric_text(weight=".inf").replace('".inf"', ".inf"), "field sections.0.questions.0.points.0.weight: Input should be a finite number"),
+        ("nan.yaml", _rubric_text(weight=".nan").replace('".nan"', ".nan"), "field sections.0.questions.0.points.0.weight: Input should be a finite number"),
+        ("inf.json", _rubric_text(weight="Infinity").replace('"Infinity"', "Infinity"), "not valid JSON: Infinity is not a number"),
+        ("deep.yaml", "a: " + "[" * 5000 + "]" * 5000 + "\n", ":1: not valid YAML: nested more than"),
+        ("deep.json", '{"a": ' + "[" * 100000 + "]" * 100000 + "}", ":1: not valid JSON: nested more than"),
+    ],
+)
+def test_rubric_traps_are_refused_with_file_and_line(tmp_path, capsys, name, text, message):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    _bad_input(["rubric", "check", path], capsys, f"{path}", message)
+
+
+def test_errors_printed_are_capped(tmp_path, capsys):
+    points = [{"id": f"p{i}", "text": "", "weight": -1} for i in range(300)]
+    data = json.loads(_rubric_text())
+    data["sections"][0]["questions"][0]["points"] = points
+    path = tmp_path / "many.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    err = _bad_input(["rubric", "check", path], capsys, "... and ")
+    assert len(err.splitlines()) <= 25
