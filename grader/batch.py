@@ -60,6 +60,9 @@ def read_records(path: Path, rubric: Rubric | None = None, record_type: type[Bas
         except json.JSONDecodeError as exc:
             yield number, f"{where}: not valid JSON: {exc.msg} (column {exc.colno})"
             continue
+        except RecursionError:
+            yield number, f"{where}: not valid JSON: nested too deeply"
+            continue
         if not isinstance(data, dict):
             yield number, f"{where}: expected a JSON object"
             continue
@@ -103,11 +106,17 @@ def append_result(out, result: AnswerGrade) -> None:
 
 def grade_jsonl(grader: Grader, rubric: Rubric, input_path: Path, output: Path, transform=lambda text: text) -> BatchSummary:
     summary = BatchSummary()
+    if output.is_dir():
+        raise InputError(f"{output}: is a folder; -o needs a file name for the results (JSONL)")
+    records = list(read_records(input_path, rubric))
+    if not records:
+        # Grading nothing and exiting 0 would look like success.
+        raise InputError(f"{input_path}: no answers in the file")
     finished = done_ids(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     _drop_partial_last_line(output)
     with output.open("a", encoding="utf-8") as out:
-        for _, record in read_records(input_path, rubric):
+        for _, record in records:
             if isinstance(record, str):
                 summary.bad_lines.append(record)
                 continue

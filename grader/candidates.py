@@ -417,6 +417,8 @@ def cmd_batch(args) -> int:
     from .session import make_grader, open_client
     from .tables import read_answers
 
+    if args.output.exists() and not args.output.is_dir():
+        raise InputError(f"{args.output}: is a file; -o names the run folder (it is created, or resumed)")
     rubric = load_rubric(args.rubric)
     answers, problems = read_answers(args.input, rubric)
     if args.redact:

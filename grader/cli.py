@@ -92,17 +92,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _decode(raw: bytes, source: str) -> str:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise BadInput(f"{source}:{line}: answer is not valid UTF-8 (byte {exc.start})") from None
+    if not text.replace("\x00", "").strip():
+        raise BadInput(f"{source}: empty answer")
+    return text
+
+
 def _read_answer(args: argparse.Namespace) -> str:
     if args.answer is not None:
-        return args.answer
+        # Bytes that are not UTF-8 reach argv as lone surrogates, which no endpoint can be sent.
+        try:
+            return _decode(args.answer.encode("utf-8", "surrogateescape"), "--answer")
+        except UnicodeEncodeError as exc:
+            raise BadInput(f"--answer: not valid text (character {exc.start})") from None
     if args.answer_file is not None:
         try:
-            return args.answer_file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise BadInput(f"{args.answer_file}: cannot read answer: {exc}") from exc
+            raw = args.answer_file.read_bytes()
+        except OSError as exc:
+            raise BadInput(f"{args.answer_file}: cannot read answer: {exc.strerror or exc}") from exc
+        return _decode(raw, str(args.answer_file))
     if sys.stdin.isatty():
         print("Type or paste the answer, then Ctrl-D:", file=sys.stderr)
-    return sys.stdin.read()
+    return _decode(sys.stdin.buffer.read(), "<stdin>")
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
@@ -163,6 +179,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.func(args)
     except (RubricError, BadInput, InputError, TableError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError, FileExistsError, PermissionError) as exc:
+        # A path the user gave that cannot be used: bad input, named.
+        print(f"error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except RecursionError:
+        print("error: input nested too deeply", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("interrupted; results written so far are kept", file=sys.stderr)

@@ -135,3 +135,63 @@ def test_errors_printed_are_capped(tmp_path, capsys):
     path.write_text(json.dumps(data), encoding="utf-8")
     err = _bad_input(["rubric", "check", path], capsys, "... and ")
     assert len(err.splitlines()) <= 25
+
+
+# ---------------------------------------------------------------- 8. errors without a location, or exit 1
+
+
+def _grader(*argv, stdin=b""):
+    return subprocess.run([sys.executable, "-m", "grader.cli", *map(str, argv)], cwd=ROOT, input=stdin, capture_output=True, timeout=120)
+
+
+def test_missing_and_misdirected_files_exit_2(tmp_path, capsys):
+    answers = tmp_path / "in.jsonl"
+    answers.write_text(json.dumps({"candidate": "甲", "question_id": "stress-1", "answer": "保持冷静"}, ensure_ascii=False) + "\n", encoding="utf-8")
+    _bad_input(["batch", "--rubric", RUBRIC_PATH, tmp_path / "nosuch.jsonl", "-o", tmp_path / "run"], capsys, "nosuch.jsonl", "cannot read")
+    _bad_input(["batch", "--rubric", RUBRIC_PATH, tmp_path / "nosuch.csv", "-o", tmp_path / "run"], capsys, "nosuch.csv", "cannot read")
+    _bad_input(["batch", "--rubric", RUBRIC_PATH, answers, "-o", answers], capsys, answers, "is a file; -o names the run folder")
+    _bad_input(["grade", "--rubric", RUBRIC_PATH, answers, "-o", tmp_path], capsys, tmp_path, "is a folder")
+    _bad_input(["eval", "--rubric", RUBRIC_PATH, "--samples", answers, "--html", tmp_path], capsys, tmp_path, "is a folder")
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ('{"metrics": {}, "model": "m"}', "field rubric_path missing"),
+        ("[1, 2, 3]", "not a run record"),
+        ("not json", "not a run record: not valid UTF-8 JSON"),
+        ("[" * 100000 + "]" * 100000, "nested too deeply"),
+        (json.dumps({"rubric_path": str(RUBRIC_PATH), "samples_path": "x", "predictions": [{"question_id": 3}]}), "field predictions.0."),
+    ],
+)
+def test_rescore_of_a_file_that_is_not_a_run_record(tmp_path, capsys, content, message):
+    path = tmp_path / "run.json"
+    path.write_text(content, encoding="utf-8")
+    _bad_input(["eval", "--rescore", path], capsys, path, message)
+
+
+def test_empty_inputs_exit_2_naming_the_file(tmp_path, capsys):
+    for name in ("empty.jsonl", "blank.jsonl", "empty.csv", "header-only.csv"):
+        (tmp_path / name).write_text({"blank.jsonl": "\n \n", "header-only.csv": "candidate,question_id,answer\n"}.get(name, ""), encoding="utf-8")
+    for name in ("empty.jsonl", "blank.jsonl", "header-only.csv"):
+        _bad_input(["batch", "--rubric", RUBRIC_PATH, tmp_path / name, "-o", tmp_path / "run"], capsys, tmp_path / name, "no answers")
+    _bad_input(["batch", "--rubric", RUBRIC_PATH, tmp_path / "empty.csv", "-o", tmp_path / "run"], capsys, tmp_path / "empty.csv", "empty file")
+    _bad_input(["grade", "--rubric", RUBRIC_PATH, tmp_path / "empty.jsonl", "-o", tmp_path / "out.jsonl"], capsys, tmp_path / "empty.jsonl", "no answers")
+    (tmp_path / "answer.txt").write_text(" \n", encoding="utf-8")
+    _bad_input(["grade", "--rubric", RUBRIC_PATH, "--question", "stress-1", "--answer-file", tmp_path / "answer.txt"], capsys, tmp_path / "answer.txt", "empty answer")
+
+
+def test_deeply_nested_json_lines_are_located(tmp_path, capsys):
+    deep = "[" * 100000 + "]" * 100000
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"candidate": "甲", "question_id": "stress-1", "answer": "保持冷静"}, ensure_ascii=False) + "\n" + deep + "\n", encoding="utf-8")
+    _bad_input(["batch", "--rubric", RUBRIC_PATH, source, "-o", tmp_path / "run", "--cache", tmp_path / "c.sqlite", "--base-url", "http://127.0.0.1:9/v1", "--max-attempts", "1"], capsys, f"{source}:2: not valid JSON: nested too deeply")
+    _bad_input(["grade", "--rubric", RUBRIC_PATH, source, "-o", tmp_path / "out.jsonl", "--base-url", "http://127.0.0.1:9/v1", "--max-attempts", "1"], capsys, f"{source}:2: not valid JSON: nested too deeply")
+
+
+@pytest.mark.parametrize("stdin, message", [(b"\xff\xfe\x00binary\x80", "<stdin>:1: answer is not valid UTF-8 (byte 0)"), (b"", "<stdin>: empty answer"), (b"ok\n\xc3", "<stdin>:2: answer is not valid UTF-8")])
+def test_binary_or_empty_stdin_exits_2(stdin, message):
+    # A real process: the answer comes through the real stdin, as bytes.
+    done = _grader("grade", "--rubric", RUBRIC_PATH, "--question", "stress-1", "--base-url", "http://127.0.0.1:9/v1", stdin=stdin)
+    err = done.stderr.decode("utf-8", "replace")
+    assert done.returncode == 2 and message in err and "Traceback" not in err, err
