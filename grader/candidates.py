@@ -288,12 +288,13 @@ REVIEW_FLAGS = {"unscored", "injection_suspected", Flag.evidence_not_found.value
 @dataclass
 class CandidateResult:
     candidate: str
-    total: float
+    total: float | None  # None when a section has no total
     max_total: float
-    sections: dict[str, float]
+    sections: dict[str, float | None]  # None when an answer of the section is unscored
     questions: dict[str, float | None]
     answers: list[dict[str, Any]]
     needs_review: list[str]
+    notes: list[str] = field(default_factory=list)  # why a total is missing
 
 
 def rank(rubric: Rubric, answers: Iterable[CandidateAnswer], grades: list[tuple[str, AnswerGrade]], cutoff: float | None = None, margin: float = 5.0) -> list[CandidateResult]:
@@ -304,10 +305,15 @@ def rank(rubric: Rubric, answers: Iterable[CandidateAnswer], grades: list[tuple[
     results = []
     for candidate, graded in by_candidate.items():
         questions = {g.question_id: g.score for g in graded}
-        sections = {
-            s.id: sum_scores(questions[q.id] or 0 for q in s.questions if q.id in questions) for s in rubric.sections
-        }
-        total = sum_scores(sections.values())
+        errors = {g.question_id: g.error or "unscored" for g in graded if g.score is None}
+        # An unscored answer is unknown, not 0: its section (and so the candidate) has no total.
+        sections, notes = {}, []
+        for s in rubric.sections:
+            missing = [q.id for q in s.questions if q.id in errors]
+            sections[s.id] = None if missing else sum_scores(questions[q.id] for q in s.questions if q.id in questions)
+            if missing:
+                notes.append(f"{s.id}: no total, {', '.join(f'{q} unscored ({errors[q][:80]})' for q in missing)}")
+        total = None if notes else sum_scores(sections.values())
         rows, review = [], set()
         for g in sorted(graded, key=lambda g: [q.id for q in rubric.questions()].index(g.question_id)):
             answer = text_of.get((candidate, g.question_id), "")
@@ -317,10 +323,11 @@ def rank(rubric: Rubric, answers: Iterable[CandidateAnswer], grades: list[tuple[
         answered = {g.question_id for g in graded}
         if answered != {q.id for q in rubric.questions()}:
             review.add("incomplete")
-        if cutoff is not None and abs(total - cutoff) <= margin:
+        if cutoff is not None and total is not None and abs(total - cutoff) <= margin:
             review.add("near_cutoff")
-        results.append(CandidateResult(candidate, total, rubric.max_total, sections, questions, rows, sorted(review)))
-    results.sort(key=lambda r: (-r.total, r.candidate))
+        results.append(CandidateResult(candidate, total, rubric.max_total, sections, questions, rows, sorted(review), notes))
+    # Candidates without a total come last: they cannot be placed until re-run.
+    results.sort(key=lambda r: (r.total is None, -(r.total or 0), r.candidate))
     return results
 
 
@@ -343,18 +350,28 @@ def highlight(answer: str, grade: AnswerGrade) -> list[tuple[str, str | None]]:
     return [s for s in segments if s[0]]
 
 
+# A cell starting with one of these is a formula to Excel and LibreOffice (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: Any) -> Any:
+    """A text cell that a spreadsheet would run as a formula, quoted with a leading ' (OWASP)."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
 def write_reports(run_dir: Path, rubric: Rubric, results: list[CandidateResult], stats: BatchStats, meta: dict[str, Any]) -> list[Path]:
     run_dir.mkdir(parents=True, exist_ok=True)
     qids = [q.id for q in rubric.questions()]
-    header = ["rank", "candidate", "total", *[s.id for s in rubric.sections], *qids, "needs_review"]
+    header = ["rank", "candidate", "total", *[s.id for s in rubric.sections], *qids, "needs_review", "notes"]
+    blank = lambda v: "" if v is None else v  # noqa: E731 - no score is an empty cell, never 0
     table = [
-        [i, r.candidate, r.total, *[r.sections[s.id] for s in rubric.sections], *["" if r.questions.get(q) is None else r.questions[q] for q in qids], " ".join(r.needs_review)]
+        [i, r.candidate, blank(r.total), *[blank(r.sections[s.id]) for s in rubric.sections], *[blank(r.questions.get(q)) for q in qids], " ".join(r.needs_review), "; ".join(r.notes)]
         for i, r in enumerate(results, start=1)
     ]
     paths = []
     csv_path = run_dir / "ranking.csv"
     with csv_path.open("w", encoding="utf-8-sig", newline="") as f:  # BOM: Excel opens it as UTF-8
-        csv.writer(f).writerows([header, *table])
+        csv.writer(f).writerows([[csv_safe(v) for v in row] for row in [header, *table]])
     paths.append(csv_path)
     try:
         import openpyxl
@@ -364,6 +381,10 @@ def write_reports(run_dir: Path, rubric: Rubric, results: list[CandidateResult],
         sheet.title = "ranking"
         for row in [header, *table]:
             sheet.append(row)
+            for cell in sheet[sheet.max_row]:
+                if cell.data_type == "f":  # openpyxl made a formula of text starting with "=": keep it text
+                    cell.data_type = "s"
+                    cell.quotePrefix = True
         xlsx_path = run_dir / "ranking.xlsx"
         book.save(xlsx_path)
         paths.append(xlsx_path)

@@ -67,6 +67,9 @@ def _rows(path: Path) -> Iterator[tuple[int, list[str]]]:
     except OSError as exc:
         raise TableError(f"{path}: cannot read: {exc}") from exc
     text, _ = _decode_csv(path, raw)
+    # The csv module stops at 131,072 characters a field; no field can be longer than the file,
+    # and a long answer is cut and flagged `truncated` when it is graded, like any other.
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
     for number, row in enumerate(csv.reader(io.StringIO(text, newline="")), start=1):
         yield number, row
 

@@ -131,9 +131,10 @@ def test_ranking_and_reports(tmp_path, rubric):
     store = GradeStore(tmp_path / "g.sqlite")
     stats = grade_candidates(CountingGrader(fail_ids=["王芳/stress-1"]), rubric, answers, store, show_progress=False)
     results = rank(rubric, answers, store.all_grades(), cutoff=20, margin=5)
-    assert [r.total for r in results] == sorted((r.total for r in results), reverse=True)
+    totals = [r.total for r in results if r.total is not None]
+    assert totals == sorted(totals, reverse=True) and results[-1].total is None  # no total: listed last
     by_name = {r.candidate: r for r in results}
-    assert "unscored" in by_name["王芳"].needs_review
+    assert "unscored" in by_name["王芳"].needs_review and by_name["王芳"].sections["stress"] is None
     assert "injection_suspected" in by_name["陈静"].needs_review
     assert "incomplete" in by_name["赵磊"].needs_review
     assert "other_language" in by_name["赵磊"].answers[0]["flags"]

@@ -195,3 +195,81 @@ def test_binary_or_empty_stdin_exits_2(stdin, message):
     done = _grader("grade", "--rubric", RUBRIC_PATH, "--question", "stress-1", "--base-url", "http://127.0.0.1:9/v1", stdin=stdin)
     err = done.stderr.decode("utf-8", "replace")
     assert done.returncode == 2 and message in err and "Traceback" not in err, err
+
+
+# ---------------------------------------------------------------- 5, 6, 10. the batch's spreadsheets
+
+
+def _batch(tmp_path, source, server, *extra):
+    args = ["batch", "--rubric", RUBRIC_PATH, source, "-o", tmp_path / "run", "--cache", tmp_path / "cache.sqlite"]
+    return cli.main([str(a) for a in [*args, "--base-url", server.base_url, "--model", "m", "--max-attempts", "1", "--concurrency", "1", *extra]])
+
+
+def _ranking_csv(tmp_path):
+    import csv
+
+    with (tmp_path / "run" / "ranking.csv").open(encoding="utf-8-sig", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+ANSWER = "我会先核实客户身份，确认账户安全，然后解释这是诈骗短信，提醒客户不要点击链接。"
+FORMULAS = ['=HYPERLINK("http://evil","x")', "+1+1", "-2+3", "@SUM(A1:A2)", "=cmd|' /C calc'!A0"]
+
+
+def test_formula_like_names_are_text_in_csv_and_xlsx(tmp_path, monkeypatch):
+    import zipfile
+
+    import openpyxl
+
+    from .fault_server import FaultServer
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps({"candidate": name, "situational-4": ANSWER + str(i)}) + "\n" for i, name in enumerate(FORMULAS)), encoding="utf-8")
+    with FaultServer([]) as server:
+        assert _batch(tmp_path, source, server) == 0
+    names = [row["candidate"] for row in _ranking_csv(tmp_path)]
+    assert sorted(names) == sorted("'" + name for name in FORMULAS)  # OWASP: a leading ' makes it text
+    sheet = openpyxl.load_workbook(tmp_path / "run" / "ranking.xlsx").active
+    cells = [sheet.cell(row=r, column=2) for r in range(2, 2 + len(FORMULAS))]
+    assert sorted(c.value for c in cells) == sorted(FORMULAS) and {c.data_type for c in cells} == {"s"}
+    xml = zipfile.ZipFile(tmp_path / "run" / "ranking.xlsx").read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in xml  # no formula anywhere in the sheet
+    # Readers strip names, so tab and CR cannot start one there; they can start other text.
+    from grader.candidates import csv_safe
+
+    assert [csv_safe(v) for v in ("\t=1+1", "\r=1+1", "a=1", 3.5, -2.0)] == ["'\t=1+1", "'\r=1+1", "a=1", 3.5, -2.0]
+
+
+def test_an_answer_longer_than_the_csv_field_limit_is_graded_truncated(tmp_path, monkeypatch):
+    from .fault_server import FaultServer
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    long_answer = ANSWER * 5000  # about 200,000 characters, over csv's 131,072
+    source = tmp_path / "in.csv"
+    source.write_text(f"candidate,question_id,answer\n甲,situational-4,{ANSWER}\n乙,situational-4,{long_answer}\n丙,stress-1,{ANSWER}\n", encoding="utf-8")
+    with FaultServer([]) as server:
+        assert _batch(tmp_path, source, server) == 0
+    assert len(server.bodies) == 3 and all(len(json.dumps(b, ensure_ascii=False)) < 20000 for b in server.bodies)
+    grades = {g["candidate"]: g for g in map(json.loads, (tmp_path / "run" / "grades.jsonl").read_text(encoding="utf-8").splitlines())}
+    assert set(grades) == {"甲", "乙", "丙"} and grades["乙"]["status"] == "scored"
+    assert "truncated" in grades["乙"]["flags"] and "truncated" not in grades["甲"]["flags"]
+
+
+def test_an_unscored_answer_leaves_its_section_without_a_total(tmp_path, monkeypatch):
+    from .fault_server import FaultServer
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps({"candidate": c, "situational-4": ANSWER + c, "stress-1": ANSWER + c}, ensure_ascii=False) + "\n" for c in ("甲", "乙")), encoding="utf-8")
+    # One attempt per answer, in input order: 乙's stress-1 (the fourth request) meets a 500.
+    with FaultServer(["good", "good", "good", "500"]) as server:
+        assert _batch(tmp_path, source, server) == 1
+    rows = {row["candidate"]: row for row in _ranking_csv(tmp_path)}
+    assert rows["甲"]["stress"] != "" and rows["甲"]["total"] != "" and rows["甲"]["notes"] == ""
+    assert rows["乙"]["stress-1"] == "" and rows["乙"]["stress"] == "" and rows["乙"]["total"] == ""
+    assert rows["乙"]["situational"] == rows["甲"]["situational"]  # the other section still adds up
+    assert "stress: no total, stress-1 unscored (InternalServerError" in rows["乙"]["notes"]
+    assert list(rows) == ["甲", "乙"]  # without a total it is not ranked above anyone
+    html = (tmp_path / "run" / "report.html").read_text(encoding="utf-8")
+    assert "stress: no total" in html
