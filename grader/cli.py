@@ -13,7 +13,7 @@ from typing import Sequence
 from . import __version__
 from .batch import InputError, grade_jsonl
 from .tables import TableError
-from .llm import ModelSettings
+from .llm import ModelSettings, mask_secrets
 from .redact import redact
 from .results import AnswerGrade
 from .rubric import RubricError, load_rubric
@@ -175,24 +175,26 @@ def format_grade(result: AnswerGrade, rubric) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+
+    def fail(message: str, code: int) -> int:
+        # Every error message is masked: an endpoint's error may echo the key or the Authorization header.
+        print(mask_secrets(f"error: {message}"), file=sys.stderr)
+        return code
+
     try:
         return args.func(args)
     except (RubricError, BadInput, InputError, TableError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return fail(str(exc), EXIT_BAD_INPUT)
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError, FileExistsError, PermissionError) as exc:
         # A path the user gave that cannot be used: bad input, named.
-        print(f"error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return fail(f"{exc.filename or ''}: {exc.strerror or exc}", EXIT_BAD_INPUT)
     except RecursionError:
-        print("error: input nested too deeply", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return fail("input nested too deeply", EXIT_BAD_INPUT)
     except KeyboardInterrupt:
         print("interrupted; results written so far are kept", file=sys.stderr)
         return EXIT_FAILURE
     except Exception as exc:  # noqa: BLE001 - the user gets one line, not a traceback
-        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return EXIT_FAILURE
+        return fail(f"{type(exc).__name__}: {exc}", EXIT_FAILURE)
 
 
 if __name__ == "__main__":

@@ -273,3 +273,30 @@ def test_an_unscored_answer_leaves_its_section_without_a_total(tmp_path, monkeyp
     assert list(rows) == ["甲", "乙"]  # without a total it is not ranked above anyone
     html = (tmp_path / "run" / "report.html").read_text(encoding="utf-8")
     assert "stress: no total" in html
+
+
+# ---------------------------------------------------------------- 9. keys on stderr
+
+
+@pytest.mark.parametrize("key", ["sk-proj-SENTINEL0123456789abcdef", "plain-key-SENTINEL-42"])
+def test_provider_batch_endpoint_echoing_the_key_is_masked(tmp_path, monkeypatch, capsys, key):
+    from .batch_api_server import BatchApiServer
+
+    monkeypatch.setenv("OPENAI_API_KEY", key)
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"candidate": "甲", "situational-4": ANSWER}, ensure_ascii=False) + "\n", encoding="utf-8")
+    with BatchApiServer(echo_auth=True) as server:
+        code = cli.main(["batch", "--rubric", str(RUBRIC_PATH), str(source), "-o", str(tmp_path / "run"), "--cache", str(tmp_path / "c.sqlite"),
+                         "--base-url", server.base_url, "--model", "m", "--strategy", "structured", "--provider-batch", "--poll-every", "0"])
+    printed = capsys.readouterr()
+    assert server.headers and {k.lower(): v for k, v in server.headers[0].items()}["authorization"] == f"Bearer {key}"  # the server did see (and echo) it
+    assert code == 1 and "AuthenticationError" in printed.err and "Incorrect API key provided: ***" in printed.err
+    assert key not in printed.err + printed.out and "Bearer ***" in printed.err
+    assert not [p for p in tmp_path.rglob("*") if p.is_file() and key.encode() in p.read_bytes()]
+
+
+def test_key_shapes_are_masked_whatever_key_is_configured():
+    from grader.llm import mask_secrets
+
+    text = "401: Authorization: Bearer sk-other-0123456789 / key sk-live_ABCDEF123456 / bearer abc.def-ghi"
+    assert mask_secrets(text) == "401: Authorization: Bearer *** / key sk-*** / bearer ***"
