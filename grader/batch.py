@@ -16,6 +16,10 @@ from .results import AnswerGrade
 from .rubric import Rubric
 
 
+# Fields of an answer record that name the candidate (masked in the answer by --redact).
+NAME_FIELDS = ("candidate", "candidate_name", "name", "姓名", "候选人")
+
+
 class InputError(ValueError):
     """An input file that cannot be read at all."""
 
@@ -104,7 +108,8 @@ def append_result(out, result: AnswerGrade) -> None:
     os.fsync(out.fileno())
 
 
-def grade_jsonl(grader: Grader, rubric: Rubric, input_path: Path, output: Path, transform=lambda text: text) -> BatchSummary:
+def grade_jsonl(grader: Grader, rubric: Rubric, input_path: Path, output: Path, transform=lambda text, names=(): text) -> BatchSummary:
+    """`transform(answer, names)`: e.g. redaction; `names` are the record's candidate/name fields."""
     summary = BatchSummary()
     if output.is_dir():
         raise InputError(f"{output}: is a folder; -o needs a file name for the results (JSONL)")
@@ -123,7 +128,8 @@ def grade_jsonl(grader: Grader, rubric: Rubric, input_path: Path, output: Path, 
             if record.id in finished:
                 summary.already_done += 1
                 continue
-            result = grader.grade(rubric.question(record.question_id), transform(record.answer), answer_id=record.id)
+            names = [str(v) for k, v in (record.model_extra or {}).items() if k in NAME_FIELDS and v]
+            result = grader.grade(rubric.question(record.question_id), transform(record.answer, names), answer_id=record.id)
             append_result(out, result)
             summary.graded += 1
             summary.unscored += result.status == "unscored"

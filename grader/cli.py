@@ -127,7 +127,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
         if args.output is None:
             raise BadInput("batch mode needs -o OUT.jsonl")
         with open_client(settings_from(args)) as client:
-            transform = redact if args.redact else (lambda text: text)
+            transform = redact if args.redact else (lambda text, names=(): text)
             summary = grade_jsonl(make_grader(args.strategy, client, rubric, keep_anchors=True), rubric, args.input, args.output, transform)
         print(summary.describe(), file=sys.stderr)
         return EXIT_BAD_INPUT if summary.bad_lines else (EXIT_FAILURE if summary.unscored else EXIT_OK)

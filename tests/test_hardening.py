@@ -300,3 +300,44 @@ def test_key_shapes_are_masked_whatever_key_is_configured():
 
     text = "401: Authorization: Bearer sk-other-0123456789 / key sk-live_ABCDEF123456 / bearer abc.def-ghi"
     assert mask_secrets(text) == "401: Authorization: Bearer *** / key sk-*** / bearer ***"
+
+
+# ---------------------------------------------------------------- 12. --redact and names
+
+
+SELF_INTRODUCED = {
+    "C-002": ("本人张伟，做过三年柜员。我会先核实客户身份，确认账户安全，然后解释这是诈骗短信。", "张伟"),
+    "C-003": ("我叫王芳，我会先核实客户身份，确认账户安全，然后提醒客户不要点击链接。", "王芳"),
+    "C-004": ("My name is Alice Chen. I would verify the customer's identity and explain the scam.", "Alice Chen"),
+    "C-005": ("I'm Bob, and I would verify the customer's identity first, then report the fraud.", "Bob"),
+}
+
+
+def test_redact_masks_the_candidates_name_and_self_introductions_before_the_endpoint(tmp_path, monkeypatch):
+    from .fault_server import FaultServer
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    own = "我是李明，电话13812345678，身份证110101199003071234。我会核实客户身份，李明认为应立即冻结账户。"
+    rows = [{"candidate": "李明", "situational-4": own}] + [{"candidate": c, "situational-4": a} for c, (a, _) in SELF_INTRODUCED.items()]
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    with FaultServer([]) as server:
+        assert _batch(tmp_path, source, server, "--redact") == 0
+        sent = json.dumps(server.bodies, ensure_ascii=False)
+        # `grader grade IN.jsonl` too: its records name the candidate.
+        single = tmp_path / "single.jsonl"
+        single.write_text(json.dumps({"id": "1", "candidate": "赵一鸣", "question_id": "stress-1", "answer": "客户很生气时，赵一鸣会先倾听，再道歉。"}, ensure_ascii=False) + "\n", encoding="utf-8")
+        assert cli.main(["grade", "--rubric", str(RUBRIC_PATH), str(single), "-o", str(tmp_path / "out.jsonl"), "--redact", "--base-url", server.base_url, "--model", "m"]) == 0
+        sent_single = json.dumps(server.bodies[-1], ensure_ascii=False)
+    assert len(server.bodies) == 6
+    for secret in ("李明", "13812345678", "110101199003071234", *(name for _, name in SELF_INTRODUCED.values())):
+        assert secret not in sent, secret
+    assert sent.count("[姓名]") >= 6 and "[电话]" in sent and "[身份证号]" in sent
+    assert "赵一鸣" not in sent_single and "[姓名]会先倾听" in sent_single
+
+
+def test_redact_leaves_ordinary_uses_of_wo_shi_and_ben_ren():
+    from grader.redact import redact
+
+    for text in ("我是一名柜员，本人认为应先核实身份。", "我是客户经理，我是周到的人，", "I'm sure I am able to help."):
+        assert redact(text) == text
