@@ -192,6 +192,33 @@ def grade_candidates(
     return stats
 
 
+def die_with_parent(parent_pid: int) -> None:
+    """Make this worker process end when `parent_pid` does, however it ends (kill -9 included):
+    orphaned workers would go on calling the endpoint and committing beside a re-run.
+
+    Linux: the kernel sends SIGKILL when the parent dies (PR_SET_PDEATHSIG). Elsewhere, or should
+    that fail, a watchdog thread notices the worker was re-parented and exits."""
+    import ctypes
+    import os
+    import signal
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass  # not Linux: the watchdog below does it
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(0.5)
+        os._exit(1)
+
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(1)
+    threading.Thread(target=watch, daemon=True, name="parent-watchdog").start()
+
+
 def grade_candidates_in_workers(
     make_grader: Callable[[], Any],
     rubric: Rubric,
@@ -213,7 +240,12 @@ def grade_candidates_in_workers(
     shared = {name: limits[name] / workers for name in ("requests_per_minute", "tokens_per_minute") if limits.get(name)}
     shared["concurrency"] = max(1, limits.get("concurrency", 4) // workers)
 
+    import os
+
+    parent_pid = os.getpid()
+
     def work(shard: list[CandidateAnswer]) -> None:
+        die_with_parent(parent_pid)
         store, cache = GradeStore(store_path), (GradeCache(cache_path) if cache_path else None)
         try:
             stats = grade_candidates(make_grader(), rubric, shard, store, cache, **(limits | shared), show_progress=False)
@@ -430,6 +462,30 @@ def add_batch_parser(sub, model_options) -> None:
     p.set_defaults(func=cmd_batch)
 
 
+def lock_run_folder(run_dir: Path):
+    """Hold an exclusive lock on the run folder for as long as the returned file stays open.
+
+    Worker processes inherit the open file, so the lock is held until the last of them is gone:
+    a re-run can never grade beside live workers, even orphaned ones."""
+    import fcntl
+
+    from .batch import InputError
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    path = run_dir / ".lock"
+    handle = path.open("a+")
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise InputError(f"{run_dir}: another `grader batch` is running on this run folder (it holds {path}); wait for it to finish or stop it, then re-run") from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"{__import__('os').getpid()}\n")
+    handle.flush()
+    return handle
+
+
 def cmd_batch(args) -> int:
     from .batch import InputError
     from .cli import settings_from
@@ -454,6 +510,7 @@ def cmd_batch(args) -> int:
     settings = settings_from(args)
     if args.provider_batch and (not settings.is_configured or args.strategy != "structured"):
         raise InputError("--provider-batch needs a configured endpoint (--base-url) and --strategy structured: a Batch API returns whole completions, and the offline model has none")
+    lock = lock_run_folder(args.output)  # held (and inherited by workers) until this process ends
     store = GradeStore(args.output / "grades.sqlite")
     cache_path = args.cache or cache_dir() / "grades.sqlite"
     cache = GradeCache(cache_path)
@@ -490,6 +547,7 @@ def cmd_batch(args) -> int:
     finally:
         store.close()
         cache.close()
+        lock.close()
     print(stats.describe(), file=sys.stderr)
     for path in paths:
         print(f"wrote {path}", file=sys.stderr)
