@@ -16,6 +16,10 @@ from .results import AnswerGrade
 from .rubric import Rubric
 
 
+# Fields of an answer record that name the candidate (masked in the answer by --redact).
+NAME_FIELDS = ("candidate", "candidate_name", "name", "姓名", "候选人")
+
+
 class InputError(ValueError):
     """An input file that cannot be read at all."""
 
@@ -60,6 +64,9 @@ def read_records(path: Path, rubric: Rubric | None = None, record_type: type[Bas
         except json.JSONDecodeError as exc:
             yield number, f"{where}: not valid JSON: {exc.msg} (column {exc.colno})"
             continue
+        except RecursionError:
+            yield number, f"{where}: not valid JSON: nested too deeply"
+            continue
         if not isinstance(data, dict):
             yield number, f"{where}: expected a JSON object"
             continue
@@ -101,20 +108,28 @@ def append_result(out, result: AnswerGrade) -> None:
     os.fsync(out.fileno())
 
 
-def grade_jsonl(grader: Grader, rubric: Rubric, input_path: Path, output: Path, transform=lambda text: text) -> BatchSummary:
+def grade_jsonl(grader: Grader, rubric: Rubric, input_path: Path, output: Path, transform=lambda text, names=(): text) -> BatchSummary:
+    """`transform(answer, names)`: e.g. redaction; `names` are the record's candidate/name fields."""
     summary = BatchSummary()
+    if output.is_dir():
+        raise InputError(f"{output}: is a folder; -o needs a file name for the results (JSONL)")
+    records = list(read_records(input_path, rubric))
+    if not records:
+        # Grading nothing and exiting 0 would look like success.
+        raise InputError(f"{input_path}: no answers in the file")
     finished = done_ids(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     _drop_partial_last_line(output)
     with output.open("a", encoding="utf-8") as out:
-        for _, record in read_records(input_path, rubric):
+        for _, record in records:
             if isinstance(record, str):
                 summary.bad_lines.append(record)
                 continue
             if record.id in finished:
                 summary.already_done += 1
                 continue
-            result = grader.grade(rubric.question(record.question_id), transform(record.answer), answer_id=record.id)
+            names = [str(v) for k, v in (record.model_extra or {}).items() if k in NAME_FIELDS and v]
+            result = grader.grade(rubric.question(record.question_id), transform(record.answer, names), answer_id=record.id)
             append_result(out, result)
             summary.graded += 1
             summary.unscored += result.status == "unscored"

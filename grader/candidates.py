@@ -192,6 +192,33 @@ def grade_candidates(
     return stats
 
 
+def die_with_parent(parent_pid: int) -> None:
+    """Make this worker process end when `parent_pid` does, however it ends (kill -9 included):
+    orphaned workers would go on calling the endpoint and committing beside a re-run.
+
+    Linux: the kernel sends SIGKILL when the parent dies (PR_SET_PDEATHSIG). Elsewhere, or should
+    that fail, a watchdog thread notices the worker was re-parented and exits."""
+    import ctypes
+    import os
+    import signal
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass  # not Linux: the watchdog below does it
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(0.5)
+        os._exit(1)
+
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(1)
+    threading.Thread(target=watch, daemon=True, name="parent-watchdog").start()
+
+
 def grade_candidates_in_workers(
     make_grader: Callable[[], Any],
     rubric: Rubric,
@@ -213,7 +240,12 @@ def grade_candidates_in_workers(
     shared = {name: limits[name] / workers for name in ("requests_per_minute", "tokens_per_minute") if limits.get(name)}
     shared["concurrency"] = max(1, limits.get("concurrency", 4) // workers)
 
+    import os
+
+    parent_pid = os.getpid()
+
     def work(shard: list[CandidateAnswer]) -> None:
+        die_with_parent(parent_pid)
         store, cache = GradeStore(store_path), (GradeCache(cache_path) if cache_path else None)
         try:
             stats = grade_candidates(make_grader(), rubric, shard, store, cache, **(limits | shared), show_progress=False)
@@ -293,14 +325,15 @@ REVIEW_FLAGS = {
 @dataclass
 class CandidateResult:
     candidate: str
-    total: float
+    total: float | None  # None when a section has no total
     max_total: float
-    sections: dict[str, float]
+    sections: dict[str, float | None]  # None when an answer of the section is unscored
     questions: dict[str, float | None]
     answers: list[dict[str, Any]]
     needs_review: list[str]
     reviewed: list[str] = field(default_factory=list)  # question ids whose score is a person's
-    rank: int = 0  # place by total, whatever the order of the list
+    notes: list[str] = field(default_factory=list)  # why a total is missing
+    rank: int | None = None  # place by total, whatever the order of the list; None without a total
 
 
 def rank(
@@ -323,10 +356,15 @@ def rank(
     for candidate, graded in by_candidate.items():
         reviewed = {g.question_id: reviews[(candidate, g.question_id)] for g in graded if (candidate, g.question_id) in reviews}
         questions = {g.question_id: (reviewed[g.question_id].score if g.question_id in reviewed else g.score) for g in graded}
-        sections = {
-            s.id: sum_scores(questions[q.id] or 0 for q in s.questions if q.id in questions) for s in rubric.sections
-        }
-        total = sum_scores(sections.values())
+        errors = {g.question_id: g.error or "unscored" for g in graded if questions[g.question_id] is None}
+        # An unscored answer is unknown, not 0: its section (and so the candidate) has no total.
+        sections, notes = {}, []
+        for s in rubric.sections:
+            missing = [q.id for q in s.questions if q.id in errors]
+            sections[s.id] = None if missing else sum_scores(questions[q.id] for q in s.questions if q.id in questions)
+            if missing:
+                notes.append(f"{s.id}: no total, {', '.join(f'{q} unscored ({errors[q][:80]})' for q in missing)}")
+        total = None if notes else sum_scores(sections.values())
         rows, review = [], set()
         for g in sorted(graded, key=lambda g: [q.id for q in rubric.questions()].index(g.question_id)):
             answer = text_of.get((candidate, g.question_id), "")
@@ -337,15 +375,16 @@ def rank(
         answered = {g.question_id for g in graded}
         if answered != {q.id for q in rubric.questions()}:
             review.add("incomplete")
-        if cutoff is not None and abs(total - cutoff) <= margin:
+        if cutoff is not None and total is not None and abs(total - cutoff) <= margin:
             review.add("near_cutoff")
         # Within a candidate, answers routed to a person (and not yet reviewed) come first.
         rows.sort(key=lambda row: not _awaits_person(row))
         order = [q.id for q in rubric.questions()]
-        results.append(CandidateResult(candidate, total, rubric.max_total, sections, questions, rows, sorted(review), sorted(reviewed, key=order.index)))
-    results.sort(key=lambda r: (-r.total, r.candidate))
+        results.append(CandidateResult(candidate, total, rubric.max_total, sections, questions, rows, sorted(review), sorted(reviewed, key=order.index), notes))
+    # Candidates without a total come last: they cannot be placed until re-run (or reviewed).
+    results.sort(key=lambda r: (r.total is None, -(r.total or 0), r.candidate))
     for place, result in enumerate(results, start=1):
-        result.rank = place
+        result.rank = place if result.total is not None else None
     # Candidates with an answer the grader would not stand behind (routed or unscored) are listed
     # first, their rank still their place by total, so that a recruiter reads those before the rest.
     results.sort(key=lambda r: not any(_awaits_person(row) for row in r.answers))
@@ -376,20 +415,30 @@ def highlight(answer: str, grade: AnswerGrade) -> list[tuple[str, str | None]]:
     return [s for s in segments if s[0]]
 
 
+# A cell starting with one of these is a formula to Excel and LibreOffice (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: Any) -> Any:
+    """A text cell that a spreadsheet would run as a formula, quoted with a leading ' (OWASP)."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
 def write_reports(run_dir: Path, rubric: Rubric, results: list[CandidateResult], stats: BatchStats, meta: dict[str, Any]) -> list[Path]:
     run_dir.mkdir(parents=True, exist_ok=True)
     qids = [q.id for q in rubric.questions()]
     # Question cells hold the reviewed score where a person reviewed the answer; the `reviewed`
     # column names those questions.
-    header = ["rank", "candidate", "total", *[s.id for s in rubric.sections], *qids, "needs_review", "reviewed"]
+    header = ["rank", "candidate", "total", *[s.id for s in rubric.sections], *qids, "needs_review", "reviewed", "notes"]
+    blank = lambda v: "" if v is None else v  # noqa: E731 - no score is an empty cell, never 0
     table = [
-        [r.rank, r.candidate, r.total, *[r.sections[s.id] for s in rubric.sections], *["" if r.questions.get(q) is None else r.questions[q] for q in qids], " ".join(r.needs_review), " ".join(r.reviewed)]
+        [blank(r.rank), r.candidate, blank(r.total), *[blank(r.sections[s.id]) for s in rubric.sections], *[blank(r.questions.get(q)) for q in qids], " ".join(r.needs_review), " ".join(r.reviewed), "; ".join(r.notes)]
         for r in results
     ]
     paths = []
     csv_path = run_dir / "ranking.csv"
     with csv_path.open("w", encoding="utf-8-sig", newline="") as f:  # BOM: Excel opens it as UTF-8
-        csv.writer(f).writerows([header, *table])
+        csv.writer(f).writerows([[csv_safe(v) for v in row] for row in [header, *table]])
     paths.append(csv_path)
     try:
         import openpyxl
@@ -399,6 +448,10 @@ def write_reports(run_dir: Path, rubric: Rubric, results: list[CandidateResult],
         sheet.title = "ranking"
         for row in [header, *table]:
             sheet.append(row)
+            for cell in sheet[sheet.max_row]:
+                if cell.data_type == "f":  # openpyxl made a formula of text starting with "=": keep it text
+                    cell.data_type = "s"
+                    cell.quotePrefix = True
         xlsx_path = run_dir / "ranking.xlsx"
         book.save(xlsx_path)
         paths.append(xlsx_path)
@@ -446,6 +499,30 @@ def add_batch_parser(sub, model_options) -> None:
     p.set_defaults(func=cmd_batch)
 
 
+def lock_run_folder(run_dir: Path):
+    """Hold an exclusive lock on the run folder for as long as the returned file stays open.
+
+    Worker processes inherit the open file, so the lock is held until the last of them is gone:
+    a re-run can never grade beside live workers, even orphaned ones."""
+    import fcntl
+
+    from .batch import InputError
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    path = run_dir / ".lock"
+    handle = path.open("a+")
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise InputError(f"{run_dir}: another `grader batch` is running on this run folder (it holds {path}); wait for it to finish or stop it, then re-run") from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"{__import__('os').getpid()}\n")
+    handle.flush()
+    return handle
+
+
 def cmd_batch(args) -> int:
     from .batch import InputError
     from .cli import settings_from
@@ -454,6 +531,8 @@ def cmd_batch(args) -> int:
     from .session import make_grader, open_client
     from .tables import read_answers
 
+    if args.output.exists() and not args.output.is_dir():
+        raise InputError(f"{args.output}: is a file; -o names the run folder (it is created, or resumed)")
     rubric = load_rubric(args.rubric)
     answers, problems = read_answers(args.input, rubric)
     if args.redact:
@@ -468,6 +547,7 @@ def cmd_batch(args) -> int:
     settings = settings_from(args)
     if args.provider_batch and (not settings.is_configured or args.strategy != "structured"):
         raise InputError("--provider-batch needs a configured endpoint (--base-url) and --strategy structured: a Batch API returns whole completions, and the offline model has none")
+    lock = lock_run_folder(args.output)  # held (and inherited by workers) until this process ends
     store = GradeStore(args.output / "grades.sqlite")
     from .review import ReviewStore, applicable_reviews
 
@@ -511,6 +591,7 @@ def cmd_batch(args) -> int:
         store.close()
         review_store.close()
         cache.close()
+        lock.close()
     print(stats.describe(), file=sys.stderr)
     for path in paths:
         print(f"wrote {path}", file=sys.stderr)

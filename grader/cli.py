@@ -13,7 +13,7 @@ from typing import Sequence
 from . import __version__
 from .batch import InputError, grade_jsonl
 from .tables import TableError
-from .llm import ModelSettings
+from .llm import ModelSettings, mask_secrets
 from .redact import redact
 from .results import AnswerGrade
 from .rubric import RubricError, load_rubric
@@ -96,17 +96,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _decode(raw: bytes, source: str) -> str:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise BadInput(f"{source}:{line}: answer is not valid UTF-8 (byte {exc.start})") from None
+    if not text.replace("\x00", "").strip():
+        raise BadInput(f"{source}: empty answer")
+    return text
+
+
 def _read_answer(args: argparse.Namespace) -> str:
     if args.answer is not None:
-        return args.answer
+        # Bytes that are not UTF-8 reach argv as lone surrogates, which no endpoint can be sent.
+        try:
+            return _decode(args.answer.encode("utf-8", "surrogateescape"), "--answer")
+        except UnicodeEncodeError as exc:
+            raise BadInput(f"--answer: not valid text (character {exc.start})") from None
     if args.answer_file is not None:
         try:
-            return args.answer_file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise BadInput(f"{args.answer_file}: cannot read answer: {exc}") from exc
+            raw = args.answer_file.read_bytes()
+        except OSError as exc:
+            raise BadInput(f"{args.answer_file}: cannot read answer: {exc.strerror or exc}") from exc
+        return _decode(raw, str(args.answer_file))
     if sys.stdin.isatty():
         print("Type or paste the answer, then Ctrl-D:", file=sys.stderr)
-    return sys.stdin.read()
+    return _decode(sys.stdin.buffer.read(), "<stdin>")
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
@@ -115,7 +131,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
         if args.output is None:
             raise BadInput("batch mode needs -o OUT.jsonl")
         with open_client(settings_from(args)) as client:
-            transform = redact if args.redact else (lambda text: text)
+            transform = redact if args.redact else (lambda text, names=(): text)
             summary = grade_jsonl(make_grader(args.strategy, client, rubric, keep_anchors=True), rubric, args.input, args.output, transform)
         print(summary.describe(), file=sys.stderr)
         return EXIT_BAD_INPUT if summary.bad_lines else (EXIT_FAILURE if summary.unscored else EXIT_OK)
@@ -163,17 +179,26 @@ def format_grade(result: AnswerGrade, rubric) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+
+    def fail(message: str, code: int) -> int:
+        # Every error message is masked: an endpoint's error may echo the key or the Authorization header.
+        print(mask_secrets(f"error: {message}"), file=sys.stderr)
+        return code
+
     try:
         return args.func(args)
     except (RubricError, BadInput, InputError, TableError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return fail(str(exc), EXIT_BAD_INPUT)
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError, FileExistsError, PermissionError) as exc:
+        # A path the user gave that cannot be used: bad input, named.
+        return fail(f"{exc.filename or ''}: {exc.strerror or exc}", EXIT_BAD_INPUT)
+    except RecursionError:
+        return fail("input nested too deeply", EXIT_BAD_INPUT)
     except KeyboardInterrupt:
         print("interrupted; results written so far are kept", file=sys.stderr)
         return EXIT_FAILURE
     except Exception as exc:  # noqa: BLE001 - the user gets one line, not a traceback
-        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return EXIT_FAILURE
+        return fail(f"{type(exc).__name__}: {exc}", EXIT_FAILURE)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from . import metrics as m
 from .batch import InputError, read_records
@@ -346,15 +346,43 @@ def write_run(runs_dir: Path, record: dict[str, Any]) -> Path:
     return path
 
 
-def load_run(path: Path) -> dict[str, Any]:
+# What each use of a run record reads from it.
+RESCORE_FIELDS = ("rubric_path", "samples_path", "predictions")
+COMPARE_FIELDS = ("metrics",)
+
+
+def load_run(path: Path, needs: Sequence[str] = COMPARE_FIELDS) -> dict[str, Any]:
+    """A run record written by `grader eval`; any other JSON is an InputError naming the field."""
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{path}: cannot read run record: {exc}") from exc
+        run = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read run record: {exc.strerror or exc}") from None
+    except (ValueError, RecursionError) as exc:
+        raise InputError(f"{path}: not a run record: not valid UTF-8 JSON ({exc if not isinstance(exc, RecursionError) else 'nested too deeply'})") from None
+    if not isinstance(run, dict):
+        raise InputError(f"{path}: not a run record (expected a JSON object as `grader eval` writes)")
+    missing = [name for name in needs if name not in run]
+    if missing:
+        raise InputError(f"{path}: not a run record: field {missing[0]} missing (`grader eval` writes {', '.join(needs)})")
+    if "predictions" in needs and not isinstance(run["predictions"], list):
+        raise InputError(f"{path}: not a run record: field predictions is not a list")
+    run["_path"] = str(path)
+    return run
 
 
 def predictions_of(run: dict[str, Any]) -> dict[str, AnswerGrade]:
-    return {p["answer_id"]: AnswerGrade.model_validate(p) for p in run["predictions"]}
+    where = run.get("_path", "run record")
+    grades = {}
+    for i, p in enumerate(run["predictions"]):
+        try:
+            grade = AnswerGrade.model_validate(p)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise InputError(f"{where}: field predictions.{i}.{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+        if not grade.answer_id:
+            raise InputError(f"{where}: field predictions.{i}.answer_id: missing")
+        grades[grade.answer_id] = grade
+    return grades
 
 
 HEADLINE = ["n_answers", "n_unscored", "point_accuracy", "point_kappa", "point_kappa_linear", "covered_f1", "score_mae", "score_qwk", "score_pearson", "semeval_2way_macro_f1", "semeval_3way_macro_f1"]
@@ -440,18 +468,20 @@ def add_eval_parser(sub, model_options: Callable[[argparse.ArgumentParser], None
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    if args.html is not None and args.html.is_dir():
+        raise InputError(f"{args.html}: is a folder; --html needs a file name such as {args.html / 'report.html'}")
     if args.compare:
         a, b = (load_run(path) for path in args.compare)
         print(compare(a, b))
         return 0
     if args.rescore:
-        run = load_run(args.rescore)
+        run = load_run(args.rescore, RESCORE_FIELDS)
+        predictions = predictions_of(run)
         rubric = load_rubric(args.rubric or run["rubric_path"])
         samples = load_samples(args.samples or Path(run["samples_path"]), rubric)
-        predictions = predictions_of(run)
         # The run graded these (failures are stored as unscored predictions, so none is dropped).
         samples = [s for s in samples if s.id in predictions]
-        record = {**run, "metrics": compute_metrics(rubric, samples, predictions)}
+        record = {**{k: v for k, v in run.items() if k != "_path"}, "metrics": compute_metrics(rubric, samples, predictions)}
     else:
         if not (args.rubric and args.samples):
             from .cli import BadInput
@@ -560,7 +590,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     pooled: list[tuple[list[float], float | None, str]] = []
     keys, names_seen = set(), set()
     for run_path in args.runs:
-        run = load_run(run_path)
+        run = load_run(run_path, RESCORE_FIELDS)
         keys.add((run["model"], run["prompt_hash"]))
         rubric = load_rubric(run["rubric_path"])
         samples_path = Path(run["samples_path"])
@@ -569,7 +599,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         oof, fitted = cross_validate(rubric, samples, predictions, folds=args.folds, combine=args.combine)
         metrics = compute_metrics(rubric, samples, oof)
         record = {
-            **{k: v for k, v in run.items() if k not in ("metrics", "predictions")},
+            **{k: v for k, v in run.items() if k not in ("metrics", "predictions", "_path")},
             "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "strategy": f"{run['strategy']}{'+combiner' if args.combine else ''}-cv{args.folds}",
             "source_run": Path(run_path).name,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import re
 import os
 import time
 from dataclasses import dataclass, field
@@ -159,6 +160,25 @@ def _make_wait(initial_s: float) -> Callable[[RetryCallState], float]:
     return wait
 
 
+# Key shapes masked in every message, whichever key was configured: endpoints and proxies echo
+# the Authorization header or the key in error bodies.
+_KEY_SHAPES = [
+    (re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+"), r"\1 ***"),
+    (re.compile(r"\bsk-[A-Za-z0-9_-]{6,}"), "sk-***"),
+]
+
+
+def mask_secrets(text: str, *keys: str | None) -> str:
+    """`text` with API keys masked: `keys`, the OPENAI_API_KEY in the environment, and anything
+    shaped like a key (sk-…, Bearer …)."""
+    for key in {*keys, os.environ.get("OPENAI_API_KEY")}:
+        if key and len(key) >= 4:
+            text = text.replace(key, "***")
+    for pattern, replacement in _KEY_SHAPES:
+        text = pattern.sub(replacement, text)
+    return text
+
+
 class ModelClient:
     """A chat-completions client with structured output, log-probabilities and one retry layer."""
 
@@ -182,8 +202,7 @@ class ModelClient:
 
     def scrub(self, text: str) -> str:
         """`text` with the API key masked, for anything that may reach logs or reports."""
-        key = self.settings.api_key
-        return text.replace(key, "***") if key else text
+        return mask_secrets(text, self.settings.api_key)
 
     def _retrying(self) -> Retrying:
         return Retrying(

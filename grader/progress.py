@@ -9,8 +9,9 @@ import time
 class Progress:
     """A one-line progress bar on stderr: count, rate and ETA."""
 
-    def __init__(self, total: int, stream=sys.stderr):
-        self.total, self.done, self.stream, self.started = total, 0, stream, time.monotonic()
+    def __init__(self, total: int, stream=None):
+        # sys.stderr looked up now, not at import: it may have been replaced since (tests capture it).
+        self.total, self.done, self.stream, self.started = total, 0, stream or sys.stderr, time.monotonic()
 
     def step(self, note: str = "") -> None:
         self.update(self.done + 1, note)

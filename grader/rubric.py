@@ -26,7 +26,8 @@ class _Strict(BaseModel):
 class Point(_Strict):
     id: str = Field(min_length=1)
     text: str
-    weight: float = Field(gt=0)
+    # allow_inf_nan=False: `.inf` or `.nan` would make every score infinite or undefined.
+    weight: float = Field(gt=0, allow_inf_nan=False)
     # For candidates practising: names what is expected without giving the answer away.
     hint: str | None = None
 
@@ -41,7 +42,7 @@ class Point(_Strict):
 class Question(_Strict):
     id: str = Field(min_length=1)
     prompt: str = Field(min_length=1)
-    max_score: float = Field(gt=0)
+    max_score: float = Field(gt=0, allow_inf_nan=False)
     notes: str | None = None
     points: list[Point] = Field(min_length=1)
 
@@ -128,18 +129,85 @@ def _short_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
+# Deeper than any rubric needs, far below Python's recursion limit.
+MAX_DEPTH = 50
+# A rubric with hundreds of mistakes needs the first few to be fixed, not a screenful.
+MAX_ERRORS_SHOWN = 20
+
+
+class _RubricLoader(yaml.SafeLoader):
+    """SafeLoader that refuses what a rubric never needs and an attacker uses: anchors and
+    aliases (an alias bomb expands 1 KB into millions of nodes), duplicate keys (the last one
+    silently wins) and nesting deep enough to exhaust the stack."""
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        where = event.start_mark
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise yaml.composer.ComposerError(None, None, "anchors and aliases (& and *) are not allowed in rubric files", where)
+        self._depth = getattr(self, "_depth", 0) + 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise yaml.composer.ComposerError(None, None, f"nested more than {MAX_DEPTH} levels deep", where)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
+def _parse(path: Path, text: str) -> tuple[yaml.Node | None, object]:
+    """(node tree for line numbers, data). JSON is (for our purposes) a subset of YAML, so both are
+    composed by the same strict loader; JSON is then read by the json module."""
+    loader = _RubricLoader(text)
+    try:
+        root = loader.get_single_node()
+        if path.suffix.lower() != ".json":
+            return root, loader.construct_document(root) if root is not None else None
+    finally:
+        loader.dispose()
+
+    def pairs(items):
+        keys = [k for k, _ in items]
+        duplicate = next((k for k in keys if keys.count(k) > 1), None)
+        if duplicate is not None:
+            raise ValueError(f"duplicate key {duplicate!r}")
+        return dict(items)
+
+    def constant(name):
+        raise ValueError(f"{name} is not a number a rubric can use")
+
+    return root, json.loads(text, object_pairs_hook=pairs, parse_constant=constant)
+
+
 def load_rubric(path: str | Path) -> Rubric:
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise RubricError(f"{path}: cannot read rubric: {exc}") from exc
+    kind = "JSON" if path.suffix.lower() == ".json" else "YAML"
     try:
-        # JSON is (for our purposes) a subset of YAML, and composing keeps line marks for errors.
-        root = yaml.compose(text)
-        data = yaml.safe_load(text) if path.suffix.lower() != ".json" else json.loads(text)
-    except (yaml.YAMLError, json.JSONDecodeError) as exc:
-        raise RubricError(f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {exc}") from exc
+        root, data = _parse(path, text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = f"{mark.line + 1}" if mark else "1"
+        raise RubricError(f"{path}:{line}: not valid {kind}: {exc.problem or exc.context}") from None
+    except yaml.YAMLError as exc:
+        raise RubricError(f"{path}: not valid {kind}: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise RubricError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg} (column {exc.colno})") from None
+    except ValueError as exc:
+        raise RubricError(f"{path}: not valid JSON: {exc}") from None
+    except RecursionError:
+        raise RubricError(f"{path}: not valid {kind}: nested too deeply") from None
     if not isinstance(data, dict):
         raise RubricError(f"{path}: line 1: a rubric must be a mapping with id, title, language, sections")
     try:
@@ -150,7 +218,8 @@ def load_rubric(path: str | Path) -> Rubric:
 
 def _describe(path: Path, data: dict, root: yaml.Node | None, exc: ValidationError) -> str:
     lines = [f"{path}: invalid rubric ({exc.error_count()} error{'s' * (exc.error_count() > 1)})"]
-    for err in exc.errors():
+    errors = exc.errors()
+    for err in errors[:MAX_ERRORS_SHOWN]:
         loc = [part for part in err["loc"] if not (isinstance(part, str) and part.startswith("function-"))]
         where = _question_of(data, loc)
         msg = err["msg"].removeprefix("Value error, ")
@@ -161,6 +230,8 @@ def _describe(path: Path, data: dict, root: yaml.Node | None, exc: ValidationErr
         if err["type"] == "extra_forbidden":
             msg = f"unknown key {loc[-1]!r}"
         lines.append(f"  {path}:{line}: {where}field {field}: {msg}")
+    if len(errors) > MAX_ERRORS_SHOWN:
+        lines.append(f"  ... and {len(errors) - MAX_ERRORS_SHOWN} more")
     return "\n".join(lines)
 
 

@@ -52,17 +52,39 @@ class ImportResult:
 
 
 def read_document(path: Path) -> str:
+    """The document's text; a file that cannot be read as its kind is a RubricError naming it."""
+    from .rubric import RubricError
+
     suffix = path.suffix.lower()
-    if suffix == ".docx":
-        import docx
+    if not path.is_file():
+        raise RubricError(f"{path}: no such file" if not path.exists() else f"{path}: not a file")
+    try:
+        if suffix == ".docx":
+            import docx
 
-        return "\n".join(p.text for p in docx.Document(str(path)).paragraphs)
-    if suffix == ".pdf":
-        from pypdf import PdfReader
+            text = "\n".join(p.text for p in docx.Document(str(path)).paragraphs)
+        elif suffix == ".pdf":
+            from pypdf import PdfReader
 
-        lines = [line for page in PdfReader(str(path)).pages for line in (page.extract_text() or "").splitlines()]
-        return _unwrap(lines)
-    return path.read_text(encoding="utf-8")
+            lines = [line for page in PdfReader(str(path)).pages for line in (page.extract_text() or "").splitlines()]
+            text = _unwrap(lines)
+        else:
+            raw = path.read_bytes()
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                line = raw[: exc.start].count(b"\n") + 1
+                raise RubricError(f"{path}:{line}: not valid UTF-8 (byte {exc.start}); save the document as UTF-8 text") from None
+            if "\x00" in text:
+                raise RubricError(f"{path}:{text[: text.index(chr(0))].count(chr(10)) + 1}: binary data (NUL byte), not a text document")
+    except RubricError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - python-docx and pypdf raise many kinds for a damaged file
+        kind = {".docx": "Word (.docx)", ".pdf": "PDF"}.get(suffix, "text")
+        raise RubricError(f"{path}: not a readable {kind} file ({type(exc).__name__}: {exc})") from None
+    if not text.strip():
+        raise RubricError(f"{path}: the document has no text")
+    return text
 
 
 def _unwrap(lines: list[str]) -> str:
@@ -248,6 +270,33 @@ def write_rubric(result: ImportResult, out: Path) -> None:
     out.write_text(header + yaml.safe_dump(result.rubric, allow_unicode=True, sort_keys=False, width=200), encoding="utf-8")
 
 
+def write_rubric_safely(result: ImportResult, out: Path, force: bool = False) -> None:
+    """Write to a temporary file beside `out`, check that it loads, and only then replace `out`:
+    a failed import never leaves a half-written or stub rubric where a good one was."""
+    import os
+    import tempfile
+
+    from .rubric import RubricError, load_rubric
+
+    if out.is_dir():
+        raise RubricError(f"{out}: is a folder; -o needs a file name such as {out / 'rubric.yaml'}")
+    if out.exists() and not force:
+        raise RubricError(f"{out}: exists; not overwritten (use --force to replace it)")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=out.suffix or ".yaml", dir=out.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        write_rubric(result, tmp)
+        try:
+            load_rubric(tmp)  # what we write must load
+        except RubricError as exc:
+            raise RubricError(str(exc).replace(str(tmp), str(out)) + f"\n  ({out} left unchanged)") from None
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 # ---------------------------------------------------------------- review: check and diff
 
 
@@ -317,6 +366,7 @@ def add_rubric_parser(sub) -> None:
     imp.add_argument("-o", "--output", type=Path, required=True)
     imp.add_argument("--id", help="rubric id (default: the file name)")
     imp.add_argument("--script", choices=["simplified", "traditional", "keep"], default="simplified")
+    imp.add_argument("--force", action="store_true", help="replace the output file if it exists")
     imp.set_defaults(func=cmd_import)
     check = rsub.add_parser("check", help="validate a rubric and summarise it, with warnings")
     check.add_argument("file", type=Path)
@@ -330,16 +380,17 @@ def add_rubric_parser(sub) -> None:
 def cmd_import(args) -> int:
     import sys
 
-    from .rubric import load_rubric
+    from .rubric import RubricError
 
     result = import_rubric(args.file, args.id, args.script)
-    write_rubric(result, args.output)
-    load_rubric(args.output)  # what we write must load
+    questions = sum(len(s["questions"]) for s in result.rubric["sections"])
+    if not questions:
+        raise RubricError(f"{args.file}: no questions found (expected sections such as '一、行为面试题' and questions '1.题目：… 答案要点：…'); {args.output} not written")
+    write_rubric_safely(result, args.output, args.force)
     for repair in result.repairs:
         print(f"repaired {repair}", file=sys.stderr)
     for problem in result.unrepaired:
         print(f"UNREPAIRED {problem}", file=sys.stderr)
-    questions = sum(len(s["questions"]) for s in result.rubric["sections"])
     print(f"wrote {args.output}: {len(result.rubric['sections'])} sections, {questions} questions; {len(result.repairs)} repairs, {len(result.unrepaired)} to review")
     return 0
 

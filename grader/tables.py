@@ -67,6 +67,9 @@ def _rows(path: Path) -> Iterator[tuple[int, list[str]]]:
     except OSError as exc:
         raise TableError(f"{path}: cannot read: {exc}") from exc
     text, _ = _decode_csv(path, raw)
+    # The csv module stops at 131,072 characters a field; no field can be longer than the file,
+    # and a long answer is cut and flagged `truncated` when it is graded, like any other.
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
     for number, row in enumerate(csv.reader(io.StringIO(text, newline="")), start=1):
         yield number, row
 
@@ -90,8 +93,16 @@ def _column_letter(index: int) -> str:
 
 def read_answers(path: Path, rubric: Rubric) -> tuple[list[CandidateAnswer], list[str]]:
     """All readable answers and a list of problems (each naming file, row and column)."""
-    if path.suffix.lower() == ".jsonl":
-        return _read_jsonl(path, rubric)
+    if path.is_dir():
+        raise TableError(f"{path}: is a folder, not a CSV, XLSX or JSONL file")
+    answers, problems = _read_jsonl(path, rubric) if path.suffix.lower() == ".jsonl" else _read_table(path, rubric)
+    if not answers and not problems:
+        # Grading nothing and exiting 0 would look like success.
+        raise TableError(f"{path}: no answers in the file")
+    return answers, problems
+
+
+def _read_table(path: Path, rubric: Rubric) -> tuple[list[CandidateAnswer], list[str]]:
     known = {q.id for q in rubric.questions()}
     answers: list[CandidateAnswer] = []
     problems: list[str] = []
@@ -145,13 +156,20 @@ def read_answers(path: Path, rubric: Rubric) -> tuple[list[CandidateAnswer], lis
 def _read_jsonl(path: Path, rubric: Rubric) -> tuple[list[CandidateAnswer], list[str]]:
     known = {q.id for q in rubric.questions()}
     answers, problems, seen = [], [], set()
-    for number, line in enumerate(path.read_bytes().splitlines(), start=1):
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise TableError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    for number, line in enumerate(raw.splitlines(), start=1):
         if not line.strip():
             continue
         try:
             data = json.loads(line.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             problems.append(f"{path}:{number}: not valid UTF-8 JSON: {exc}")
+            continue
+        except RecursionError:
+            problems.append(f"{path}:{number}: not valid JSON: nested too deeply")
             continue
         if not isinstance(data, dict):
             problems.append(f"{path}:{number}: expected a JSON object")

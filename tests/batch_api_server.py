@@ -22,8 +22,10 @@ def _grade_for(body: dict) -> dict:
 
 
 class BatchApiServer:
-    def __init__(self, *, polls_until_done: int = 2, fail_ids: set[str] = frozenset(), broken_ids: set[str] = frozenset()):
+    def __init__(self, *, polls_until_done: int = 2, fail_ids: set[str] = frozenset(), broken_ids: set[str] = frozenset(), echo_auth: bool = False):
         self.polls_until_done = polls_until_done
+        # Refuse uploads with a 401 that echoes the Authorization header and the key, as some proxies do.
+        self.echo_auth = echo_auth
         self.fail_ids, self.broken_ids = set(fail_ids), set(broken_ids)
         self.files: dict[str, bytes] = {}
         self.batches: dict[str, dict] = {}
@@ -51,7 +53,11 @@ class BatchApiServer:
                 body = self.rfile.read(int(self.headers["content-length"]))
                 owner.headers.append(dict(self.headers))
                 with owner._lock:
-                    if self.path == "/v1/files":
+                    if owner.echo_auth:
+                        auth = self.headers.get("authorization", "")
+                        message = f"Invalid Authorization header {auth!r}: Incorrect API key provided: {auth.removeprefix('Bearer ')}"
+                        self._reply({"error": {"message": message, "type": "invalid_request_error"}}, 401)
+                    elif self.path == "/v1/files":
                         self._reply(owner._upload(self.headers["content-type"], body))
                     elif self.path == "/v1/batches":
                         self._reply(owner._create(json.loads(body)))

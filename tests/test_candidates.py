@@ -131,11 +131,11 @@ def test_ranking_and_reports(tmp_path, rubric):
     store = GradeStore(tmp_path / "g.sqlite")
     stats = grade_candidates(CountingGrader(fail_ids=["王芳/stress-1"]), rubric, answers, store, show_progress=False)
     results = rank(rubric, answers, store.all_grades(), cutoff=20, margin=5)
-    by_rank = sorted(results, key=lambda r: r.rank)
-    assert [r.total for r in by_rank] == sorted((r.total for r in results), reverse=True)
-    assert results[0].candidate == "王芳"  # an unscored answer: listed first, ranked by its total
+    placed = sorted((r for r in results if r.rank is not None), key=lambda r: r.rank)
+    assert [r.total for r in placed] == sorted((r.total for r in placed), reverse=True)
+    assert results[0].candidate == "王芳" and results[0].total is None and results[0].rank is None  # unscored: listed first, not placed
     by_name = {r.candidate: r for r in results}
-    assert "unscored" in by_name["王芳"].needs_review
+    assert "unscored" in by_name["王芳"].needs_review and by_name["王芳"].sections["stress"] is None
     assert "injection_suspected" in by_name["陈静"].needs_review
     assert "incomplete" in by_name["赵磊"].needs_review
     assert "other_language" in by_name["赵磊"].answers[0]["flags"]

@@ -29,6 +29,7 @@ def test_seed_rubric_is_repaired_simplified_chinese():
 
 def _write(tmp_path, data, suffix=".yaml"):
     path = tmp_path / f"rubric{suffix}"
+    data = json.loads(json.dumps(data))  # a fresh copy: a shared dict would be dumped as an alias, which rubrics refuse
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False) if suffix == ".yaml" else json.dumps(data, ensure_ascii=False), encoding="utf-8")
     return path
 
