@@ -2,75 +2,84 @@
 
 A grade is routed to a person (`Flag.needs_review`, with `review_reasons`) when the grader is
 unsure (low confidence, a point at a verdict threshold), when the answer's form is one it is known
-to misjudge (a list of the rubric's topics, text addressed to the grader, a cut-off answer), or
-when a quoted piece of evidence is not in the answer. Pure: a grade and its answer in, reasons
-out; the same function re-routes stored grades after re-calibration, so an eval's selective
-grading figures are those of the routing that ships.
+to misjudge (a list of the rubric's topics rather than what the candidate would do, text addressed
+to the grader, a cut-off answer), or when a quoted piece of evidence is not in the answer. Pure: a
+grade and its answer in, reasons out; the same function re-routes stored grades after
+re-calibration, so an eval's selective-grading figures are those of the routing that ships.
 """
 
 from __future__ import annotations
 
-from .gaming import rubric_copy, short_clause_share
+from dataclasses import dataclass
+
+from .gaming import action_share, rubric_copy, short_clause_share
 from .results import AnswerGrade, Flag
 
-# Answers whose mean point confidence is below this are routed. Chosen on the hand-graded set's
-# cross-validated predictions (README, "Selective grading").
-REVIEW_BELOW_CONFIDENCE = 0.74
-# A point whose calibrated P(covered) is this close to a verdict threshold could go either way.
-NEAR_THRESHOLD = 0.02
-# A keyword list: most of its trigrams are the rubric's own, or most of its clauses are bare
-# noun phrases (evals/experiments/gaming/).
-KEYWORD_LIST_COPY = 0.45
-KEYWORD_LIST_SHORT_CLAUSES = 0.6
+
+@dataclass(frozen=True)
+class RoutingPolicy:
+    """When to route. The defaults were chosen on the tuning sets' cross-validated predictions
+    (evals/experiments/gaming/routing.py; docs/gaming.md)."""
+
+    below_confidence: float = 0.74  # mean point confidence under this: the grader is unsure
+    near_threshold: float = 0.0  # a point's P(covered) this close to a cut point (0: off)
+    # A keyword list: most of its trigrams are the rubric's own, or few of its clauses say that
+    # anyone does anything.
+    keyword_copy: float = 0.45
+    keyword_action_share: float = 0.3
+
+
+DEFAULT_POLICY = RoutingPolicy()
+REVIEW_BELOW_CONFIDENCE = DEFAULT_POLICY.below_confidence
 
 # Reasons read from the text or the grading itself, kept when a stored grade is re-routed.
 _STANDING = (Flag.injection_suspected, Flag.truncated, Flag.keyword_list_suspected)
+# Reasons read from the point probabilities, set afresh each time a grade is routed.
+_DERIVED = (Flag.low_confidence, Flag.near_threshold, Flag.needs_review)
 
 
 def rubric_texts(question) -> list[str]:
     return [question.prompt, *(p.text for p in question.points)]
 
 
-def keyword_list_suspected(answer: str, question) -> bool:
+def keyword_list_suspected(answer: str, question, policy: RoutingPolicy = DEFAULT_POLICY) -> bool:
     """Does the answer read as the rubric's topics listed rather than an answer?"""
-    return rubric_copy(answer, rubric_texts(question)) >= KEYWORD_LIST_COPY or short_clause_share(answer) >= KEYWORD_LIST_SHORT_CLAUSES
+    if rubric_copy(answer, rubric_texts(question)) >= policy.keyword_copy:
+        return True
+    return action_share(answer) < policy.keyword_action_share and short_clause_share(answer) >= 0.5
 
 
-def review_reasons(grade: AnswerGrade, thresholds=None, *, below_confidence: float = REVIEW_BELOW_CONFIDENCE) -> list[Flag]:
+def review_reasons(grade: AnswerGrade, thresholds=None, policy: RoutingPolicy = DEFAULT_POLICY) -> list[Flag]:
     """Why a scored grade needs a person, from its flags and point probabilities (`thresholds`:
     the verdict cut points the probabilities were cut by, where the grader has them)."""
     if grade.status != "scored" or Flag.empty_answer in grade.flags:
         return []
     reasons = [flag for flag in _STANDING if flag in grade.flags]
     confidence = grade.point_confidence()
-    if confidence is not None and confidence < below_confidence:
+    if confidence is not None and confidence < policy.below_confidence:
         reasons.append(Flag.low_confidence)
     if any(f in (Flag.evidence_not_found, Flag.evidence_empty) for p in grade.points for f in p.flags):
         reasons.append(Flag.evidence_not_found)
-    if thresholds is not None and any(
-        p.p_covered is not None and min(abs(p.p_covered - thresholds.partial), abs(p.p_covered - thresholds.covered)) < NEAR_THRESHOLD
+    if thresholds is not None and policy.near_threshold > 0 and any(
+        p.p_covered is not None and min(abs(p.p_covered - thresholds.partial), abs(p.p_covered - thresholds.covered)) < policy.near_threshold
         for p in grade.points
     ):
         reasons.append(Flag.near_threshold)
     return reasons
 
 
-def route(grade: AnswerGrade, thresholds=None, **options) -> AnswerGrade:
+def route(grade: AnswerGrade, thresholds=None, policy: RoutingPolicy = DEFAULT_POLICY) -> AnswerGrade:
     """The grade with `needs_review` and its reasons set afresh (probability-based flags too)."""
-    reasons = review_reasons(grade, thresholds, **options)
-    derived = {Flag.low_confidence, Flag.near_threshold, Flag.needs_review}
-    flags = [f for f in grade.flags if f not in derived]
-    flags += [f for f in reasons if f in derived and f not in flags]
+    reasons = review_reasons(grade, thresholds, policy)
+    flags = [f for f in grade.flags if f not in _DERIVED]
+    flags += [f for f in reasons if f in _DERIVED and f not in flags]
     if reasons:
         flags.append(Flag.needs_review)
     return grade.model_copy(update={"flags": flags, "review_reasons": reasons})
 
 
-def flag_keyword_list(grade: AnswerGrade, answer: str, question) -> AnswerGrade:
+def flag_keyword_list(grade: AnswerGrade, answer: str, question, policy: RoutingPolicy = DEFAULT_POLICY) -> AnswerGrade:
     """Add `keyword_list_suspected` where the answer reads as a list of the rubric's topics."""
-    if grade.status == "scored" and Flag.keyword_list_suspected not in grade.flags and keyword_list_suspected(answer, question):
+    if grade.status == "scored" and Flag.keyword_list_suspected not in grade.flags and keyword_list_suspected(answer, question, policy):
         return grade.model_copy(update={"flags": [*grade.flags, Flag.keyword_list_suspected]})
     return grade
-
-
-

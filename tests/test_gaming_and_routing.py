@@ -14,7 +14,7 @@ from grader.evaluation import Sample, compute_metrics
 from grader.gaming import keyword_list_answer, point_keywords, rubric_copy, short_clause_share
 from grader.grading import finish
 from grader.results import AnswerGrade, Flag, PointGrade, Verdict
-from grader.routing import keyword_list_suspected, review_reasons, route, rubric_texts
+from grader.routing import RoutingPolicy, keyword_list_suspected, review_reasons, route, rubric_texts
 from tests.conftest import RUBRIC_PATH
 from tests.fault_server import FaultServer
 
@@ -62,7 +62,6 @@ def test_confident_grade_is_not_routed(rubric):
     "probabilities, flags, text, reason",
     [
         ([0.7, 0.2, 0.65, 0.25], (), "", Flag.low_confidence),
-        ([0.99, 0.01, 0.605, 0.02], (), "", Flag.near_threshold),
         ([0.99, 0.01, 0.98, 0.02], (Flag.injection_suspected,), "", Flag.injection_suspected),
         ([0.99, 0.01, 0.98, 0.02], (Flag.truncated,), "", Flag.truncated),
         ([0.99, 0.01, 0.98, 0.02], (), KEYWORD_LIST, Flag.keyword_list_suspected),
@@ -72,6 +71,14 @@ def test_each_reason_routes_the_answer_with_needs_review(rubric, probabilities, 
     grade = _grade(rubric.question("situational-4"), probabilities, flags=flags, text=text)
     assert reason in grade.review_reasons
     assert Flag.needs_review in grade.flags
+
+
+def test_a_point_at_a_threshold_routes_the_answer_where_the_policy_asks(rubric):
+    question = rubric.question("situational-4")
+    grade = _grade(question, [0.99, 0.01, 0.605, 0.02])
+    assert Flag.near_threshold not in route(grade, Thresholds(0.3, 0.6), RoutingPolicy(near_threshold=0.0)).review_reasons
+    near = route(grade, Thresholds(0.3, 0.6), RoutingPolicy(near_threshold=0.02))
+    assert near.review_reasons == [Flag.near_threshold] and Flag.needs_review in near.flags
 
 
 def test_evidence_not_in_the_answer_routes_it(rubric):
@@ -92,10 +99,10 @@ def test_empty_and_unscored_answers_are_not_routed_by_the_grader(rubric):
 
 def test_rethreshold_routes_afresh_with_the_new_cut_points(rubric):
     question = rubric.question("situational-4")
-    grade = _grade(question, [0.99, 0.01, 0.61, 0.02])
-    assert Flag.near_threshold in grade.review_reasons
-    moved = rethreshold(grade, question, Thresholds(0.3, 0.8))
-    assert Flag.near_threshold not in moved.review_reasons and Flag.needs_review not in moved.flags
+    grade = _grade(question, [0.99, 0.01, 0.7, 0.3])  # confidence 0.85: not routed
+    assert grade.review_reasons == []
+    moved = rethreshold(grade, question, Thresholds(0.3, 0.8), probability=lambda p: 0.5)
+    assert moved.review_reasons == [Flag.low_confidence] and Flag.needs_review in moved.flags
     listed = rethreshold(grade, question, Thresholds(0.3, 0.8), answer=KEYWORD_LIST)
     assert listed.review_reasons == [Flag.keyword_list_suspected] and Flag.needs_review in listed.flags
 

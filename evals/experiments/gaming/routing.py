@@ -1,0 +1,84 @@
+"""Which routing policy to ship: for each candidate policy, the share of answers routed to a person
+and the agreement on the rest, on the TUNING sets' out-of-fold predictions (fixed 2 folds and 12
+random 2-fold question splits; never the sealed set). Also counts the gaming answers graded more
+than 2 marks off the label that the policy lets through unrouted. No model calls; from the
+project root:
+
+    python evals/experiments/gaming/routing.py FEATURES SAMPLES RUN [SAMPLES RUN ...]
+
+FEATURES: a comma-separated feature list for the combiner (e.g. the shipped calibration's).
+"""
+
+import itertools
+import statistics
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from analyse import COUNTER, GAMING, load  # noqa: E402
+from handgraded import anchors  # noqa: E402
+
+from grader import metrics as m  # noqa: E402
+from grader.calibration import LABELS, Thresholds, cross_validate, question_folds  # noqa: E402
+from grader.evaluation import _human_score  # noqa: E402
+from grader.results import Flag  # noqa: E402
+from grader.routing import RoutingPolicy, flag_keyword_list, route  # noqa: E402
+
+POLICIES = [
+    RoutingPolicy(below_confidence=c, near_threshold=n, keyword_copy=copy, keyword_action_share=action)
+    for c, n, (copy, action) in itertools.product((0.70, 0.74, 0.78), (0.0, 0.01, 0.02), ((2.0, 0.0), (0.45, 0.0), (0.45, 0.25), (0.45, 0.3), (0.3, 0.3)))
+]
+
+
+def routed_run(rubric, samples, predictions, names, split, policy):
+    oof, fitted = cross_validate(rubric, samples, predictions, combine=True, names=names, held_out_sets=split)
+    cut = {q: Thresholds(f["partial"], f["covered"]) for f in fitted for q in f["held_out"]}
+    by_id = {s.id: s for s in samples}
+    out = {}
+    for answer_id, grade in oof.items():
+        s = by_id[answer_id]
+        question = rubric.question(s.question_id)
+        plain = grade.model_copy(update={"flags": [f for f in grade.flags if f is not Flag.keyword_list_suspected]})
+        out[answer_id] = route(flag_keyword_list(plain, s.answer, question, policy), cut[s.question_id], policy)
+    return out
+
+
+def figures(rubric, samples, graded):
+    kept = [s for s in samples if graded[s.id].status == "scored" and Flag.needs_review not in graded[s.id].flags]
+    truth = [s.labels[p.id].value for s in kept for p in graded[s.id].points]
+    said = [p.verdict.value for s in kept for p in graded[s.id].points]
+    human = {s.id: _human_score(s, rubric) for s in samples}
+    off = lambda s: abs(human[s.id] - (graded[s.id].score or 0))  # noqa: E731
+    gaming = [s for s in samples if s.kind in GAMING]
+    counter = [s for s in samples if s.kind in COUNTER]
+    return {
+        "routed": 1 - len(kept) / len(samples),
+        "kappa": m.cohen_kappa(truth, said, LABELS),
+        "qwk": m.quadratic_weighted_kappa([human[s.id] for s in kept], [graded[s.id].score for s in kept], 10),
+        "gaming_off_unrouted": sum(off(s) > 2 and Flag.needs_review not in graded[s.id].flags for s in gaming),
+        "gaming_off": sum(off(s) > 2 for s in gaming),
+        "counter_routed": sum(Flag.needs_review in graded[s.id].flags for s in counter) / max(1, len(counter)),
+    }
+
+
+def main(argv):
+    names = tuple(argv[0].split(","))
+    rubric, samples, predictions = load(list(zip(argv[1::2], argv[2::2])))
+    questions = sorted({s.question_id for s in samples})
+    splits = {"fixed": [question_folds(questions, 2)], "random12": anchors.random_splits(questions)}
+    print(f"{len(samples)} answers; features {', '.join(names)}")
+    print(f"{'conf':>5s} {'near':>5s} {'copy':>5s} {'act':>5s} | {'split':8s} {'routed':>6s} {'kappa':>6s} {'QWK':>6s} {'gaming >2 off: unrouted/all':>28s} {'counter routed':>14s}")
+    for policy in POLICIES:
+        for label, chosen in splits.items():
+            rows = [figures(rubric, samples, routed_run(rubric, samples, predictions, names, split, policy)) for split in chosen]
+            mean = {k: statistics.mean(r[k] for r in rows) for k in rows[0]}
+            print(
+                f"{policy.below_confidence:5.2f} {policy.near_threshold:5.2f} {policy.keyword_copy:5.2f} {policy.keyword_action_share:5.2f} | {label:8s} "
+                f"{mean['routed']:6.0%} {mean['kappa']:6.3f} {mean['qwk']:6.3f} {mean['gaming_off_unrouted']:13.1f}/{mean['gaming_off']:<14.1f} {mean['counter_routed']:14.0%}",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
