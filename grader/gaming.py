@@ -77,3 +77,16 @@ def action_share(answer: str) -> float:
     list of topics, slogans or a template, whatever their words."""
     clauses = _clauses(answer)
     return sum(bool(_ACTION.search(c)) for c in clauses) / len(clauses) if clauses else 0.0
+
+
+# Talk about the question instead of an answer to it: "这道题考察的是…", "我的回答要点是…".
+_ABOUT_THE_QUESTION = re.compile(
+    r"这道题|本题|此题|考察的是|考查的是|考察点|考查点|要点(包括|是|有|为)|得分点|答题要点|回答要点|答案要点"
+    r"|should cover|this question (tests|assesses|is about)|key points",
+    re.IGNORECASE,
+)
+
+
+def talks_about_the_question(answer: str) -> bool:
+    """Does the answer describe what a good answer would contain, rather than give one?"""
+    return bool(_ABOUT_THE_QUESTION.search(to_simplified(answer)))

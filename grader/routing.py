@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .gaming import action_share, rubric_copy, short_clause_share
+from .gaming import action_share, rubric_copy, short_clause_share, talks_about_the_question
 from .results import AnswerGrade, Flag
 
 
@@ -23,10 +23,11 @@ class RoutingPolicy:
 
     below_confidence: float = 0.74  # mean point confidence under this: the grader is unsure
     near_threshold: float = 0.0  # a point's P(covered) this close to a cut point (0: off)
-    # A keyword list: most of its trigrams are the rubric's own, or few of its clauses say that
-    # anyone does anything.
+    # A keyword list: many of its trigrams are the rubric's own, it talks about the question
+    # ("这道题考察的是…"), or few of its (mostly short) clauses say that anyone does anything.
     keyword_copy: float = 0.45
     keyword_action_share: float = 0.3
+    about_the_question: bool = False
 
 
 DEFAULT_POLICY = RoutingPolicy()
@@ -45,6 +46,8 @@ def rubric_texts(question) -> list[str]:
 def keyword_list_suspected(answer: str, question, policy: RoutingPolicy = DEFAULT_POLICY) -> bool:
     """Does the answer read as the rubric's topics listed rather than an answer?"""
     if rubric_copy(answer, rubric_texts(question)) >= policy.keyword_copy:
+        return True
+    if policy.about_the_question and talks_about_the_question(answer):
         return True
     return action_share(answer) < policy.keyword_action_share and short_clause_share(answer) >= 0.5
 

@@ -26,14 +26,20 @@ from grader.results import Flag  # noqa: E402
 from grader.routing import RoutingPolicy, flag_keyword_list, route  # noqa: E402
 
 POLICIES = [
-    RoutingPolicy(below_confidence=c, near_threshold=n, keyword_copy=copy, keyword_action_share=action)
-    for c, n, (copy, action) in itertools.product((0.70, 0.74, 0.78), (0.0, 0.01, 0.02), ((2.0, 0.0), (0.45, 0.0), (0.45, 0.25), (0.45, 0.3), (0.3, 0.3)))
+    RoutingPolicy(below_confidence=c, near_threshold=n, keyword_copy=copy, keyword_action_share=action, about_the_question=about)
+    for c, n, (copy, action, about) in itertools.product(
+        (0.70, 0.74, 0.78), (0.0, 0.02), ((2.0, 0.0, False), (0.45, 0.0, False), (0.45, 0.3, False), (0.3, 0.3, False), (0.3, 0.3, True), (0.3, 0.0, True))
+    )
 ]
 
 
-def routed_run(rubric, samples, predictions, names, split, policy):
+def out_of_fold(rubric, samples, predictions, names, split):
+    """Out-of-fold grades and each held-out question's cut points (fitted once per split)."""
     oof, fitted = cross_validate(rubric, samples, predictions, combine=True, names=names, held_out_sets=split)
-    cut = {q: Thresholds(f["partial"], f["covered"]) for f in fitted for q in f["held_out"]}
+    return oof, {q: Thresholds(f["partial"], f["covered"]) for f in fitted for q in f["held_out"]}
+
+
+def routed(rubric, samples, oof, cut, policy):
     by_id = {s.id: s for s in samples}
     out = {}
     for answer_id, grade in oof.items():
@@ -68,13 +74,14 @@ def main(argv):
     questions = sorted({s.question_id for s in samples})
     splits = {"fixed": [question_folds(questions, 2)], "random12": anchors.random_splits(questions)}
     print(f"{len(samples)} answers; features {', '.join(names)}")
-    print(f"{'conf':>5s} {'near':>5s} {'copy':>5s} {'act':>5s} | {'split':8s} {'routed':>6s} {'kappa':>6s} {'QWK':>6s} {'gaming >2 off: unrouted/all':>28s} {'counter routed':>14s}")
+    print(f"{'conf':>5s} {'near':>5s} {'copy':>5s} {'act':>5s} {'about':>5s} | {'split':8s} {'routed':>6s} {'kappa':>6s} {'QWK':>6s} {'gaming >2 off: unrouted/all':>28s} {'counter routed':>14s}")
+    graded = {label: [out_of_fold(rubric, samples, predictions, names, split) for split in chosen] for label, chosen in splits.items()}
     for policy in POLICIES:
-        for label, chosen in splits.items():
-            rows = [figures(rubric, samples, routed_run(rubric, samples, predictions, names, split, policy)) for split in chosen]
+        for label, runs in graded.items():
+            rows = [figures(rubric, samples, routed(rubric, samples, oof, cut, policy)) for oof, cut in runs]
             mean = {k: statistics.mean(r[k] for r in rows) for k in rows[0]}
             print(
-                f"{policy.below_confidence:5.2f} {policy.near_threshold:5.2f} {policy.keyword_copy:5.2f} {policy.keyword_action_share:5.2f} | {label:8s} "
+                f"{policy.below_confidence:5.2f} {policy.near_threshold:5.2f} {policy.keyword_copy:5.2f} {policy.keyword_action_share:5.2f} {policy.about_the_question!s:>5s} | {label:8s} "
                 f"{mean['routed']:6.0%} {mean['kappa']:6.3f} {mean['qwk']:6.3f} {mean['gaming_off_unrouted']:13.1f}/{mean['gaming_off']:<14.1f} {mean['counter_routed']:14.0%}",
                 flush=True,
             )
