@@ -29,7 +29,11 @@ from .rubric import Rubric, load_rubric
 LABELS = [Verdict.missing.value, Verdict.partial.value, Verdict.covered.value]
 # An answer the grader failed to score counts against it: its points get a label no human used.
 UNSCORED = "unscored"
+# Run records go here, relative to the current folder (the repository keeps its runs in evals/runs).
 RUNS_DIR = Path("evals/runs")
+# `calibrate --save` without a path: the user's calibration file (resolved when saving).
+USER_CALIBRATION = Path("<user calibration file>")
+RUNS_DIR_HELP = f"folder of run records (default: {RUNS_DIR}, relative to the current folder)"
 
 
 class Sample(BaseModel):
@@ -457,7 +461,7 @@ def add_eval_parser(sub, model_options: Callable[[argparse.ArgumentParser], None
     p.add_argument("--html", type=Path, help="write a self-contained HTML report")
     p.add_argument("--limit", type=int, help="grade only the first N samples")
     p.add_argument("--per-question", type=int, metavar="N", help="grade only the first N samples of each question")
-    p.add_argument("--runs-dir", type=Path, default=RUNS_DIR)
+    p.add_argument("--runs-dir", type=Path, default=RUNS_DIR, help=RUNS_DIR_HELP)
     p.add_argument("--no-record", action="store_true", help="do not write a run record")
     p.add_argument("--rescore", type=Path, metavar="RUN", help="recompute metrics from a run's stored predictions (no model calls)")
     p.add_argument("--compare", nargs=2, type=Path, metavar=("A", "B"), help="show the differences between two runs")
@@ -577,9 +581,17 @@ def add_calibrate_parser(sub) -> None:
     p = sub.add_parser("calibrate", help="fit yes/no thresholds on runs' stored probabilities (cross-validated by question)")
     p.add_argument("runs", type=Path, nargs="+", help="run records of the yesno strategy (same model and prompt)")
     p.add_argument("--folds", type=int, default=2, help="questions are split into this many folds")
-    p.add_argument("--save", action="store_true", help="fit on all questions of all runs and save as the default thresholds")
+    p.add_argument(
+        "--save",
+        nargs="?",
+        type=Path,
+        const=USER_CALIBRATION,
+        metavar="PATH",
+        help="fit on all questions of all runs and save the thresholds to PATH (default: the user file "
+        "$XDG_CONFIG_HOME/grader/calibration.json, which the grader reads beside, and before, its packaged calibration)",
+    )
     p.add_argument("--combine", action="store_true", help="also fit a logistic combiner over P(yes), wording overlap, length and (when the run has them) the points' anchor P(yes) and the answer's other points against their anchors")
-    p.add_argument("--runs-dir", type=Path, default=RUNS_DIR)
+    p.add_argument("--runs-dir", type=Path, default=RUNS_DIR, help=RUNS_DIR_HELP)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_calibrate)
 
@@ -624,6 +636,6 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         ((model, prompt_hash),), (names,) = keys, names_seen
         calibration = fit_calibration([r for r, _, _ in pooled], [p for _, p, _ in pooled], [label for _, _, label in pooled], args.combine, names)
         note = "fitted on " + ", ".join(Path(r).name for r in args.runs)
-        save_calibration(model, prompt_hash, calibration, note=note)
-        print(f"saved {calibration} for {model} / prompt {prompt_hash}", file=sys.stderr)
+        path = save_calibration(model, prompt_hash, calibration, note=note, path=None if args.save is USER_CALIBRATION else args.save)
+        print(f"saved {calibration} for {model} / prompt {prompt_hash} to {path}", file=sys.stderr)
     return 0
