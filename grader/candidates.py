@@ -283,7 +283,9 @@ def grade_candidates_in_workers(
             progress.update(progress_store.count())
         progress_store.close()
     if failures:
-        raise RuntimeError("; ".join(failures))
+        from .errors import WorkerError
+
+        raise WorkerError("; ".join(failures))
     return total
 
 

@@ -11,19 +11,19 @@ from pathlib import Path
 from typing import Sequence
 
 from . import __version__
-from .batch import InputError, grade_jsonl
-from .tables import TableError
-from .llm import ModelSettings, mask_secrets
+from .batch import grade_jsonl
+from .errors import GraderError, InputError
+from .llm import MODEL_FAILURES, ModelSettings, mask_secrets
 from .redact import redact
 from .results import AnswerGrade
-from .rubric import RubricError, load_rubric
+from .rubric import load_rubric
 from .session import STRATEGIES, make_grader, open_client, resolve_strategy
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 
 
-class BadInput(Exception):
-    pass
+# Bad input named on the command line (kept as a name for the subcommand modules).
+BadInput = InputError
 
 
 def _model_options(parser: argparse.ArgumentParser) -> None:
@@ -187,7 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         return args.func(args)
-    except (RubricError, BadInput, InputError, TableError) as exc:
+    except InputError as exc:  # rubric, table, answer file, run record, argument
         return fail(str(exc), EXIT_BAD_INPUT)
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError, FileExistsError, PermissionError) as exc:
         # A path the user gave that cannot be used: bad input, named.
@@ -197,8 +197,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; results written so far are kept", file=sys.stderr)
         return EXIT_FAILURE
-    except Exception as exc:  # noqa: BLE001 - the user gets one line, not a traceback
+    except (GraderError, *MODEL_FAILURES) as exc:  # the user gets one line, not a traceback
         return fail(f"{type(exc).__name__}: {exc}", EXIT_FAILURE)
+    except Exception as exc:  # noqa: BLE001 - a bug: its traceback, masked, then the one line
+        import traceback
+
+        print(mask_secrets(traceback.format_exc()), file=sys.stderr, end="")
+        return fail(f"internal error (a bug, please report it): {type(exc).__name__}: {exc}", EXIT_FAILURE)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from .combiner import PointInput
 from .evidence import check_evidence, closest_sentence
 from .gaming import keyword_list_answer
 from .injection import injection_suspected, strip_injections
-from .llm import CallInfo, ModelClient
+from .llm import MODEL_FAILURES, CallInfo, ModelClient
 from .results import AnswerGrade, Flag, PointGrade, Verdict
 from .routing import flag_keyword_list, route, rubric_texts
 from .rubric import Question, Rubric
@@ -92,7 +92,7 @@ def finish(question: Question, points: list[PointGrade], text: str = "", thresho
 
 class _ModelGrader:
     """What every model-backed strategy shares: answer preparation, the empty-answer shortcut,
-    and turning any failure after retries into an unscored result (never a zero)."""
+    and turning a model's failure after retries into an unscored result (never a zero)."""
 
     strategy = ""
     task = ""
@@ -111,7 +111,7 @@ class _ModelGrader:
         info = CallInfo()  # filled in as calls are made, so a failure still reports what it cost
         try:
             points = self._grade_points(question, text, info)
-        except Exception as exc:  # noqa: BLE001 - any failure after retries leaves the answer unscored
+        except MODEL_FAILURES as exc:  # after retries: the answer is left unscored (a bug propagates)
             return self.unscored_grade(question, answer_id, flags, exc, info, time.monotonic() - started)
         return self.scored_grade(question, answer_id, flags, points, info, time.monotonic() - started, text)
 
