@@ -10,14 +10,14 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from . import __version__
-from .batch import grade_jsonl
-from .errors import GraderError, InputError
-from .llm import MODEL_FAILURES, ModelSettings, mask_secrets
-from .redact import redact
-from .results import AnswerGrade
-from .rubric import load_rubric
-from .session import STRATEGIES, make_grader, open_client, resolve_strategy
+from .. import __version__
+from ..batch import grade_jsonl
+from ..errors import GraderError, InputError
+from ..llm import MODEL_FAILURES, ModelSettings, mask_secrets
+from ..redact import redact
+from ..results import AnswerGrade
+from ..rubric import load_rubric
+from ..session import STRATEGIES, make_grader, open_client, resolve_strategy
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -69,28 +69,28 @@ def build_parser() -> argparse.ArgumentParser:
     _model_options(grade)
     grade.set_defaults(func=cmd_grade)
 
-    from .evaluation import add_calibrate_parser, add_eval_parser
+    from ..evaluation import add_calibrate_parser, add_eval_parser
 
     add_eval_parser(sub, _model_options)
     add_calibrate_parser(sub)
 
-    from .datasets import add_data_parser
+    from ..datasets import add_data_parser
 
     add_data_parser(sub)
 
-    from .candidates import add_batch_parser
-    from .practice import add_check_parser
-    from .webapp import add_serve_parser
+    from ..candidates import add_batch_parser
+    from ..practice import add_check_parser
+    from ..webapp import add_serve_parser
 
     add_batch_parser(sub, _model_options)
     add_check_parser(sub, _model_options)
     add_serve_parser(sub, _model_options)
 
-    from .rubric_import import add_rubric_parser
+    from ..rubric_import import add_rubric_parser
 
     add_rubric_parser(sub)
 
-    from .review_web import add_review_parser
+    from ..review_web import add_review_parser
 
     add_review_parser(sub)
     return parser
