@@ -16,7 +16,8 @@ from typing import Sequence
 
 from . import metrics as m
 from .combiner import BASE_FEATURES, CONTEXT_FEATURES, Combiner, PointInput, answer_features
-from .results import Verdict
+from .results import LABELS, Verdict
+from .scoring import CREDIT
 from .routing import flag_keyword_list, route, rubric_texts
 
 CALIBRATION_FILE = Path(__file__).resolve().parent / "calibration.json"
@@ -31,7 +32,6 @@ def user_calibration_path() -> Path:
 
 def _read_table(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-LABELS = [v.value for v in (Verdict.missing, Verdict.partial, Verdict.covered)]
 
 
 @dataclass(frozen=True)
@@ -159,7 +159,6 @@ def question_folds(question_ids: Sequence[str], folds: int) -> list[list[str]]:
     return [ordered[i::folds] for i in range(folds)]
 
 
-CREDIT = {"covered": 1.0, "partial": 0.5, "missing": 0.0}
 
 
 def feature_names(points) -> tuple[str, ...]:
@@ -190,7 +189,7 @@ def fit_calibration(
 ) -> Calibration:
     """Thresholds (and, with `combine`, a combiner over the feature `rows`, named `names`) fitted
     to `labels`."""
-    combiner = Combiner.fit(rows, [CREDIT[label] for label in labels]) if combine and rows else None
+    combiner = Combiner.fit(rows, [float(CREDIT[Verdict(label)]) for label in labels]) if combine and rows else None
     probabilities = [combiner.probability(r) for r in rows] if combiner else list(p_yes)
     return Calibration(fit_thresholds(probabilities, labels), combiner, fitted=True, feature_names=tuple(names))
 

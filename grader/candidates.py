@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable
 from .errors import InputError
 from .progress import Progress
 from .injection import injection_suspected
-from .results import AnswerGrade, Flag
+from .results import AnswerGrade, BatchFlag, Flag
 from .rubric import Rubric
 from .scoring import sum_scores
 from .store import GradeCache, GradeStore, cache_key
@@ -304,23 +304,23 @@ def answer_flags(rubric: Rubric, answer: str, grade: AnswerGrade) -> list[str]:
     flags = {f.value for f in grade.flags}
     flags |= {f.value for p in grade.points for f in p.flags}
     if grade.status != "scored":
-        flags.add("unscored")
+        flags.add(BatchFlag.unscored.value)
     if injection_suspected(answer):
         flags.add(Flag.injection_suspected.value)
     if grade.rubric_hash != rubric.question(grade.question_id).content_hash:
-        flags.add("older_rubric")  # graded against an earlier version of this question's points
+        flags.add(BatchFlag.older_rubric.value)  # graded against an earlier version of this question's points
     if len(normalise(answer)) < MIN_ANSWER_CHARS:
-        flags.add("too_short")
+        flags.add(BatchFlag.too_short.value)
     share = _cjk_share(answer)
     if (rubric.language == "zh" and share < 0.3) or (rubric.language == "en" and share > 0.3):
-        flags.add("other_language")
+        flags.add(BatchFlag.other_language.value)
     return sorted(flags)
 
 
 # What sends a candidate to a person: the grader's own routing (`needs_review` and its reasons,
 # grader/routing.py) and what only the batch can see.
 REVIEW_FLAGS = {
-    "unscored", "other_language", "older_rubric",
+    *(f.value for f in (BatchFlag.unscored, BatchFlag.other_language, BatchFlag.older_rubric)),
     *(f.value for f in (Flag.needs_review, Flag.injection_suspected, Flag.evidence_not_found, Flag.low_confidence, Flag.keyword_list_suspected, Flag.near_threshold)),
 }
 
@@ -377,9 +377,9 @@ def rank(
             rows.append({"grade": g, "answer": answer, "flags": flags, "segments": highlight(answer, g), "review": reviewed.get(g.question_id)})
         answered = {g.question_id for g in graded}
         if answered != {q.id for q in rubric.questions()}:
-            review.add("incomplete")
+            review.add(BatchFlag.incomplete.value)
         if cutoff is not None and total is not None and abs(total - cutoff) <= margin:
-            review.add("near_cutoff")
+            review.add(BatchFlag.near_cutoff.value)
         # Within a candidate, answers routed to a person (and not yet reviewed) come first.
         rows.sort(key=lambda row: not _awaits_person(row))
         order = [q.id for q in rubric.questions()]
@@ -396,7 +396,7 @@ def rank(
 
 def _awaits_person(row: dict[str, Any]) -> bool:
     """An answer the grader would not stand behind (routed or unscored) that nobody reviewed yet."""
-    return bool({"needs_review", "unscored"} & set(row["flags"])) and not row.get("review")
+    return bool({Flag.needs_review.value, BatchFlag.unscored.value} & set(row["flags"])) and not row.get("review")
 
 
 def highlight(answer: str, grade: AnswerGrade) -> list[tuple[str, str | None]]:

@@ -23,11 +23,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from . import metrics as m
 from .batch import InputError, read_records
 from .progress import Progress
-from .results import AnswerGrade, Verdict
+from .results import LABELS, AnswerGrade, Verdict
 from .rubric import Rubric
 from .session import ModelOptions
 
-LABELS = [Verdict.missing.value, Verdict.partial.value, Verdict.covered.value]
 # An answer the grader failed to score counts against it: its points get a label no human used.
 UNSCORED = "unscored"
 # Run records go here, relative to the current folder (the repository keeps its runs in evals/runs).
