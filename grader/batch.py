@@ -11,6 +11,7 @@ from typing import Iterator
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .errors import InputError
 from .grading import Grader
 from .results import AnswerGrade
 from .rubric import Rubric
@@ -18,10 +19,6 @@ from .rubric import Rubric
 
 # Fields of an answer record that name the candidate (masked in the answer by --redact).
 NAME_FIELDS = ("candidate", "candidate_name", "name", "姓名", "候选人")
-
-
-class InputError(ValueError):
-    """An input file that cannot be read at all."""
 
 
 class AnswerRecord(BaseModel):

@@ -1,23 +1,37 @@
 """Thresholds that turn a model's P(point covered) into covered / partial / missing.
 
 Fitted per model and prompt on hand-graded data (cross-validated by question, so the figures we
-report come from questions the thresholds never saw) and shipped in `calibration.json`.
+report come from questions the thresholds never saw) and shipped in `calibration.json` (package
+data). `grader calibrate --save` writes a user file (default `user_calibration_path()`), read beside
+the packaged one: its entries override the packaged entries for the same model and prompt.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
 from . import metrics as m
 from .combiner import BASE_FEATURES, CONTEXT_FEATURES, Combiner, PointInput, answer_features
-from .results import Verdict
+from .results import LABELS, Verdict
+from .scoring import CREDIT
 from .routing import flag_keyword_list, route, rubric_texts
 
 CALIBRATION_FILE = Path(__file__).resolve().parent / "calibration.json"
-LABELS = [v.value for v in (Verdict.missing, Verdict.partial, Verdict.covered)]
+
+
+def user_calibration_path() -> Path:
+    """Where `grader calibrate --save` writes by default: $XDG_CONFIG_HOME/grader/calibration.json
+    (~/.config/grader/calibration.json without XDG_CONFIG_HOME)."""
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "grader" / "calibration.json"
+
+
+def _read_table(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
 @dataclass(frozen=True)
@@ -65,8 +79,10 @@ class Calibration:
         return [None if p[1] is None else self.combiner.probability(row) for row, p in zip(rows, points)]
 
 
-def load_calibration(model: str, prompt_hash: str, path: Path = CALIBRATION_FILE) -> Calibration:
-    table = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+def load_calibration(model: str, prompt_hash: str, path: Path | None = None) -> Calibration:
+    """The calibration for a model and prompt from `path`, or (by default) from the packaged file
+    overridden by the user's file."""
+    table = _read_table(path) if path is not None else {**_read_table(CALIBRATION_FILE), **_read_table(user_calibration_path())}
     entry = table.get(f"{model}|{prompt_hash}")
     if not entry:
         return Calibration(UNCALIBRATED)
@@ -79,14 +95,18 @@ def load_calibration(model: str, prompt_hash: str, path: Path = CALIBRATION_FILE
     )
 
 
-def save_calibration(model: str, prompt_hash: str, calibration: Calibration, note: str, path: Path = CALIBRATION_FILE) -> None:
-    table = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+def save_calibration(model: str, prompt_hash: str, calibration: Calibration, note: str, path: Path | None = None) -> Path:
+    """Adds or replaces one entry in `path` (default: the user's file, never the installed package)."""
+    path = path if path is not None else user_calibration_path()
+    table = _read_table(path)
     entry = {"partial": calibration.thresholds.partial, "covered": calibration.thresholds.covered, "note": note}
     if calibration.combiner:
         entry["combiner"] = calibration.combiner.as_dict()
         entry["features"] = list(calibration.feature_names)
     table[f"{model}|{prompt_hash}"] = entry
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(table, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return path
 
 
 def fit_thresholds(probabilities: Sequence[float | None], labels: Sequence[str], grid: int = 40) -> Thresholds:
@@ -139,7 +159,6 @@ def question_folds(question_ids: Sequence[str], folds: int) -> list[list[str]]:
     return [ordered[i::folds] for i in range(folds)]
 
 
-CREDIT = {"covered": 1.0, "partial": 0.5, "missing": 0.0}
 
 
 def feature_names(points) -> tuple[str, ...]:
@@ -170,7 +189,7 @@ def fit_calibration(
 ) -> Calibration:
     """Thresholds (and, with `combine`, a combiner over the feature `rows`, named `names`) fitted
     to `labels`."""
-    combiner = Combiner.fit(rows, [CREDIT[label] for label in labels]) if combine and rows else None
+    combiner = Combiner.fit(rows, [float(CREDIT[Verdict(label)]) for label in labels]) if combine and rows else None
     probabilities = [combiner.probability(r) for r in rows] if combiner else list(p_yes)
     return Calibration(fit_thresholds(probabilities, labels), combiner, fitted=True, feature_names=tuple(names))
 

@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from .errors import InputError
 from .progress import Progress
 from .injection import injection_suspected
-from .results import AnswerGrade, Flag
+from .results import AnswerGrade, BatchFlag, Flag
 from .rubric import Rubric
 from .scoring import sum_scores
 from .store import GradeCache, GradeStore, cache_key
@@ -283,7 +284,9 @@ def grade_candidates_in_workers(
             progress.update(progress_store.count())
         progress_store.close()
     if failures:
-        raise RuntimeError("; ".join(failures))
+        from .errors import WorkerError
+
+        raise WorkerError("; ".join(failures))
     return total
 
 
@@ -301,23 +304,23 @@ def answer_flags(rubric: Rubric, answer: str, grade: AnswerGrade) -> list[str]:
     flags = {f.value for f in grade.flags}
     flags |= {f.value for p in grade.points for f in p.flags}
     if grade.status != "scored":
-        flags.add("unscored")
+        flags.add(BatchFlag.unscored.value)
     if injection_suspected(answer):
         flags.add(Flag.injection_suspected.value)
     if grade.rubric_hash != rubric.question(grade.question_id).content_hash:
-        flags.add("older_rubric")  # graded against an earlier version of this question's points
+        flags.add(BatchFlag.older_rubric.value)  # graded against an earlier version of this question's points
     if len(normalise(answer)) < MIN_ANSWER_CHARS:
-        flags.add("too_short")
+        flags.add(BatchFlag.too_short.value)
     share = _cjk_share(answer)
     if (rubric.language == "zh" and share < 0.3) or (rubric.language == "en" and share > 0.3):
-        flags.add("other_language")
+        flags.add(BatchFlag.other_language.value)
     return sorted(flags)
 
 
 # What sends a candidate to a person: the grader's own routing (`needs_review` and its reasons,
 # grader/routing.py) and what only the batch can see.
 REVIEW_FLAGS = {
-    "unscored", "other_language", "older_rubric",
+    *(f.value for f in (BatchFlag.unscored, BatchFlag.other_language, BatchFlag.older_rubric)),
     *(f.value for f in (Flag.needs_review, Flag.injection_suspected, Flag.evidence_not_found, Flag.low_confidence, Flag.keyword_list_suspected, Flag.near_threshold)),
 }
 
@@ -374,9 +377,9 @@ def rank(
             rows.append({"grade": g, "answer": answer, "flags": flags, "segments": highlight(answer, g), "review": reviewed.get(g.question_id)})
         answered = {g.question_id for g in graded}
         if answered != {q.id for q in rubric.questions()}:
-            review.add("incomplete")
+            review.add(BatchFlag.incomplete.value)
         if cutoff is not None and total is not None and abs(total - cutoff) <= margin:
-            review.add("near_cutoff")
+            review.add(BatchFlag.near_cutoff.value)
         # Within a candidate, answers routed to a person (and not yet reviewed) come first.
         rows.sort(key=lambda row: not _awaits_person(row))
         order = [q.id for q in rubric.questions()]
@@ -393,7 +396,7 @@ def rank(
 
 def _awaits_person(row: dict[str, Any]) -> bool:
     """An answer the grader would not stand behind (routed or unscored) that nobody reviewed yet."""
-    return bool({"needs_review", "unscored"} & set(row["flags"])) and not row.get("review")
+    return bool({Flag.needs_review.value, BatchFlag.unscored.value} & set(row["flags"])) and not row.get("review")
 
 
 def highlight(answer: str, grade: AnswerGrade) -> list[tuple[str, str | None]]:
@@ -475,28 +478,7 @@ def write_reports(run_dir: Path, rubric: Rubric, results: list[CandidateResult],
     return paths
 
 
-# ---------------------------------------------------------------- command line
-
-
-def add_batch_parser(sub, model_options) -> None:
-    p = sub.add_parser("batch", help="grade many candidates' answers (CSV/XLSX/JSONL) into a ranked, explained report")
-    p.add_argument("--rubric", required=True, type=Path)
-    p.add_argument("input", type=Path, help="CSV (UTF-8 or GBK), XLSX or JSONL; long or wide format")
-    p.add_argument("-o", "--output", required=True, type=Path, help="run folder (re-running resumes it)")
-    p.add_argument("--concurrency", type=int, default=4, help="requests in flight (the offline model serves one at a time)")
-    p.add_argument("--rpm", type=float, help="at most this many requests per minute")
-    p.add_argument("--tpm", type=float, help="at most this many tokens per minute")
-    p.add_argument("--price-in", type=float, default=0.0, help="USD per million prompt tokens, for the cost estimate")
-    p.add_argument("--price-out", type=float, default=0.0, help="USD per million completion tokens")
-    p.add_argument("--cache", type=Path, help="grade cache shared across runs (default: ~/.cache/grader/grades.sqlite)")
-    p.add_argument("--cutoff", type=float, help="flag candidates whose total is within --margin of this cut-off for review")
-    p.add_argument("--margin", type=float, default=5.0)
-    p.add_argument("--workers", type=int, default=1, help="grading processes sharing --concurrency (for fast endpoints, where one process's CPU is the limit)")
-    p.add_argument("--provider-batch", action="store_true", help="submit through the endpoint's Batch API (OpenAI: half price, up to 24 h); re-running resumes polling")
-    p.add_argument("--poll-every", type=float, default=60.0, help="seconds between Batch API polls")
-    p.add_argument("--max-wait", type=float, help="stop polling after this many seconds (re-run to collect)")
-    model_options(p)
-    p.set_defaults(func=cmd_batch)
+# ---------------------------------------------------------------- the run folder
 
 
 def lock_run_folder(run_dir: Path):
@@ -505,8 +487,6 @@ def lock_run_folder(run_dir: Path):
     Worker processes inherit the open file, so the lock is held until the last of them is gone:
     a re-run can never grade beside live workers, even orphaned ones."""
     import fcntl
-
-    from .batch import InputError
 
     run_dir.mkdir(parents=True, exist_ok=True)
     path = run_dir / ".lock"
@@ -521,78 +501,3 @@ def lock_run_folder(run_dir: Path):
     handle.write(f"{__import__('os').getpid()}\n")
     handle.flush()
     return handle
-
-
-def cmd_batch(args) -> int:
-    from .batch import InputError
-    from .cli import settings_from
-    from .local_model import cache_dir
-    from .rubric import load_rubric
-    from .session import make_grader, open_client
-    from .tables import read_answers
-
-    if args.output.exists() and not args.output.is_dir():
-        raise InputError(f"{args.output}: is a file; -o names the run folder (it is created, or resumed)")
-    rubric = load_rubric(args.rubric)
-    answers, problems = read_answers(args.input, rubric)
-    if args.redact:
-        from dataclasses import replace
-
-        from .redact import redact
-
-        names = {a.candidate for a in answers}
-        answers = [replace(a, answer=redact(a.answer, names)) for a in answers]
-    for problem in problems:
-        print(f"input: {problem}", file=sys.stderr)
-    settings = settings_from(args)
-    if args.provider_batch and (not settings.is_configured or args.strategy != "structured"):
-        raise InputError("--provider-batch needs a configured endpoint (--base-url) and --strategy structured: a Batch API returns whole completions, and the offline model has none")
-    lock = lock_run_folder(args.output)  # held (and inherited by workers) until this process ends
-    store = GradeStore(args.output / "grades.sqlite")
-    from .review import ReviewStore, applicable_reviews
-
-    review_store = ReviewStore(args.output / "grades.sqlite")  # reviews are never written here, only read
-    review_store.record_answers(answers)
-    cache_path = args.cache or cache_dir() / "grades.sqlite"
-    cache = GradeCache(cache_path)
-    started = time.monotonic()
-    try:
-        with open_client(settings) as client:
-            grader = make_grader(args.strategy, client, rubric)
-            if args.provider_batch:
-                from .provider_batch import BatchRunOptions, grade_with_provider_batch
-
-                options = BatchRunOptions(args.poll_every, args.max_wait, (args.price_in, args.price_out))
-                stats = grade_with_provider_batch(grader, rubric, answers, store, cache, options)
-            elif args.workers > 1:
-                from .llm import ModelClient
-
-                stats = grade_candidates_in_workers(
-                    lambda: make_grader(args.strategy, ModelClient(client.settings), rubric), rubric, answers,
-                    args.output / "grades.sqlite", cache_path, workers=args.workers,
-                    concurrency=args.concurrency, requests_per_minute=args.rpm, tokens_per_minute=args.tpm,
-                    prices_per_million=(args.price_in, args.price_out),
-                )
-            else:
-                stats = grade_candidates(
-                    grader, rubric, answers, store, cache,
-                    concurrency=args.concurrency, requests_per_minute=args.rpm, tokens_per_minute=args.tpm,
-                    prices_per_million=(args.price_in, args.price_out),
-                )
-            meta = {"model": client.model, "strategy": args.strategy, "prompt_hash": grader.prompt_hash, "rubric_hash": rubric.content_hash}
-        meta.update(rubric_path=str(args.rubric.resolve()), cutoff=args.cutoff, margin=args.margin)
-        stats.problems = problems
-        reviews = applicable_reviews(review_store.latest(), answers)
-        results = rank(rubric, answers, store.all_grades(), cutoff=args.cutoff, margin=args.margin, reviews=reviews)
-        meta["wall_s"] = round(time.monotonic() - started, 1)
-        (args.output / "run.json").write_text(json.dumps({**meta, "stats": stats.__dict__}, ensure_ascii=False, indent=1), encoding="utf-8")
-        paths = write_reports(args.output, rubric, results, stats, meta)
-    finally:
-        store.close()
-        review_store.close()
-        cache.close()
-        lock.close()
-    print(stats.describe(), file=sys.stderr)
-    for path in paths:
-        print(f"wrote {path}", file=sys.stderr)
-    return 2 if problems else (1 if stats.unscored else 0)

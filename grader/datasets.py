@@ -7,7 +7,6 @@ to a folder of the user's choosing, never into the project.
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 from pathlib import Path
@@ -105,20 +104,3 @@ def _write(out_dir: Path, rubric: dict, samples: list[dict]) -> tuple[Path, Path
     rubric_path.write_text(yaml.safe_dump(rubric, allow_unicode=True, sort_keys=False), encoding="utf-8")
     samples_path.write_text("".join(json.dumps(s, ensure_ascii=False) + "\n" for s in samples), encoding="utf-8")
     return rubric_path, samples_path
-
-
-def add_data_parser(sub) -> None:
-    p = sub.add_parser("data", help="import public human-graded data sets as rubric + samples")
-    p.add_argument("format", choices=["semeval", "saf", "sas"], help="semeval: SemEval-2013 Task 7 merged JSONL (SciEntsBank, Beetle); saf: SAF merged JSONL; sas: SAS-Datasets normalized JSONL")
-    p.add_argument("path", type=Path)
-    p.add_argument("--out", type=Path, required=True, help="folder for rubric.yaml and samples.jsonl (outside the project)")
-    p.add_argument("--limit", type=int, help="a random sample of N answers (seeded)")
-    p.add_argument("--seed", type=int, default=0)
-    p.set_defaults(func=cmd_data)
-
-
-def cmd_data(args: argparse.Namespace) -> int:
-    importer = import_semeval if args.format == "semeval" else import_reference_set
-    rubric_path, samples_path = importer(args.path, args.out, args.limit, args.seed)
-    print(f"wrote {rubric_path} and {samples_path}")
-    return 0

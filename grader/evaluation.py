@@ -6,16 +6,16 @@ without calling the model, and CI can gate on stored predictions.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import math
 import sys
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Iterable, Sequence
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -23,13 +23,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from . import metrics as m
 from .batch import InputError, read_records
 from .progress import Progress
-from .results import AnswerGrade, Verdict
-from .rubric import Rubric, load_rubric
+from .results import LABELS, AnswerGrade, Verdict
+from .rubric import Rubric
+from .session import ModelOptions
 
-LABELS = [Verdict.missing.value, Verdict.partial.value, Verdict.covered.value]
 # An answer the grader failed to score counts against it: its points get a label no human used.
 UNSCORED = "unscored"
+# Run records go here, relative to the current folder (the repository keeps its runs in evals/runs).
 RUNS_DIR = Path("evals/runs")
+RUNS_DIR_HELP = f"folder of run records (default: {RUNS_DIR}, relative to the current folder)"
 
 
 class Sample(BaseModel):
@@ -446,84 +448,29 @@ def regression(baseline: dict[str, Any], current: dict[str, Any], max_drop: floa
     return failures
 
 
-# ---------------------------------------------------------------- command line
+# ---------------------------------------------------------------- an eval run
 
 
-def add_eval_parser(sub, model_options: Callable[[argparse.ArgumentParser], None]) -> None:
-    p = sub.add_parser("eval", help="measure agreement with hand-graded samples, and track it across runs")
-    p.add_argument("--rubric", type=Path)
-    p.add_argument("--samples", type=Path)
-    p.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
-    p.add_argument("--html", type=Path, help="write a self-contained HTML report")
-    p.add_argument("--limit", type=int, help="grade only the first N samples")
-    p.add_argument("--per-question", type=int, metavar="N", help="grade only the first N samples of each question")
-    p.add_argument("--runs-dir", type=Path, default=RUNS_DIR)
-    p.add_argument("--no-record", action="store_true", help="do not write a run record")
-    p.add_argument("--rescore", type=Path, metavar="RUN", help="recompute metrics from a run's stored predictions (no model calls)")
-    p.add_argument("--compare", nargs=2, type=Path, metavar=("A", "B"), help="show the differences between two runs")
-    p.add_argument("--baseline", type=Path, metavar="RUN", help="exit 1 when kappa or QWK fell by more than --max-drop")
-    p.add_argument("--max-drop", type=float, default=0.05)
-    model_options(p)
-    p.set_defaults(func=cmd_eval)
+@dataclass(frozen=True)
+class EvalOptions:
+    """What `run_eval` grades with, and where its record goes (`runs_dir` None: nowhere)."""
+
+    rubric_path: Path
+    samples_path: Path
+    model: ModelOptions = ModelOptions()
+    runs_dir: Path | None = RUNS_DIR
+    limit: int | None = None  # recorded only: the caller picks the samples
+    per_question: int | None = None
 
 
-def cmd_eval(args: argparse.Namespace) -> int:
-    if args.html is not None and args.html.is_dir():
-        raise InputError(f"{args.html}: is a folder; --html needs a file name such as {args.html / 'report.html'}")
-    if args.compare:
-        a, b = (load_run(path) for path in args.compare)
-        print(compare(a, b))
-        return 0
-    if args.rescore:
-        run = load_run(args.rescore, RESCORE_FIELDS)
-        predictions = predictions_of(run)
-        rubric = load_rubric(args.rubric or run["rubric_path"])
-        samples = load_samples(args.samples or Path(run["samples_path"]), rubric)
-        # The run graded these (failures are stored as unscored predictions, so none is dropped).
-        samples = [s for s in samples if s.id in predictions]
-        record = {**{k: v for k, v in run.items() if k != "_path"}, "metrics": compute_metrics(rubric, samples, predictions)}
-    else:
-        if not (args.rubric and args.samples):
-            from .cli import BadInput
+def run_eval(options: EvalOptions, rubric: Rubric, samples: list[Sample]) -> dict[str, Any]:
+    from . import session
 
-            raise BadInput("grader eval needs --rubric and --samples (or --rescore RUN, or --compare A B)")
-        rubric = load_rubric(args.rubric)
-        samples = load_samples(args.samples, rubric)
-        if args.per_question:
-            taken: dict[str, int] = defaultdict(int)
-            samples = [s for s in samples if (taken.__setitem__(s.question_id, taken[s.question_id] + 1) or taken[s.question_id]) <= args.per_question]
-        if args.limit:
-            samples = samples[: args.limit]
-        record = run_eval(args, rubric, samples)
-    metrics = record["metrics"]
-    if args.json:
-        print(json.dumps(metrics, ensure_ascii=False, default=str))
-    else:
-        print(describe(metrics))
-    if args.html:
-        from .report import write_eval_report
-
-        # The trend compares like with like: runs on the same rubric.
-        history = [h for h in _history(args.runs_dir) if h.get("rubric_hash") == record.get("rubric_hash")]
-        write_eval_report(args.html, record, rubric, history=history)
-        print(f"report: {args.html}", file=sys.stderr)
-    if args.baseline:
-        failures = regression(load_run(args.baseline), metrics, args.max_drop)
-        for failure in failures:
-            print(f"REGRESSION: {failure}", file=sys.stderr)
-        if failures:
-            return 1
-    return 0
-
-
-def run_eval(args: argparse.Namespace, rubric: Rubric, samples: list[Sample]) -> dict[str, Any]:
-    from .cli import settings_from
-    from .session import make_grader, open_client
-
-    settings = settings_from(args)
+    settings = options.model.settings()
+    strategy = options.model.strategy_for(settings)
     started = time.monotonic()
-    with open_client(settings) as client:
-        grader = make_grader(args.strategy, client, rubric, measure_keyword_anchors=True)
+    with session.open_client(settings) as client:
+        grader = session.make_grader(strategy, client, rubric, measure_keyword_anchors=True)
         predictions = grade_samples(grader, rubric, samples, Progress(len(samples)))
         model = client.model
     wall = time.monotonic() - started
@@ -534,27 +481,27 @@ def run_eval(args: argparse.Namespace, rubric: Rubric, samples: list[Sample]) ->
     }
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     record = {
-        "run_id": hashlib.sha256(f"{now}{model}{args.strategy}".encode()).hexdigest()[:12],
+        "run_id": hashlib.sha256(f"{now}{model}{strategy}".encode()).hexdigest()[:12],
         "time": now,
         "model": model,
         "endpoint_kind": endpoint_kind(settings.base_url) if settings.is_configured else "offline-default",
-        "strategy": args.strategy,
+        "strategy": strategy,
         "prompt_hash": next(iter(predictions.values())).prompt_hash if predictions else None,
-        "rubric_path": str(args.rubric),
+        "rubric_path": str(options.rubric_path),
         "rubric_hash": rubric.content_hash,
-        "samples_path": str(args.samples),
-        "samples_hash": file_hash(args.samples),
+        "samples_path": str(options.samples_path),
+        "samples_hash": file_hash(options.samples_path),
         "n_samples": len(samples),
-        "limit": args.limit,
-        "per_question": args.per_question,
+        "limit": options.limit,
+        "per_question": options.per_question,
         "wall_s": round(wall, 1),
         "seconds_per_answer": round(wall / max(1, len(samples)), 2),
         "usage": usage,
         "metrics": compute_metrics(rubric, samples, predictions),
         "predictions": [g.model_dump(mode="json") for g in predictions.values()],
     }
-    if not args.no_record:
-        path = write_run(args.runs_dir, record)
+    if options.runs_dir is not None:
+        path = write_run(options.runs_dir, record)
         print(f"run record: {path}", file=sys.stderr)
     return record
 
@@ -571,59 +518,3 @@ def _history(runs_dir: Path) -> Iterable[dict[str, Any]]:
                 "score_qwk": run["metrics"].get("score_qwk"),
                 "file": path.name,
             }
-
-
-def add_calibrate_parser(sub) -> None:
-    p = sub.add_parser("calibrate", help="fit yes/no thresholds on runs' stored probabilities (cross-validated by question)")
-    p.add_argument("runs", type=Path, nargs="+", help="run records of the yesno strategy (same model and prompt)")
-    p.add_argument("--folds", type=int, default=2, help="questions are split into this many folds")
-    p.add_argument("--save", action="store_true", help="fit on all questions of all runs and save as the default thresholds")
-    p.add_argument("--combine", action="store_true", help="also fit a logistic combiner over P(yes), wording overlap, length and (when the run has them) the points' anchor P(yes) and the answer's other points against their anchors")
-    p.add_argument("--runs-dir", type=Path, default=RUNS_DIR)
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_calibrate)
-
-
-def cmd_calibrate(args: argparse.Namespace) -> int:
-    from .calibration import cross_validate, feature_names, fit_calibration, labelled_rows, save_calibration
-
-    pooled: list[tuple[list[float], float | None, str]] = []
-    keys, names_seen = set(), set()
-    for run_path in args.runs:
-        run = load_run(run_path, RESCORE_FIELDS)
-        keys.add((run["model"], run["prompt_hash"]))
-        rubric = load_rubric(run["rubric_path"])
-        samples_path = Path(run["samples_path"])
-        predictions = predictions_of(run)
-        samples = [s for s in load_samples(samples_path, rubric) if s.id in predictions]
-        oof, fitted = cross_validate(rubric, samples, predictions, folds=args.folds, combine=args.combine)
-        metrics = compute_metrics(rubric, samples, oof)
-        record = {
-            **{k: v for k, v in run.items() if k not in ("metrics", "predictions", "_path")},
-            "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "strategy": f"{run['strategy']}{'+combiner' if args.combine else ''}-cv{args.folds}",
-            "source_run": Path(run_path).name,
-            "samples_hash": file_hash(samples_path),
-            "folds": fitted,
-            "metrics": metrics,
-            "predictions": [g.model_dump(mode="json") for g in oof.values()],
-        }
-        path = write_run(args.runs_dir, record)
-        print(f"== {run_path}: cross-validated by question ({args.folds} folds, thresholds fitted on the other folds)")
-        print(json.dumps(metrics, ensure_ascii=False, default=str) if args.json else describe(metrics))
-        print(f"folds: {fitted}\nrun record: {path}", file=sys.stderr)
-        scored = [g for g in predictions.values() if g.status == "scored"]
-        names = feature_names(p for g in scored for p in g.points)
-        names_seen.add(names)
-        pooled += labelled_rows(rubric, {s.id: s for s in samples}, scored, names)
-    if args.save:
-        if len(keys) != 1:
-            raise InputError(f"runs mix models or prompts: {sorted(keys)}")
-        if len(names_seen) != 1:
-            raise InputError("runs mix records with and without anchor probabilities: re-run the older ones")
-        ((model, prompt_hash),), (names,) = keys, names_seen
-        calibration = fit_calibration([r for r, _, _ in pooled], [p for _, p, _ in pooled], [label for _, _, label in pooled], args.combine, names)
-        note = "fitted on " + ", ".join(Path(r).name for r in args.runs)
-        save_calibration(model, prompt_hash, calibration, note=note)
-        print(f"saved {calibration} for {model} / prompt {prompt_hash}", file=sys.stderr)
-    return 0

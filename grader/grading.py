@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import time
-from typing import Literal, Protocol
+from typing import Any, Callable, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
@@ -18,7 +18,8 @@ from .combiner import PointInput
 from .evidence import check_evidence, closest_sentence
 from .gaming import keyword_list_answer
 from .injection import injection_suspected, strip_injections
-from .llm import CallInfo, ModelClient
+from .errors import ModelOutputError
+from .llm import MODEL_FAILURES, CallInfo, ModelClient, parse_completion
 from .results import AnswerGrade, Flag, PointGrade, Verdict
 from .routing import flag_keyword_list, route, rubric_texts
 from .rubric import Question, Rubric
@@ -92,7 +93,7 @@ def finish(question: Question, points: list[PointGrade], text: str = "", thresho
 
 class _ModelGrader:
     """What every model-backed strategy shares: answer preparation, the empty-answer shortcut,
-    and turning any failure after retries into an unscored result (never a zero)."""
+    and turning a model's failure after retries into an unscored result (never a zero)."""
 
     strategy = ""
     task = ""
@@ -109,11 +110,19 @@ class _ModelGrader:
         if not text:
             return self.empty_grade(question, answer_id)
         info = CallInfo()  # filled in as calls are made, so a failure still reports what it cost
+        return self.assemble(question, answer_id, flags, text, info, lambda: self._grade_points(question, text, info), started)
+
+    def assemble(self, question: Question, answer_id: str | None, flags: list[Flag], text: str, info: CallInfo, points: Callable[[], list[PointGrade]], started: float | None = None) -> AnswerGrade:
+        """The grade from the points `points()` returns: scored, or unscored where the model failed
+        (after retries); a bug propagates. `started`: when grading began (None: not timed)."""
+        def seconds() -> float:
+            return 0.0 if started is None else time.monotonic() - started
+
         try:
-            points = self._grade_points(question, text, info)
-        except Exception as exc:  # noqa: BLE001 - any failure after retries leaves the answer unscored
-            return self.unscored_grade(question, answer_id, flags, exc, info, time.monotonic() - started)
-        return self.scored_grade(question, answer_id, flags, points, info, time.monotonic() - started, text)
+            graded = points()
+        except MODEL_FAILURES as exc:
+            return self.unscored_grade(question, answer_id, flags, exc, info, seconds())
+        return self.scored_grade(question, answer_id, flags, graded, info, seconds(), text)
 
     def _common(self, question: Question, answer_id: str | None) -> dict:
         return dict(
@@ -181,6 +190,18 @@ class StructuredGrader(_ModelGrader):
         parsed, call = self.client.complete_json(self.messages(question, text), response_schema(question))
         info.merge(call)
         return self.points_from(question, text, parsed)
+
+    def grade_completion(self, question: Question, answer: str, completion: Any, info: CallInfo, answer_id: str | None = None, failure: str | None = None) -> AnswerGrade:
+        """The grade from a completion obtained elsewhere (a Batch API's output line: its JSON
+        body) for `messages(question, prepared answer)`; `failure`: why there is no completion."""
+        text, flags = prepare_answer(answer)
+
+        def points() -> list[PointGrade]:
+            if failure is not None:
+                raise ModelOutputError(failure)
+            return self.points_from(question, text, parse_completion(completion, response_schema(question)))
+
+        return self.assemble(question, answer_id, flags, text, info, points)
 
     @staticmethod
     def points_from(question: Question, text: str, parsed: BaseModel) -> list[PointGrade]:

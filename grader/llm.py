@@ -21,9 +21,18 @@ import openai
 from pydantic import BaseModel, ValidationError
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
+from .errors import LocalModelError, ModelOutputError
 from .results import Usage
 
 T = TypeVar("T", bound=BaseModel)
+
+# What leaves an answer unscored: the endpoint or the transport failed (after retries), or the
+# model's output could not be used. Any other exception is a bug and propagates.
+MODEL_FAILURES: tuple[type[BaseException], ...] = (openai.OpenAIError, ModelOutputError, LocalModelError, ValidationError)
+# ... and the HTTP library's own errors, where one escapes the client (openai uses httpx, or its
+# successor httpx2, depending on the version installed).
+_http = getattr(openai, "_httpx", None) or __import__("httpx")
+MODEL_FAILURES += (_http.HTTPError, _http.StreamError)
 
 DEFAULT_SEED = 1234
 MAX_RETRY_AFTER_S = 120.0
@@ -82,14 +91,6 @@ class CallInfo:
         self.attempts += other.attempts
 
 
-class ModelOutputError(Exception):
-    """The model answered, but not with what was asked (bad JSON, wrong shape, cut off, refusal).
-    For output of the wrong shape, `content` and `brief` (the validation error) let the caller
-    re-ask the model."""
-
-    def __init__(self, message: str, *, content: str | None = None, brief: str | None = None):
-        super().__init__(message)
-        self.content, self.brief = content, brief
 
 
 def parse_completion(completion: Any, schema: type[T]) -> T:

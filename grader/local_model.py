@@ -14,6 +14,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import LocalModelError
+
 
 @dataclass(frozen=True)
 class BundledModel:
@@ -33,10 +35,6 @@ QWEN_CODER_1_5B = BundledModel(
     sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
     filename="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
 )
-
-
-class LocalModelError(RuntimeError):
-    pass
 
 
 def cache_dir() -> Path:

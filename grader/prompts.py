@@ -1,4 +1,8 @@
-"""Prompt templates: Jinja2 files in `prompts/`, rendered in a sandbox with StrictUndefined.
+"""Prompt templates: Jinja2 files in the top-level `prompts/` folder, rendered in a sandbox with StrictUndefined.
+
+The wheel carries that folder as `grader/prompt_templates` (pyproject maps it with `package-dir`);
+a source checkout or an editable install reads the folder itself. The files are byte for byte the
+same either way, so their hashes (calibration keys) do not depend on how the grader was installed.
 
 Each template defines two blocks, `system` and `user`, which become the chat messages. The
 candidate's text is only ever a variable, fenced by a tag whose name is derived from a hash of the
@@ -15,7 +19,14 @@ from pathlib import Path
 from jinja2 import FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
-PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+
+
+def _prompts_dir() -> Path:
+    packaged = Path(__file__).resolve().parent / "prompt_templates"  # installed from a wheel
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parent.parent / "prompts"
+
+
+PROMPTS_DIR = _prompts_dir()
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 from .candidates import BatchStats, cached_grade
 from .grading import StructuredGrader, prepare_answer, response_schema
-from .llm import CallInfo, ModelOutputError, parse_completion
+from .llm import CallInfo
 from .results import AnswerGrade, Usage
 from .rubric import Rubric
 from .store import GradeCache, GradeStore
@@ -138,8 +138,6 @@ def _collect(grader, rubric, state, by_id, store, cache, stats, options) -> None
 
 
 def _grade_from_line(grader: StructuredGrader, question, item: CandidateAnswer, line: dict[str, Any]) -> AnswerGrade:
-    answer_id = item.answer_id
-    text, flags = prepare_answer(item.answer)
     info = CallInfo(attempts=1)
     response = line.get("response") or {}
     body = response.get("body") or {}
@@ -147,12 +145,8 @@ def _grade_from_line(grader: StructuredGrader, question, item: CandidateAnswer, 
     info.usage = Usage(prompt_tokens=usage.get("prompt_tokens") or 0, completion_tokens=usage.get("completion_tokens") or 0, calls=1)
     info.model = body.get("model") or ""
     info.system_fingerprint = body.get("system_fingerprint")
-    try:
-        if line.get("error") or response.get("status_code") != 200:
-            error = line.get("error") or body.get("error") or {"message": f"status {response.get('status_code')}"}
-            raise ModelOutputError(f"batch request failed: {error.get('message', error) if isinstance(error, dict) else error}")
-        parsed = parse_completion(body, response_schema(question))
-        points = grader.points_from(question, text, parsed)
-    except Exception as exc:  # noqa: BLE001 - a bad line is one unscored answer, not a failed batch
-        return grader.unscored_grade(question, answer_id, flags, exc, info, 0.0)
-    return grader.scored_grade(question, answer_id, flags, points, info, 0.0, text)
+    failure = None
+    if line.get("error") or response.get("status_code") != 200:
+        error = line.get("error") or body.get("error") or {"message": f"status {response.get('status_code')}"}
+        failure = f"batch request failed: {error.get('message', error) if isinstance(error, dict) else error}"
+    return grader.grade_completion(question, item.answer, body, info, item.answer_id, failure)

@@ -14,6 +14,10 @@ class Verdict(str, Enum):
     missing = "missing"
 
 
+# The verdicts as labels, in order (metrics and calibration read them as an ordinal scale).
+LABELS = [Verdict.missing.value, Verdict.partial.value, Verdict.covered.value]
+
+
 class Flag(str, Enum):
     """Why a result deserves a second look."""
 
@@ -28,6 +32,19 @@ class Flag(str, Enum):
     # The answer-level routing flag: the grader would not stand behind this grade alone; the
     # grade's `review_reasons` say why (any of the flags above).
     needs_review = "needs_review"
+
+
+class BatchFlag(str, Enum):
+    """Flags only a batch (or its review) can see, beside a grade's own `Flag`s: of an answer
+    (`unscored` .. `other_language`) and of a candidate (`incomplete`, `near_cutoff`). Kept apart
+    from `Flag`, whose values a grade may carry; both together are every flag the reports show."""
+
+    unscored = "unscored"  # the grader failed to score the answer
+    older_rubric = "older_rubric"  # graded against an earlier version of the question's points
+    too_short = "too_short"
+    other_language = "other_language"
+    incomplete = "incomplete"  # the candidate did not answer every question
+    near_cutoff = "near_cutoff"  # the candidate's total is within the margin of the cut-off
 
 
 class PointGrade(BaseModel):

@@ -25,16 +25,22 @@ from typing import Any, Iterable
 from . import metrics as m
 from .batch import InputError
 from .candidates import REVIEW_FLAGS, CandidateResult, answer_flags, highlight, rank
-from .results import AnswerGrade, Verdict
+from .results import AnswerGrade, BatchFlag, Flag, Verdict
 from .rubric import Rubric, load_rubric
 from .scoring import question_score
 from .store import answer_digest
 from .tables import CandidateAnswer
 
 VERDICTS = [Verdict.covered.value, Verdict.partial.value, Verdict.missing.value]
-NEEDS_REVIEW = "needs_review"
+NEEDS_REVIEW = Flag.needs_review.value
 # Which flag names an exported sample's kind, first match wins; without one the kind is "reviewed".
-KIND_FLAGS = ["injection_suspected", "keyword_list_suspected", "other_language", "too_short", "unscored", "low_confidence", "near_threshold", "evidence_not_found", "evidence_empty", "truncated", NEEDS_REVIEW]
+KIND_FLAGS = [
+    f.value
+    for f in (
+        Flag.injection_suspected, Flag.keyword_list_suspected, BatchFlag.other_language, BatchFlag.too_short, BatchFlag.unscored,
+        Flag.low_confidence, Flag.near_threshold, Flag.evidence_not_found, Flag.evidence_empty, Flag.truncated, Flag.needs_review,
+    )
+]
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -136,7 +142,7 @@ class Item:
             "flags": self.flags,
             "reviewed": self.review is not None,
             "reviewed_score": self.review.score if self.review else None,
-            "tier": ["needs_review", "near_cutoff", "rest"][self.tier],
+            "tier": [NEEDS_REVIEW, BatchFlag.near_cutoff.value, "rest"][self.tier],
         }
 
 

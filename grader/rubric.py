@@ -17,6 +17,8 @@ from typing import Iterator, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .errors import RubricError
+
 
 class _Strict(BaseModel):
     # Unknown keys are errors: a typo such as `wieght` must not silently drop a weight.
@@ -119,10 +121,6 @@ class Rubric(_Strict):
     def content_hash(self) -> str:
         hints = {"sections": {"__all__": {"questions": {"__all__": {"points": {"__all__": {"hint"}}}}}}}
         return _short_hash(self.model_dump_json(exclude=hints))
-
-
-class RubricError(ValueError):
-    """A rubric file that cannot be used; the message names file, line, question and field."""
 
 
 def _short_hash(text: str) -> str:

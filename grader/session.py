@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Iterator
 
 from .grading import Grader, StructuredGrader, YesNoGrader
@@ -12,6 +13,31 @@ from .store import AnchorCache
 
 STRATEGIES = {"structured": StructuredGrader, "yesno": YesNoGrader}
 OFFLINE_DEFAULT_STRATEGY = "yesno"
+
+
+@dataclass(frozen=True)
+class ModelOptions:
+    """Which model grades, and how: what the command line's model flags say. Unset fields fall
+    back to the environment (GRADER_BASE_URL, GRADER_MODEL, OPENAI_API_KEY); none of them means
+    the bundled offline model."""
+
+    base_url: str | None = None
+    model: str | None = None
+    strategy: str = "auto"  # or one of STRATEGIES
+    seed: int | None = None  # None: the fixed default seed
+    max_attempts: int = 4
+    prompt_cache: bool = True
+    redact: bool = False  # mask personal data in answers before grading
+
+    def settings(self) -> ModelSettings:
+        extra = {"max_attempts": self.max_attempts, "prompt_cache": self.prompt_cache}
+        if self.seed is not None:
+            extra["seed"] = self.seed
+        return ModelSettings.from_env(base_url=self.base_url, model=self.model, **extra)
+
+    def strategy_for(self, settings: ModelSettings) -> str:
+        """The strategy, with `auto` resolved for these settings."""
+        return resolve_strategy(self.strategy, settings)
 
 
 @contextmanager

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+from .errors import TableError
 from .rubric import Rubric
 
 CANDIDATE_COLUMNS = ("candidate", "candidate_id", "candidate_name", "name", "id", "姓名", "候选人", "编号")
@@ -32,10 +33,6 @@ class CandidateAnswer:
     def answer_id(self) -> str:
         """How grades and reports name this answer."""
         return f"{self.candidate}/{self.question_id}"
-
-
-class TableError(ValueError):
-    """The file as a whole cannot be read."""
 
 
 def _decode_csv(path: Path, raw: bytes) -> tuple[str, str]:

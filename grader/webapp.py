@@ -7,9 +7,7 @@ at a time anyway). The page is a single self-contained HTML file.
 
 from __future__ import annotations
 
-import sys
 import threading
-from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -21,7 +19,7 @@ from starlette.routing import Route
 
 from .practice import UI_TEXT, AttemptLog, feedback
 from .rubric import Rubric
-from .web import DEFAULT_MAX_BODY, BackgroundServer, BadRequest, allowed_hosts_for, json_script, make_app, parse_json, serve
+from .web import DEFAULT_MAX_BODY, BackgroundServer, BadRequest, allowed_hosts_for, json_script, make_app, parse_json
 
 MAX_BODY_BYTES = DEFAULT_MAX_BODY
 
@@ -86,26 +84,3 @@ class PracticeApp:
     def make_server(self, host: str = "127.0.0.1", port: int = 8000) -> BackgroundServer:
         """A server in a background thread (call .start()); `grader serve` runs it in the foreground."""
         return BackgroundServer(self.asgi(host), host, port)
-
-
-def add_serve_parser(sub, model_options) -> None:
-    p = sub.add_parser("serve", help="a local web page to practise answers and see feedback")
-    p.add_argument("--rubric", required=True, type=Path)
-    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: this computer only)")
-    p.add_argument("--port", type=int, default=8000)
-    model_options(p)
-    p.set_defaults(func=cmd_serve)
-
-
-def cmd_serve(args) -> int:
-    from .cli import settings_from
-    from .rubric import load_rubric
-    from .session import make_grader, open_client
-
-    rubric = load_rubric(args.rubric)
-    settings = settings_from(args)
-    with open_client(settings) as client:
-        app = PracticeApp(rubric, make_grader(args.strategy, client, rubric, keep_anchors=True), AttemptLog(), endpoint=settings.base_url if settings.is_configured else None)
-        print(f"serving {rubric.title} on http://{args.host}:{args.port}/  (Ctrl-C to stop)", file=sys.stderr)
-        serve(app.asgi(args.host), args.host, args.port)
-    return 0

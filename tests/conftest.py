@@ -60,3 +60,10 @@ def open_cassette(name: str, **overrides):
 def cassette_client():
     """`with cassette_client("name") as client:` see `open_cassette`."""
     return open_cassette
+
+
+@pytest.fixture(autouse=True)
+def _no_user_calibration(tmp_path_factory, monkeypatch):
+    """Tests read only the packaged calibration: a user's own file (written by `calibrate --save`)
+    must not change their figures."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))

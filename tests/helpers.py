@@ -42,5 +42,3 @@ def use_scripted_session(monkeypatch, grader) -> None:
 
     monkeypatch.setattr("grader.session.open_client", scripted_client)
     monkeypatch.setattr("grader.session.make_grader", lambda strategy, client, rubric, **options: grader)
-    monkeypatch.setattr("grader.cli.open_client", scripted_client)
-    monkeypatch.setattr("grader.cli.make_grader", lambda strategy, client, rubric, **options: grader)

@@ -94,3 +94,33 @@ def test_what_the_model_says_of_other_points_moves_a_points_probability():
     assert weak_rest[0] < strong_rest[0]
     # no yes/no token: no probability, whatever the other points say
     assert calibration.probabilities("答案", [("要点一", None, 0.3), ("要点二", 0.9, 0.3)])[0] is None
+
+
+def test_calibrate_saves_where_the_user_says_and_the_user_file_overrides_the_packaged_one(tmp_path, monkeypatch, capsys):
+    import json
+
+    from grader.calibration import CALIBRATION_FILE, user_calibration_path
+    from grader.cli import main
+
+    from .conftest import ROOT
+
+    baseline = json.loads((ROOT / "evals" / "baseline.json").read_text(encoding="utf-8"))
+    run = ROOT / baseline["runs"]["offline_raw_probabilities"]
+    packaged = CALIBRATION_FILE.read_bytes()
+    monkeypatch.chdir(ROOT)  # the run names its rubric and samples relative to the repository
+    named = tmp_path / "mine.json"
+    assert main(["calibrate", str(run), "--save", str(named), "--runs-dir", str(tmp_path / "runs")]) == 0
+    assert len(list((tmp_path / "runs").glob("*.json"))) == 1  # the cross-validated record, in --runs-dir
+    [(key, entry)] = json.loads(named.read_text(encoding="utf-8")).items()
+    assert not user_calibration_path().exists()
+    assert main(["calibrate", str(run), "--save", "--runs-dir", str(tmp_path / "runs")]) == 0
+    assert json.loads(user_calibration_path().read_text(encoding="utf-8"))[key]["partial"] == entry["partial"]
+    assert CALIBRATION_FILE.read_bytes() == packaged  # the installed package is never written
+
+    model, prompt_hash = key.split("|")
+    user = json.loads(user_calibration_path().read_text(encoding="utf-8"))
+    user[key] = {"partial": 0.11, "covered": 0.99, "note": "user"}
+    user_calibration_path().write_text(json.dumps(user), encoding="utf-8")
+    assert load_calibration(model, prompt_hash).thresholds == Thresholds(0.11, 0.99)
+    user_calibration_path().unlink()
+    assert load_calibration(model, prompt_hash) == load_calibration(model, prompt_hash, CALIBRATION_FILE)

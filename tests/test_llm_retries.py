@@ -301,3 +301,44 @@ def test_prompt_cache_can_be_switched_off(rubric):
     uncached, _ = make(script, prompt_cache=False)
     StructuredGrader(uncached, rubric).grade(q, ANSWER)
     assert "cache_prompt" not in script.requests[0] and script.requests[1]["cache_prompt"] is False
+
+
+def test_a_bug_in_the_grader_raises_instead_of_leaving_the_answer_unscored(rubric, monkeypatch):
+    """Only a model's failure leaves an answer unscored; a programming error is a traceback, so it
+    is never counted as the model's failure."""
+    from grader.grading import StructuredGrader
+
+    from .fault_server import FaultServer
+
+    def broken(question, text, parsed):
+        raise TypeError("a bug in the grader")
+
+    monkeypatch.setattr(StructuredGrader, "points_from", staticmethod(broken))
+    question = next(rubric.questions())
+    with FaultServer([]) as server:
+        client = ModelClient(ModelSettings(base_url=server.base_url, model="m", max_attempts=1, api_key="k"))
+        with pytest.raises(TypeError, match="a bug in the grader"):
+            StructuredGrader(client, rubric).grade(question, "我会先核实客户身份。")
+    # ... while the model's own failure still leaves it unscored
+    with FaultServer([], default="wrong_shape") as server:
+        client = ModelClient(ModelSettings(base_url=server.base_url, model="m", max_attempts=1, api_key="k"))
+        assert StructuredGrader(client, rubric).grade(question, "我会先核实客户身份。").status == "unscored"
+
+
+def test_the_command_line_shows_a_bug_as_a_traceback(monkeypatch, capsys):
+    from grader import cli
+
+    def broken(args):
+        raise TypeError("a bug in the grader")
+
+    parser = cli.build_parser
+    monkeypatch.setattr(cli, "build_parser", lambda: _with(parser(), broken))
+    assert cli.main(["grade", "--rubric", "x.yaml", "--question", "q", "--answer", "a"]) == cli.EXIT_FAILURE
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "internal error (a bug" in err
+
+
+def _with(parser, func):
+    for action in parser._subparsers._group_actions:
+        action.choices["grade"].set_defaults(func=func)
+    return parser

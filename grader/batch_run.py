@@ -1,0 +1,96 @@
+"""A `grader batch` run: grade candidates' answers into a run folder (resuming it), with the
+thread runner, the worker processes or the provider's Batch API, then rank and write reports."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .candidates import BatchStats, grade_candidates, grade_candidates_in_workers, lock_run_folder, rank, write_reports
+from .store import GradeCache, GradeStore
+from .errors import InputError
+from .rubric import Rubric
+from .session import ModelOptions
+from .tables import CandidateAnswer
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """A `grader batch` run: where it goes (`output`, a run folder that a re-run resumes), which
+    model grades, and how fast."""
+
+    output: Path
+    rubric_path: Path
+    model: ModelOptions
+    concurrency: int = 4
+    requests_per_minute: float | None = None
+    tokens_per_minute: float | None = None
+    prices_per_million: tuple[float, float] = (0.0, 0.0)
+    cache: Path | None = None  # default: the user's cache folder
+    cutoff: float | None = None
+    margin: float = 5.0
+    workers: int = 1
+    provider_batch: bool = False
+    poll_every: float = 60.0
+    max_wait: float | None = None
+
+
+
+def run_batch(options: BatchOptions, rubric: Rubric, answers: list[CandidateAnswer], problems: list[str] = ()) -> tuple[BatchStats, list[Path]]:
+    """Grades the answers into the run folder (resuming it), ranks the candidates and writes the
+    reports; returns the counts and the reports' paths. `problems`: the input's bad lines."""
+    from . import session
+    from .local_model import cache_dir
+
+    settings = options.model.settings()
+    strategy = options.model.strategy_for(settings)
+    if options.provider_batch and (not settings.is_configured or strategy != "structured"):
+        raise InputError("--provider-batch needs a configured endpoint (--base-url) and --strategy structured: a Batch API returns whole completions, and the offline model has none")
+    lock = lock_run_folder(options.output)  # held (and inherited by workers) until this process ends
+    store = GradeStore(options.output / "grades.sqlite")
+    from .review import ReviewStore, applicable_reviews
+
+    review_store = ReviewStore(options.output / "grades.sqlite")  # reviews are never written here, only read
+    review_store.record_answers(answers)
+    cache_path = options.cache or cache_dir() / "grades.sqlite"
+    cache = GradeCache(cache_path)
+    started = time.monotonic()
+    try:
+        with session.open_client(settings) as client:
+            grader = session.make_grader(strategy, client, rubric)
+            if options.provider_batch:
+                from .provider_batch import BatchRunOptions, grade_with_provider_batch
+
+                run_options = BatchRunOptions(options.poll_every, options.max_wait, options.prices_per_million)
+                stats = grade_with_provider_batch(grader, rubric, answers, store, cache, run_options)
+            elif options.workers > 1:
+                from .llm import ModelClient
+
+                stats = grade_candidates_in_workers(
+                    lambda: session.make_grader(strategy, ModelClient(client.settings), rubric), rubric, answers,
+                    options.output / "grades.sqlite", cache_path, workers=options.workers,
+                    concurrency=options.concurrency, requests_per_minute=options.requests_per_minute, tokens_per_minute=options.tokens_per_minute,
+                    prices_per_million=options.prices_per_million,
+                )
+            else:
+                stats = grade_candidates(
+                    grader, rubric, answers, store, cache,
+                    concurrency=options.concurrency, requests_per_minute=options.requests_per_minute, tokens_per_minute=options.tokens_per_minute,
+                    prices_per_million=options.prices_per_million,
+                )
+            meta = {"model": client.model, "strategy": strategy, "prompt_hash": grader.prompt_hash, "rubric_hash": rubric.content_hash}
+        meta.update(rubric_path=str(options.rubric_path.resolve()), cutoff=options.cutoff, margin=options.margin)
+        stats.problems = list(problems)
+        reviews = applicable_reviews(review_store.latest(), answers)
+        results = rank(rubric, answers, store.all_grades(), cutoff=options.cutoff, margin=options.margin, reviews=reviews)
+        meta["wall_s"] = round(time.monotonic() - started, 1)
+        (options.output / "run.json").write_text(json.dumps({**meta, "stats": stats.__dict__}, ensure_ascii=False, indent=1), encoding="utf-8")
+        paths = write_reports(options.output, rubric, results, stats, meta)
+    finally:
+        store.close()
+        review_store.close()
+        cache.close()
+        lock.close()
+    return stats, paths

@@ -1,0 +1,35 @@
+"""The model flags every grading command shares, and the typed options they become."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..session import STRATEGIES, ModelOptions
+
+
+def add_model_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("model", "Any OpenAI-compatible endpoint; none means the bundled offline model.")
+    group.add_argument("--base-url", help="endpoint base URL (env GRADER_BASE_URL); the key comes from OPENAI_API_KEY")
+    group.add_argument("--model", help="model name (env GRADER_MODEL)")
+    group.add_argument(
+        "--strategy",
+        default="auto",
+        choices=["auto", *sorted(STRATEGIES)],
+        help="grading strategy; auto = structured for a configured endpoint, yesno for the offline model",
+    )
+    group.add_argument("--seed", type=int, default=None, help="sampling seed (default: fixed)")
+    group.add_argument("--max-attempts", type=int, default=4, help="attempts per answer before it is left unscored")
+    group.add_argument("--no-prompt-cache", action="store_true", help="ask the server not to reuse cached prompts (bit-exact reproduction, slower)")
+    group.add_argument("--redact", action="store_true", help="mask names, phone, ID-card and bank-card numbers, e-mails in answers before grading")
+
+
+def model_options(args: argparse.Namespace) -> ModelOptions:
+    return ModelOptions(
+        base_url=args.base_url,
+        model=args.model,
+        strategy=args.strategy,
+        seed=args.seed,
+        max_attempts=args.max_attempts,
+        prompt_cache=not args.no_prompt_cache,
+        redact=args.redact,
+    )

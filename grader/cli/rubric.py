@@ -1,0 +1,54 @@
+"""`grader rubric import|check|diff`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ..errors import RubricError
+from ..rubric import load_rubric
+from ..rubric_import import import_rubric, rubric_diff, rubric_summary, write_rubric_safely
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("rubric", help="import, check and diff rubrics")
+    rsub = p.add_subparsers(dest="rubric_command", required=True)
+    imp = rsub.add_parser("import", help="turn a question-bank document (.txt .md .docx .pdf) into a rubric")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("-o", "--output", type=Path, required=True)
+    imp.add_argument("--id", help="rubric id (default: the file name)")
+    imp.add_argument("--script", choices=["simplified", "traditional", "keep"], default="simplified")
+    imp.add_argument("--force", action="store_true", help="replace the output file if it exists")
+    imp.set_defaults(func=cmd_import)
+    check = rsub.add_parser("check", help="validate a rubric and summarise it, with warnings")
+    check.add_argument("file", type=Path)
+    check.set_defaults(func=cmd_check_rubric)
+    diff = rsub.add_parser("diff", help="what changed between two rubric versions")
+    diff.add_argument("old", type=Path)
+    diff.add_argument("new", type=Path)
+    diff.set_defaults(func=cmd_diff)
+
+
+def cmd_import(args) -> int:
+    result = import_rubric(args.file, args.id, args.script)
+    questions = sum(len(s["questions"]) for s in result.rubric["sections"])
+    if not questions:
+        raise RubricError(f"{args.file}: no questions found (expected sections such as '一、行为面试题' and questions '1.题目：… 答案要点：…'); {args.output} not written")
+    write_rubric_safely(result, args.output, args.force)
+    for repair in result.repairs:
+        print(f"repaired {repair}", file=sys.stderr)
+    for problem in result.unrepaired:
+        print(f"UNREPAIRED {problem}", file=sys.stderr)
+    print(f"wrote {args.output}: {len(result.rubric['sections'])} sections, {questions} questions; {len(result.repairs)} repairs, {len(result.unrepaired)} to review")
+    return 0
+
+
+def cmd_check_rubric(args) -> int:
+    print(rubric_summary(load_rubric(args.file)))
+    return 0
+
+
+def cmd_diff(args) -> int:
+    changes = rubric_diff(load_rubric(args.old), load_rubric(args.new))
+    print("\n".join(changes) if changes else "no differences in questions or points")
+    return 0

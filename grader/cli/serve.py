@@ -1,0 +1,34 @@
+"""`grader serve`: the local practice page."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from .. import session
+from ..practice import AttemptLog
+from ..rubric import load_rubric
+from ..web import serve
+from ..webapp import PracticeApp
+from .options import add_model_options, model_options
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("serve", help="a local web page to practise answers and see feedback")
+    p.add_argument("--rubric", required=True, type=Path)
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: this computer only)")
+    p.add_argument("--port", type=int, default=8000)
+    add_model_options(p)
+    p.set_defaults(func=cmd_serve)
+
+
+def cmd_serve(args) -> int:
+    rubric = load_rubric(args.rubric)
+    options = model_options(args)
+    settings = options.settings()
+    strategy = options.strategy_for(settings)
+    with session.open_client(settings) as client:
+        app = PracticeApp(rubric, session.make_grader(strategy, client, rubric, keep_anchors=True), AttemptLog(), endpoint=settings.base_url if settings.is_configured else None)
+        print(f"serving {rubric.title} on http://{args.host}:{args.port}/  (Ctrl-C to stop)", file=sys.stderr)
+        serve(app.asgi(args.host), args.host, args.port)
+    return 0

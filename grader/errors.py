@@ -1,0 +1,50 @@
+"""The errors the grader raises on purpose, in one hierarchy.
+
+    GraderError
+    ├── InputError          a file or argument the user gave cannot be used (message: file:line: field)
+    │   ├── RubricError     ... a rubric
+    │   └── TableError      ... a table of answers as a whole
+    ├── ModelOutputError    the model answered, but not with what was asked
+    ├── LocalModelError     the bundled offline model cannot be set up or run
+    └── WorkerError         a batch worker process failed (its errors, as text)
+
+The command line maps InputError to exit code 2 and any other GraderError to 1. Grading leaves an
+answer unscored only for a model's failure (`grader.llm.MODEL_FAILURES`); anything else is a bug
+and propagates.
+"""
+
+from __future__ import annotations
+
+
+class GraderError(Exception):
+    """Base of every error the grader raises on purpose."""
+
+
+class InputError(GraderError, ValueError):
+    """An input that cannot be used; the message says where (file, line, field)."""
+
+
+class RubricError(InputError):
+    """A rubric file that cannot be used; the message names file, line, question and field."""
+
+
+class TableError(InputError):
+    """A table of answers that cannot be read as a whole."""
+
+
+class ModelOutputError(GraderError):
+    """The model answered, but not with what was asked (bad JSON, wrong shape, cut off, refusal).
+    For output of the wrong shape, `content` and `brief` (the validation error) let the caller
+    re-ask the model."""
+
+    def __init__(self, message: str, *, content: str | None = None, brief: str | None = None):
+        super().__init__(message)
+        self.content, self.brief = content, brief
+
+
+class LocalModelError(GraderError, RuntimeError):
+    """The bundled offline model cannot be assembled, loaded or run."""
+
+
+class WorkerError(GraderError, RuntimeError):
+    """A batch worker process failed; the message carries each worker's error."""
