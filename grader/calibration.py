@@ -162,8 +162,9 @@ def question_folds(question_ids: Sequence[str], folds: int) -> list[list[str]]:
 
 
 def feature_names(points) -> tuple[str, ...]:
-    """The combiner's features for graded points: with the anchor, and the answer's other points
-    read against their anchors, when every point has one."""
+    """The combiner's default features for graded points: with the anchor, and the answer's other
+    points read against their anchors, when every point has one. (The form features,
+    `combiner.FORM_FEATURES`, were measured and not adopted: docs/gaming.md.)"""
     points = list(points)
     return CONTEXT_FEATURES if points and all(p.p_anchor is not None for p in points) else BASE_FEATURES
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import NamedTuple, Sequence
 
 from .evidence import bigrams, sentences
-from .gaming import action_share, rubric_copy, short_clause_share
+from .gaming import action_share, looks_like_topic_list, rubric_copy, short_clause_share
 from .textnorm import normalise
 
 
@@ -56,7 +56,9 @@ CONTEXT_FEATURES = (*ANCHORED_FEATURES, "others")
 # Gaming-resistance candidates (evals/experiments/gaming/): P(yes) against the keyword list's, and
 # how much of the answer is the rubric's own wording or bare short clauses.
 GAMING_FEATURES = ("keyword_margin", "rubric_copy", "short_clauses", "action_share")
-KEYWORD_FEATURES = ("keyword_margin",)
+# The five above, how much of the answer is the rubric's own wording, and whether it reads as a
+# list of topics rather than an answer: measured on the gaming set, not adopted (docs/gaming.md).
+FORM_FEATURES = (*CONTEXT_FEATURES, "rubric_copy", "topic_list")
 
 
 def margin(p_yes: float | None, p_anchor: float | None) -> float:
@@ -93,6 +95,7 @@ def features(
         "rubric_copy": lambda: rubric_copy(answer, rubric_texts),
         "short_clauses": lambda: short_clause_share(answer),
         "action_share": lambda: action_share(answer),
+        "topic_list": lambda: float(looks_like_topic_list(answer, rubric_texts)),
     }
     return [values[name]() for name in names]
 

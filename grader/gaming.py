@@ -90,3 +90,14 @@ _ABOUT_THE_QUESTION = re.compile(
 def talks_about_the_question(answer: str) -> bool:
     """Does the answer describe what a good answer would contain, rather than give one?"""
     return bool(_ABOUT_THE_QUESTION.search(to_simplified(answer)))
+
+
+def looks_like_topic_list(answer: str, rubric_texts: Sequence[str], *, copy: float = 0.3, action: float = 0.3, about_the_question: bool = True) -> bool:
+    """Does the answer read as the rubric's topics listed rather than an answer? Many trigrams of
+    the rubric's own wording, talk about the question, or few (mostly short) clauses that say
+    anyone does anything. Thresholds: evals/experiments/gaming/routing.py."""
+    if rubric_copy(answer, rubric_texts) >= copy:
+        return True
+    if about_the_question and talks_about_the_question(answer):
+        return True
+    return action_share(answer) < action and short_clause_share(answer) >= 0.5

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .gaming import action_share, rubric_copy, short_clause_share, talks_about_the_question
+from .gaming import looks_like_topic_list
 from .results import AnswerGrade, Flag
 
 
@@ -21,13 +21,18 @@ class RoutingPolicy:
     """When to route. The defaults were chosen on the tuning sets' cross-validated predictions
     (evals/experiments/gaming/routing.py; docs/gaming.md)."""
 
-    below_confidence: float = 0.74  # mean point confidence under this: the grader is unsure
-    near_threshold: float = 0.0  # a point's P(covered) this close to a cut point (0: off)
-    # A keyword list: many of its trigrams are the rubric's own, it talks about the question
-    # ("这道题考察的是…"), or few of its (mostly short) clauses say that anyone does anything.
-    keyword_copy: float = 0.45
+    # Chosen on the tuning sets' out-of-fold predictions with the shipped combiner (fitted on the
+    # hand-graded set; evals/experiments/gaming/routing-seed-only.txt): 27% of those answers are
+    # routed, and 4-5 of the 25 gaming answers graded more than 2 marks off are not.
+    below_confidence: float = 0.66  # mean point confidence under this: the grader is unsure
+    near_threshold: float = 0.0  # a point's P(covered) this close to a cut point (0: off; it routed
+    # many answers for little gain in agreement on the rest)
+    # A keyword list (`gaming.looks_like_topic_list`): many of its trigrams are the rubric's own,
+    # it talks about the question ("这道题考察的是…"), or few of its (mostly short) clauses say
+    # that anyone does anything.
+    keyword_copy: float = 0.3
     keyword_action_share: float = 0.3
-    about_the_question: bool = False
+    about_the_question: bool = True
 
 
 DEFAULT_POLICY = RoutingPolicy()
@@ -45,11 +50,9 @@ def rubric_texts(question) -> list[str]:
 
 def keyword_list_suspected(answer: str, question, policy: RoutingPolicy = DEFAULT_POLICY) -> bool:
     """Does the answer read as the rubric's topics listed rather than an answer?"""
-    if rubric_copy(answer, rubric_texts(question)) >= policy.keyword_copy:
-        return True
-    if policy.about_the_question and talks_about_the_question(answer):
-        return True
-    return action_share(answer) < policy.keyword_action_share and short_clause_share(answer) >= 0.5
+    return looks_like_topic_list(
+        answer, rubric_texts(question), copy=policy.keyword_copy, action=policy.keyword_action_share, about_the_question=policy.about_the_question
+    )
 
 
 def review_reasons(grade: AnswerGrade, thresholds=None, policy: RoutingPolicy = DEFAULT_POLICY) -> list[Flag]:

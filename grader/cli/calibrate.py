@@ -32,39 +32,65 @@ def add_parser(sub) -> None:
         "$XDG_CONFIG_HOME/grader/calibration.json, which the grader reads beside, and before, its packaged calibration)",
     )
     p.add_argument("--combine", action="store_true", help="also fit a logistic combiner over P(yes), wording overlap, length and (when the run has them) the points' anchor P(yes) and the answer's other points against their anchors")
+    p.add_argument(
+        "--pool",
+        action="store_true",
+        help="cross-validate the runs' answers together (one record; folds by question across all runs), as the "
+        "default's figures are: the hand-graded set and the gaming set's tuning part, fitted together",
+    )
+    p.add_argument("--features", help="comma-separated combiner features (default: all the runs measured; see grader/combiner.py)")
     p.add_argument("--runs-dir", type=Path, default=RUNS_DIR, help=RUNS_DIR_HELP)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_calibrate)
 
 
+def _groups(args: argparse.Namespace):
+    """(label, rubric, samples, predictions, samples path) per run, or one pooled group."""
+    groups = []
+    for run_path in args.runs:
+        run = load_run(run_path, RESCORE_FIELDS)
+        rubric = load_rubric(run["rubric_path"])
+        predictions = predictions_of(run)
+        samples = [s for s in load_samples(Path(run["samples_path"]), rubric) if s.id in predictions]
+        groups.append((run, rubric, samples, predictions, Path(run["samples_path"])))
+    if not args.pool:
+        return groups
+    first = groups[0]
+    if len({g[1].content_hash for g in groups}) != 1:
+        raise InputError("--pool needs runs of one rubric")
+    samples = [s for g in groups for s in g[2]]
+    if len({s.id for s in samples}) != len(samples):
+        raise InputError("--pool: the runs' samples share ids")
+    predictions = {k: v for g in groups for k, v in g[3].items()}
+    return [({**first[0], "samples_path": str(first[4]), "pooled_runs": [str(r) for r in args.runs], "pooled_samples": [str(g[4]) for g in groups]}, first[1], samples, predictions, first[4])]
+
+
 def cmd_calibrate(args: argparse.Namespace) -> int:
     pooled: list[tuple[list[float], float | None, str]] = []
     keys, names_seen = set(), set()
-    for run_path in args.runs:
-        run = load_run(run_path, RESCORE_FIELDS)
+    chosen = tuple(args.features.split(",")) if args.features else None
+    for run, rubric, samples, predictions, samples_path in _groups(args):
+        run_path = run.get("_path") or run["pooled_runs"][0]
         keys.add((run["model"], run["prompt_hash"]))
-        rubric = load_rubric(run["rubric_path"])
-        samples_path = Path(run["samples_path"])
-        predictions = predictions_of(run)
-        samples = [s for s in load_samples(samples_path, rubric) if s.id in predictions]
-        oof, fitted = cross_validate(rubric, samples, predictions, folds=args.folds, combine=args.combine)
+        oof, fitted = cross_validate(rubric, samples, predictions, folds=args.folds, combine=args.combine, names=chosen)
         metrics = compute_metrics(rubric, samples, oof)
         record = {
             **{k: v for k, v in run.items() if k not in ("metrics", "predictions", "_path")},
             "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "strategy": f"{run['strategy']}{'+combiner' if args.combine else ''}-cv{args.folds}",
+            "strategy": f"{run['strategy']}{'+combiner' if args.combine else ''}-cv{args.folds}{'-pooled' if args.pool else ''}",
             "source_run": Path(run_path).name,
             "samples_hash": file_hash(samples_path),
+            "n_samples": len(samples),
             "folds": fitted,
             "metrics": metrics,
             "predictions": [g.model_dump(mode="json") for g in oof.values()],
         }
         path = write_run(args.runs_dir, record)
-        print(f"== {run_path}: cross-validated by question ({args.folds} folds, thresholds fitted on the other folds)")
+        print(f"== {run_path}{' (pooled)' if args.pool else ''}: cross-validated by question ({args.folds} folds, thresholds fitted on the other folds)")
         print(json.dumps(metrics, ensure_ascii=False, default=str) if args.json else describe(metrics))
         print(f"folds: {fitted}\nrun record: {path}", file=sys.stderr)
         scored = [g for g in predictions.values() if g.status == "scored"]
-        names = feature_names(p for g in scored for p in g.points)
+        names = chosen or feature_names(p for g in scored for p in g.points)
         names_seen.add(names)
         pooled += labelled_rows(rubric, {s.id: s for s in samples}, scored, names)
     if args.save:

@@ -35,6 +35,8 @@ VARIANTS = {
     "+ action_share": (*CONTEXT_FEATURES, "action_share"),
     "+ keyword_margin, action_share": (*CONTEXT_FEATURES, "keyword_margin", "action_share"),
     "+ all four": (*CONTEXT_FEATURES, "keyword_margin", "rubric_copy", "short_clauses", "action_share"),
+    "+ topic_list": (*CONTEXT_FEATURES, "topic_list"),
+    "+ rubric_copy, topic_list": (*CONTEXT_FEATURES, "rubric_copy", "topic_list"),
 }
 
 
@@ -82,6 +84,8 @@ def evaluate(rubric, samples, predictions, names, splits):
 
 
 def main(argv):
+    only = [a[len("--only="):] for a in argv if a.startswith("--only=")]
+    argv = [a for a in argv if not a.startswith("--only=")]
     pairs = list(zip(argv[0::2], argv[1::2]))
     rubric, samples, predictions = load(pairs)
     questions = sorted({s.question_id for s in samples})
@@ -93,7 +97,9 @@ def main(argv):
     random = anchors.random_splits(questions)
     header = f"{'features':22s} {'split':8s} {'kappa':>6s} {'QWK':>6s} {'MAE gaming':>10s} {'counter':>8s} {'rest':>6s} {'routed':>7s} {'kappa kept':>10s}"
     print(header)
-    for name, names in VARIANTS.items():
+    chosen = [v for v in VARIANTS if not only or any(o in v for o in only)]
+    for name in chosen:
+        names = VARIANTS[name]
         for label, splits in (("fixed", fixed), ("random12", random)):
             results = evaluate(rubric, samples, predictions, names, splits)
             mean = {k: statistics.mean(r[k] for r in results) for k in results[0]}
