@@ -61,7 +61,7 @@ def test_confident_grade_is_not_routed(rubric):
 @pytest.mark.parametrize(
     "probabilities, flags, text, reason",
     [
-        ([0.7, 0.2, 0.65, 0.25], (), "", Flag.low_confidence),
+        ([0.6, 0.4, 0.62, 0.35], (), "", Flag.low_confidence),
         ([0.99, 0.01, 0.98, 0.02], (Flag.injection_suspected,), "", Flag.injection_suspected),
         ([0.99, 0.01, 0.98, 0.02], (Flag.truncated,), "", Flag.truncated),
         ([0.99, 0.01, 0.98, 0.02], (), KEYWORD_LIST, Flag.keyword_list_suspected),
