@@ -1,0 +1,58 @@
+"""Per kind of answer: score MAE, answers more than 2 marks off, and how many the routing sends to
+a person, before (the old rule: confidence < 0.74 only) and after (the shipped policy). Grades are
+the shipped calibration's (the combiner did not change). No model calls; from the project root:
+
+    python evals/experiments/gaming/kinds_table.py RUN [RUN ...]
+
+(for the hand-graded set give its cross-validated record; the sealed set is reported by sealed.py)
+"""
+
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+from handgraded import ROOT  # noqa: E402
+from sealed import recut  # noqa: E402
+
+from grader.calibration import load_calibration  # noqa: E402
+from grader.evaluation import _human_score, load_run, load_samples, predictions_of  # noqa: E402
+from grader.results import Flag  # noqa: E402
+from grader.routing import RoutingPolicy, flag_keyword_list, route  # noqa: E402
+from grader.rubric import load_rubric  # noqa: E402
+
+OLD = RoutingPolicy(below_confidence=0.74, keyword_copy=2.0, keyword_action_share=0.0, about_the_question=False)
+
+
+def main(paths):
+    rows = defaultdict(lambda: [0, 0.0, 0, 0, 0, 0])  # n, abs error sum, >2 off, routed old, routed new, >2 off unrouted new
+    for path in paths:
+        run = load_run(Path(path))
+        if "sealed" in Path(run["samples_path"]).name:
+            raise SystemExit("the sealed set is reported by sealed.py only")
+        rubric = load_rubric(ROOT / run["rubric_path"])
+        predictions = predictions_of(run)
+        samples = [s for s in load_samples(ROOT / run["samples_path"], rubric) if s.id in predictions]
+        graded = predictions if "-cv" in run["strategy"] else recut(rubric, samples, predictions, load_calibration(run["model"], run["prompt_hash"]))
+        for s in samples:
+            question = rubric.question(s.question_id)
+            plain = graded[s.id].model_copy(update={"flags": [f for f in graded[s.id].flags if f is not Flag.keyword_list_suspected]})
+            old, new = route(plain, None, OLD), route(flag_keyword_list(plain, s.answer, question), None)
+            off = abs(_human_score(s, rubric) - (new.score or 0)) > 2
+            row = rows[s.kind]
+            row[0] += 1
+            row[1] += abs(_human_score(s, rubric) - (new.score or 0))
+            row[2] += off
+            row[3] += Flag.needs_review in old.flags
+            row[4] += Flag.needs_review in new.flags
+            row[5] += off and Flag.needs_review not in new.flags
+    print(f"| kind | n | score MAE | > 2 marks off | routed before | routed after | > 2 off and not routed (after) |")
+    print("|---|---|---|---|---|---|---|")
+    for kind, (n, err, off, old, new, missed) in sorted(rows.items()):
+        print(f"| {kind} | {n} | {err / n:.2f} | {off} | {old} | {new} | {missed} |")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
