@@ -8,9 +8,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .candidates import BatchStats, grade_candidates, grade_candidates_in_workers, lock_run_folder, rank, write_reports
+from .candidates import grade_candidates, grade_candidates_in_workers, lock_run_folder, rank, write_reports
 from .store import GradeCache, GradeStore
 from .errors import InputError
+from .results import BatchSummary
 from .rubric import Rubric
 from .session import ModelOptions
 from .tables import CandidateAnswer
@@ -38,7 +39,7 @@ class BatchOptions:
 
 
 
-def run_batch(options: BatchOptions, rubric: Rubric, answers: list[CandidateAnswer], problems: list[str] = ()) -> tuple[BatchStats, list[Path]]:
+def run_batch(options: BatchOptions, rubric: Rubric, answers: list[CandidateAnswer], problems: list[str] = ()) -> tuple[BatchSummary, list[Path]]:
     """Grades the answers into the run folder (resuming it), ranks the candidates and writes the
     reports; returns the counts and the reports' paths. `problems`: the input's bad lines."""
     from . import session

@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable
 from .errors import InputError
 from .progress import Progress
 from .injection import injection_suspected
-from .results import AnswerGrade, BatchFlag, Flag
+from .results import AnswerGrade, BatchFlag, BatchSummary, Flag
 from .rubric import Rubric
 from .scoring import sum_scores
 from .store import GradeCache, GradeStore, cache_key
@@ -63,52 +63,6 @@ class RateLimiter:
                 self._used.append((self._clock(), tokens))
 
 
-@dataclass
-class BatchStats:
-    total: int = 0
-    already_done: int = 0
-    graded: int = 0
-    cache_hits: int = 0
-    unscored: int = 0
-    model_calls: int = 0
-    estimated_cost: float = 0.0
-    failures: dict[str, int] = field(default_factory=dict)  # unscored answers by kind of error
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    problems: list[str] = field(default_factory=list)
-
-    def count(self, grade: AnswerGrade, cached: bool, prices_per_million: tuple[float, float] = (0.0, 0.0), discount: float = 1.0) -> None:
-        """Add one committed grade. `discount` scales the price (Batch APIs charge less)."""
-        self.graded += 1
-        self.cache_hits += cached
-        if grade.status != "scored":
-            self.unscored += 1
-            kind = (grade.error or "unknown").split(":")[0]
-            self.failures[kind] = self.failures.get(kind, 0) + 1
-        if not cached:
-            self.model_calls += grade.usage.calls
-            self.prompt_tokens += grade.usage.prompt_tokens
-            self.completion_tokens += grade.usage.completion_tokens
-            cost = grade.usage.prompt_tokens * prices_per_million[0] + grade.usage.completion_tokens * prices_per_million[1]
-            self.estimated_cost += discount * cost / 1e6
-
-    def merge(self, other: "BatchStats") -> None:
-        """Add a worker's counts (its `total` is a share of ours, so it is not added)."""
-        for name in ("already_done", "graded", "cache_hits", "unscored", "model_calls", "estimated_cost", "prompt_tokens", "completion_tokens"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        for kind, count in other.failures.items():
-            self.failures[kind] = self.failures.get(kind, 0) + count
-
-    def describe(self) -> str:
-        return (
-            f"{self.total} answers: {self.graded} graded now ({self.cache_hits} from cache), {self.already_done} already done, "
-            f"{self.unscored} unscored; {self.model_calls} model calls, {self.prompt_tokens}+{self.completion_tokens} tokens"
-            f"{f' (about ${self.estimated_cost:.4f})' if self.estimated_cost else ''}; "
-            f"{len(self.problems)} input problems"
-            + (f"; failures: {', '.join(f'{k} {v}' for k, v in sorted(self.failures.items()))}" if self.failures else "")
-        )
-
-
 def cached_grade(cache: GradeCache | None, grader, question, item: CandidateAnswer) -> tuple[str, AnswerGrade | None]:
     """The cache key of `item` for this grader, and its cached grade (named for this candidate),
     if there is one."""
@@ -130,10 +84,10 @@ def grade_candidates(
     tokens_per_minute: float | None = None,
     prices_per_million: tuple[float, float] = (0.0, 0.0),
     show_progress: bool = True,
-) -> BatchStats:
+) -> BatchSummary:
     """Grade every answer not yet in `store`, `concurrency` at a time, committing each result as
     it finishes. `prices_per_million` is (input, output) USD per million tokens, for the estimate."""
-    stats = BatchStats(total=len(answers))
+    stats = BatchSummary(total=len(answers))
     todo = [a for a in answers if not store.finished(a.candidate, a.question_id, a.answer)]
     stats.already_done = len(answers) - len(todo)
     limiter = RateLimiter(requests_per_minute, tokens_per_minute)
@@ -230,7 +184,7 @@ def grade_candidates_in_workers(
     workers: int,
     show_progress: bool = True,
     **limits: Any,
-) -> BatchStats:
+) -> BatchSummary:
     """`grade_candidates` in `workers` processes, each with its own client, a share of the answers,
     of the requests in flight and of the rate limits (`limits`: `grade_candidates`'s
     concurrency, requests_per_minute, tokens_per_minute, prices_per_million). For fast endpoints: one Python process
@@ -263,7 +217,7 @@ def grade_candidates_in_workers(
         process.start()
     progress_store = GradeStore(store_path)
     progress = Progress(len(answers)) if show_progress and answers else None
-    total, failures = BatchStats(total=len(answers)), []
+    total, failures = BatchSummary(total=len(answers)), []
     try:
         for _ in processes:
             while True:
@@ -273,7 +227,7 @@ def grade_candidates_in_workers(
                 except queue.Empty:
                     if progress:
                         progress.update(progress_store.count())
-            if isinstance(outcome, BatchStats):
+            if isinstance(outcome, BatchSummary):
                 total.merge(outcome)
             else:
                 failures.append(outcome)
@@ -427,7 +381,7 @@ def csv_safe(value: Any) -> Any:
     return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
 
 
-def write_reports(run_dir: Path, rubric: Rubric, results: list[CandidateResult], stats: BatchStats, meta: dict[str, Any]) -> list[Path]:
+def write_reports(run_dir: Path, rubric: Rubric, results: list[CandidateResult], stats: BatchSummary, meta: dict[str, Any]) -> list[Path]:
     run_dir.mkdir(parents=True, exist_ok=True)
     qids = [q.id for q in rubric.questions()]
     # Question cells hold the reviewed score where a person reviewed the answer; the `reviewed`

@@ -21,7 +21,8 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from . import metrics as m
-from .batch import InputError, read_records
+from .errors import InputError
+from .jsonl import read_records
 from .progress import Progress
 from .results import LABELS, AnswerGrade, Verdict
 from .rubric import Rubric
@@ -53,7 +54,7 @@ class Sample(BaseModel):
 def load_samples(path: Path, rubric: Rubric) -> list[Sample]:
     """All samples, or an InputError naming every bad line (file, line, field)."""
     samples, problems = [], []
-    for number, record in read_records(path, rubric, Sample):
+    for number, record in read_records(path, Sample, rubric):
         if isinstance(record, str):
             problems.append(record)
             continue

@@ -356,9 +356,10 @@ class ReviewRun:
 
     def write_reports(self) -> list[Path]:
         """The run's ranking, XLSX, grades.jsonl and HTML report again, with the reviews."""
-        from .candidates import BatchStats, write_reports
+        from .candidates import write_reports
+        from .results import BatchSummary
 
-        stats = BatchStats()
+        stats = BatchSummary()
         for name, value in (self.meta.get("stats") or {}).items():
             if hasattr(stats, name):
                 setattr(stats, name, value)

@@ -137,7 +137,8 @@ def test_needs_review_reaches_grade_json_from_a_real_endpoint(capsys):
 
 
 def test_batch_lists_routed_candidates_and_answers_first_and_keeps_their_rank(rubric, tmp_path):
-    from grader.candidates import BatchStats, rank, write_reports
+    from grader.candidates import rank, write_reports
+    from grader.results import BatchSummary
     from grader.tables import CandidateAnswer
 
     questions = [rubric.question("situational-4"), rubric.question("situational-1")]
@@ -152,6 +153,6 @@ def test_batch_lists_routed_candidates_and_answers_first_and_keeps_their_rank(ru
     unsure = results[0]
     assert "needs_review" in unsure.needs_review
     assert unsure.answers[0]["grade"].question_id == "situational-1"  # its routed answer first
-    write_reports(tmp_path, rubric, results, BatchStats(total=6), {"model": "m", "strategy": "s", "prompt_hash": "p", "rubric_hash": "r"})
+    write_reports(tmp_path, rubric, results, BatchSummary(total=6), {"model": "m", "strategy": "s", "prompt_hash": "p", "rubric_hash": "r"})
     rows = (tmp_path / "ranking.csv").read_text(encoding="utf-8-sig").splitlines()
     assert rows[1].startswith("3,unsure,") and rows[2].startswith("1,strong,")

@@ -71,8 +71,10 @@ def cmd_grade(args: argparse.Namespace) -> int:
         with session.open_client(settings) as client:
             transform = redact if options.redact else (lambda text, names=(): text)
             summary = grade_jsonl(session.make_grader(strategy, client, rubric, keep_anchors=True), rubric, args.input, args.output, transform)
+        for problem in summary.problems:
+            print(f"input: {problem}", file=sys.stderr)
         print(summary.describe(), file=sys.stderr)
-        return EXIT_BAD_INPUT if summary.bad_lines else (EXIT_FAILURE if summary.unscored else EXIT_OK)
+        return EXIT_BAD_INPUT if summary.problems else (EXIT_FAILURE if summary.unscored else EXIT_OK)
     if not args.question:
         raise InputError("give --question ID (or an INPUT.jsonl for batch mode)")
     try:
