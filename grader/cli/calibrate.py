@@ -11,7 +11,8 @@ from pathlib import Path
 
 from ..calibration import cross_validate, feature_names, fit_calibration, labelled_rows, save_calibration
 from ..errors import InputError
-from ..evaluation import RESCORE_FIELDS, RUNS_DIR, RUNS_DIR_HELP, compute_metrics, describe, file_hash, load_run, load_samples, predictions_of, write_run
+from ..evaluation import compute_metrics, describe, file_hash, load_samples
+from ..runs import RESCORE_FIELDS, RUNS_DIR, RUNS_DIR_HELP, load_run, predictions_of, write_run
 from ..rubric import load_rubric
 
 # `--save` without a path: the user's calibration file (resolved when saving).
@@ -42,23 +43,25 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     keys, names_seen = set(), set()
     for run_path in args.runs:
         run = load_run(run_path, RESCORE_FIELDS)
-        keys.add((run["model"], run["prompt_hash"]))
-        rubric = load_rubric(run["rubric_path"])
-        samples_path = Path(run["samples_path"])
+        keys.add((run.model, run.prompt_hash))
+        rubric = load_rubric(run.rubric_path)
+        samples_path = Path(run.samples_path)
         predictions = predictions_of(run)
         samples = [s for s in load_samples(samples_path, rubric) if s.id in predictions]
         oof, fitted = cross_validate(rubric, samples, predictions, folds=args.folds, combine=args.combine)
         metrics = compute_metrics(rubric, samples, oof)
-        record = {
-            **{k: v for k, v in run.items() if k not in ("metrics", "predictions", "_path")},
-            "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "strategy": f"{run['strategy']}{'+combiner' if args.combine else ''}-cv{args.folds}",
-            "source_run": Path(run_path).name,
-            "samples_hash": file_hash(samples_path),
-            "folds": fitted,
-            "metrics": metrics,
-            "predictions": [g.model_dump(mode="json") for g in oof.values()],
-        }
+        record = run.model_copy(
+            update={
+                "kind": "cross-validated",
+                "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "strategy": f"{run.strategy}{'+combiner' if args.combine else ''}-cv{args.folds}",
+                "source_run": Path(run_path).name,
+                "samples_hash": file_hash(samples_path),
+                "folds": fitted,
+                "metrics": metrics,
+                "predictions": list(oof.values()),
+            }
+        )
         path = write_run(args.runs_dir, record)
         print(f"== {run_path}: cross-validated by question ({args.folds} folds, thresholds fitted on the other folds)")
         print(json.dumps(metrics, ensure_ascii=False, default=str) if args.json else describe(metrics))

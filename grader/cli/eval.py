@@ -9,21 +9,8 @@ from collections import defaultdict
 from pathlib import Path
 
 from ..errors import InputError
-from ..evaluation import (
-    RESCORE_FIELDS,
-    RUNS_DIR,
-    RUNS_DIR_HELP,
-    EvalOptions,
-    _history,
-    compare,
-    compute_metrics,
-    describe,
-    load_run,
-    load_samples,
-    predictions_of,
-    regression,
-    run_eval,
-)
+from ..evaluation import EvalOptions, compute_metrics, describe, load_samples, run_eval
+from ..runs import RESCORE_FIELDS, RUNS_DIR, RUNS_DIR_HELP, compare, history, load_run, predictions_of, regression
 from ..rubric import load_rubric
 from .options import add_model_options, model_options
 
@@ -56,11 +43,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.rescore:
         run = load_run(args.rescore, RESCORE_FIELDS)
         predictions = predictions_of(run)
-        rubric = load_rubric(args.rubric or run["rubric_path"])
-        samples = load_samples(args.samples or Path(run["samples_path"]), rubric)
+        rubric = load_rubric(args.rubric or run.rubric_path)
+        samples = load_samples(args.samples or Path(run.samples_path), rubric)
         # The run graded these (failures are stored as unscored predictions, so none is dropped).
         samples = [s for s in samples if s.id in predictions]
-        record = {**{k: v for k, v in run.items() if k != "_path"}, "metrics": compute_metrics(rubric, samples, predictions)}
+        record = run.model_copy(update={"metrics": compute_metrics(rubric, samples, predictions)})
     else:
         if not (args.rubric and args.samples):
             raise InputError("grader eval needs --rubric and --samples (or --rescore RUN, or --compare A B)")
@@ -80,7 +67,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             per_question=args.per_question,
         )
         record = run_eval(options, rubric, samples)
-    metrics = record["metrics"]
+    metrics = record.metrics
     if args.json:
         print(json.dumps(metrics, ensure_ascii=False, default=str))
     else:
@@ -89,8 +76,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         from ..report import write_eval_report
 
         # The trend compares like with like: runs on the same rubric.
-        history = [h for h in _history(args.runs_dir) if h.get("rubric_hash") == record.get("rubric_hash")]
-        write_eval_report(args.html, record, rubric, history=history)
+        trend = [h for h in history(args.runs_dir) if h["rubric_hash"] == record.rubric_hash]
+        write_eval_report(args.html, record, rubric, history=trend)
         print(f"report: {args.html}", file=sys.stderr)
     if args.baseline:
         failures = regression(load_run(args.baseline), metrics, args.max_drop)

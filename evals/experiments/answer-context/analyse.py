@@ -27,7 +27,7 @@ def main(run_path: str) -> None:
     rubric, samples, run, predictions = hand_graded(run_path)
     self_path = HERE / "self_anchors.jsonl"
     self_anchor = {}
-    if self_path.exists() and run["prompt_hash"] == template_hash("point_check.zh.j2"):  # asked with the current prompt only
+    if self_path.exists() and run.prompt_hash == template_hash("point_check.zh.j2"):  # asked with the current prompt only
         self_anchor = {(d["question"], d["point"]): _logit(d["p"]) for d in map(json.loads, self_path.read_text().splitlines())}
     rows = []
     for s in samples:

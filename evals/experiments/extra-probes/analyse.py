@@ -23,7 +23,8 @@ from probe import point_parts  # noqa: E402
 
 from grader.calibration import question_folds, raw_probability  # noqa: E402
 from grader.combiner import _logit, features  # noqa: E402
-from grader.evaluation import load_run, load_samples, predictions_of  # noqa: E402
+from grader.evaluation import load_samples  # noqa: E402
+from grader.runs import load_run, predictions_of  # noqa: E402
 from grader.rubric import load_rubric  # noqa: E402
 
 

@@ -22,7 +22,8 @@ from handgraded import ROOT, anchors  # noqa: E402
 
 from grader.calibration import cross_validate, question_folds  # noqa: E402
 from grader.combiner import CONTEXT_FEATURES  # noqa: E402
-from grader.evaluation import compute_metrics, load_run, load_samples, predictions_of  # noqa: E402
+from grader.evaluation import compute_metrics, load_samples  # noqa: E402
+from grader.runs import load_run, predictions_of  # noqa: E402
 from grader.rubric import load_rubric  # noqa: E402
 
 GAMING = ("keyword_list", "keyword_synonyms", "star_template", "slogan", "meta_answer", "topic_brushing", "question_repeat", "keyword_stuffing")

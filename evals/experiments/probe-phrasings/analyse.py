@@ -16,7 +16,8 @@ sys.path.insert(0, str(ROOT))
 
 from grader.calibration import CREDIT, fit_thresholds, question_folds, raw_probability, rethreshold  # noqa: E402
 from grader.combiner import Combiner, _logit, overlap  # noqa: E402
-from grader.evaluation import compute_metrics, load_run, load_samples, predictions_of  # noqa: E402
+from grader.evaluation import compute_metrics, load_samples  # noqa: E402
+from grader.runs import load_run, predictions_of  # noqa: E402
 from grader.rubric import load_rubric  # noqa: E402
 from grader.textnorm import normalise  # noqa: E402
 
