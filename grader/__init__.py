@@ -1,10 +1,10 @@
 """grader: LLM-assisted grading of written interview answers against rubrics."""
 
-from .grading import Grader, StructuredGrader, YesNoGrader
-from .llm import ModelClient, ModelSettings
-from .results import AnswerGrade, Flag, PointGrade, Usage, Verdict
-from .rubric import Point, Question, Rubric, RubricError, Section, load_rubric
-from .scoring import question_score, sum_scores
+from .grading.strategies import Grader, StructuredGrader, YesNoGrader
+from .model.client import ModelClient, ModelSettings
+from .grading.results import AnswerGrade, Flag, PointGrade, Usage, Verdict
+from .rubric.model import Point, Question, Rubric, RubricError, Section, load_rubric
+from .grading.scoring import question_score, sum_scores
 
 __version__ = "0.1.0"
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 from .errors import InputError
 
 if TYPE_CHECKING:
-    from .rubric import Rubric
+    from .rubric.model import Rubric
 
 Record = TypeVar("Record", bound=BaseModel)
 

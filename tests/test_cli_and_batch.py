@@ -3,7 +3,7 @@ import json
 import pytest
 
 from grader import cli
-from grader.batch import grade_jsonl
+from grader.recruiting.grade_file import grade_jsonl
 
 from .conftest import RUBRIC_PATH
 from .helpers import LabelEchoGrader, use_scripted_session

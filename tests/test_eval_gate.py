@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from grader.calibration import cross_validate
-from grader.evaluation import compute_metrics, load_samples
-from grader.runs import load_run, predictions_of, regression
-from grader.rubric import load_rubric
+from grader.grading.calibration import cross_validate
+from grader.evaluation.metrics import compute_metrics, load_samples
+from grader.evaluation.runs import load_run, predictions_of, regression
+from grader.rubric.model import load_rubric
 
 from .conftest import ROOT
 

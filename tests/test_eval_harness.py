@@ -3,11 +3,11 @@ import json
 import pytest
 
 from grader import cli
-from grader.calibration import Thresholds, cross_validate, fit_thresholds, rethreshold
+from grader.grading.calibration import Thresholds, cross_validate, fit_thresholds, rethreshold
 from grader.errors import InputError
-from grader.evaluation import compute_metrics, grade_samples, load_samples
-from grader.runs import RUN_SCHEMA_VERSION, RunRecord, load_run, regression
-from grader.results import Verdict
+from grader.evaluation.metrics import compute_metrics, grade_samples, load_samples
+from grader.evaluation.runs import RUN_SCHEMA_VERSION, RunRecord, load_run, regression
+from grader.grading.results import Verdict
 
 from .conftest import ROOT, RUBRIC_PATH, SAMPLES_PATH
 from .helpers import LabelEchoGrader, use_scripted_session
@@ -141,7 +141,7 @@ def test_bad_samples_name_file_line_and_field(tmp_path, rubric, capsys):
 
 
 def test_consistency_of_groups(rubric, tmp_path):
-    from grader.evaluation import Sample
+    from grader.evaluation.metrics import Sample
 
     answer = "我会先核实客户身份，确认账户安全，然后解释这是诈骗。"
     samples = [

@@ -9,12 +9,12 @@ import sys
 import pytest
 
 from grader import cli
-from grader.calibration import Thresholds, rethreshold
-from grader.evaluation import Sample, compute_metrics
-from grader.gaming import keyword_list_answer, point_keywords, rubric_copy, short_clause_share
-from grader.grading import finish
-from grader.results import AnswerGrade, Flag, PointGrade, Verdict
-from grader.routing import RoutingPolicy, keyword_list_suspected, review_reasons, route, rubric_texts
+from grader.grading.calibration import Thresholds, rethreshold
+from grader.evaluation.metrics import Sample, compute_metrics
+from grader.grading.gaming import keyword_list_answer, point_keywords, rubric_copy, short_clause_share
+from grader.grading.strategies import finish
+from grader.grading.results import AnswerGrade, Flag, PointGrade, Verdict
+from grader.grading.routing import RoutingPolicy, keyword_list_suspected, review_reasons, route, rubric_texts
 from tests.conftest import RUBRIC_PATH
 from tests.fault_server import FaultServer
 
@@ -137,9 +137,9 @@ def test_needs_review_reaches_grade_json_from_a_real_endpoint(capsys):
 
 
 def test_batch_lists_routed_candidates_and_answers_first_and_keeps_their_rank(rubric, tmp_path):
-    from grader.candidates import rank, write_reports
-    from grader.results import BatchSummary
-    from grader.tables import CandidateAnswer
+    from grader.recruiting.runner import rank, write_reports
+    from grader.grading.results import BatchSummary
+    from grader.recruiting.inputs import CandidateAnswer
 
     questions = [rubric.question("situational-4"), rubric.question("situational-1")]
     answers, grades = [], []

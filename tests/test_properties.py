@@ -7,12 +7,12 @@ import string
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from grader.batch import AnswerRecord
+from grader.recruiting.grade_file import AnswerRecord
 from grader.jsonl import read_records
-from grader.grading import MAX_ANSWER_CHARS, prepare_answer
-from grader.results import Flag
-from grader.rubric import RubricError, load_rubric
-from grader.tables import TableError, read_answers
+from grader.grading.strategies import MAX_ANSWER_CHARS, prepare_answer
+from grader.grading.results import Flag
+from grader.rubric.model import RubricError, load_rubric
+from grader.recruiting.inputs import TableError, read_answers
 
 from .conftest import RUBRIC_PATH
 

@@ -10,9 +10,9 @@ EXPERIMENTS = Path(__file__).resolve().parent
 ROOT = EXPERIMENTS.parents[1]
 sys.path.insert(0, str(ROOT))
 
-from grader.evaluation import load_samples  # noqa: E402
-from grader.runs import load_run, predictions_of  # noqa: E402
-from grader.rubric import load_rubric  # noqa: E402
+from grader.evaluation.metrics import load_samples  # noqa: E402
+from grader.evaluation.runs import load_run, predictions_of  # noqa: E402
+from grader.rubric.model import load_rubric  # noqa: E402
 
 
 def _load(relative: str, name: str):

@@ -9,11 +9,11 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..calibration import cross_validate, feature_names, fit_calibration, labelled_rows, save_calibration
+from ..grading.calibration import cross_validate, feature_names, fit_calibration, labelled_rows, save_calibration
 from ..errors import InputError
-from ..evaluation import compute_metrics, describe, file_hash, load_samples
-from ..runs import RESCORE_FIELDS, RUNS_DIR, RUNS_DIR_HELP, load_run, predictions_of, write_run
-from ..rubric import load_rubric
+from ..evaluation.metrics import compute_metrics, describe, file_hash, load_samples
+from ..evaluation.runs import RESCORE_FIELDS, RUNS_DIR, RUNS_DIR_HELP, load_run, predictions_of, write_run
+from ..rubric.model import load_rubric
 
 # `--save` without a path: the user's calibration file (resolved when saving).
 USER_CALIBRATION = Path("<user calibration file>")

@@ -9,9 +9,9 @@ from collections import defaultdict
 from pathlib import Path
 
 from ..errors import InputError
-from ..evaluation import EvalOptions, compute_metrics, describe, load_samples, run_eval
-from ..runs import RESCORE_FIELDS, RUNS_DIR, RUNS_DIR_HELP, compare, history, load_run, predictions_of, regression
-from ..rubric import load_rubric
+from ..evaluation.metrics import EvalOptions, compute_metrics, describe, load_samples, run_eval
+from ..evaluation.runs import RESCORE_FIELDS, RUNS_DIR, RUNS_DIR_HELP, compare, history, load_run, predictions_of, regression
+from ..rubric.model import load_rubric
 from .options import add_model_options, model_options
 
 
@@ -73,7 +73,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     else:
         print(describe(metrics))
     if args.html:
-        from ..report import write_eval_report
+        from ..evaluation.report import write_eval_report
 
         # The trend compares like with like: runs on the same rubric.
         trend = [h for h in history(args.runs_dir) if h["rubric_hash"] == record.rubric_hash]

@@ -6,12 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from .. import session
-from ..batch import grade_jsonl
+from ..model import session
+from ..recruiting.grade_file import grade_jsonl
 from ..errors import InputError
-from ..redact import redact
-from ..results import AnswerGrade
-from ..rubric import load_rubric
+from ..grading.redact import redact
+from ..grading.results import AnswerGrade
+from ..rubric.model import load_rubric
 from .options import add_model_options, model_options
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2

@@ -18,9 +18,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 from handgraded import anchors, hand_graded  # noqa: E402
 
-from grader.calibration import question_folds, raw_probability  # noqa: E402
-from grader.combiner import ANCHORED_FEATURES, _logit, features, margin  # noqa: E402
-from grader.prompts import template_hash  # noqa: E402
+from grader.grading.calibration import question_folds, raw_probability  # noqa: E402
+from grader.grading.combiner import ANCHORED_FEATURES, _logit, features, margin  # noqa: E402
+from grader.grading.prompts import template_hash  # noqa: E402
 
 
 def main(run_path: str) -> None:

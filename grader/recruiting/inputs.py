@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from .errors import TableError
-from .jsonl import read_objects
-from .rubric import Rubric
+from ..errors import TableError
+from ..jsonl import read_objects
+from ..rubric.model import Rubric
 
 CANDIDATE_COLUMNS = ("candidate", "candidate_id", "candidate_name", "name", "id", "姓名", "候选人", "编号")
 QUESTION_COLUMNS = ("question_id", "question", "题号")

@@ -14,8 +14,8 @@ from typing import Any, Iterator, Literal, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
-from .errors import InputError
-from .results import AnswerGrade, Usage
+from ..errors import InputError
+from ..grading.results import AnswerGrade, Usage
 
 # Version 2 added `schema_version` and `kind`; version 1 records (no schema_version) are
 # converted on read (`kind` is "cross-validated" where the record names a source run).

@@ -19,13 +19,13 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .candidates import cached_grade
-from .grading import StructuredGrader, prepare_answer, response_schema
-from .llm import CallInfo
-from .results import AnswerGrade, BatchSummary, Usage
-from .rubric import Rubric
+from .runner import cached_grade
+from ..grading.strategies import StructuredGrader, prepare_answer, response_schema
+from ..model.client import CallInfo
+from ..grading.results import AnswerGrade, BatchSummary, Usage
+from ..rubric.model import Rubric
 from .store import GradeCache, GradeStore
-from .tables import CandidateAnswer
+from .inputs import CandidateAnswer
 
 MAX_REQUESTS_PER_BATCH = 50_000
 ENDED = {"completed", "failed", "expired", "cancelled"}

@@ -9,11 +9,11 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .errors import InputError
-from .grading import Grader
-from .jsonl import read_records
-from .results import AnswerGrade, BatchSummary
-from .rubric import Rubric
+from ..errors import InputError
+from ..grading.strategies import Grader
+from ..jsonl import read_records
+from ..grading.results import AnswerGrade, BatchSummary
+from ..rubric.model import Rubric
 
 
 # Fields of an answer record that name the candidate (masked in the answer by --redact).

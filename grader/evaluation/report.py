@@ -7,7 +7,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from .rubric import Rubric
+from ..rubric.model import Rubric
 from .runs import RunRecord
 
 

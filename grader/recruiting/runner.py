@@ -15,15 +15,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from .errors import InputError
-from .progress import Progress
-from .injection import injection_suspected
-from .results import AnswerGrade, BatchFlag, BatchSummary, Flag
-from .rubric import Rubric
-from .scoring import sum_scores
+from ..errors import InputError
+from ..progress import Progress
+from ..grading.injection import injection_suspected
+from ..grading.results import AnswerGrade, BatchFlag, BatchSummary, Flag
+from ..rubric.model import Rubric
+from ..grading.scoring import sum_scores
 from .store import GradeCache, GradeStore, cache_key
-from .tables import CandidateAnswer
-from .textnorm import normalise
+from .inputs import CandidateAnswer
+from ..grading.textnorm import normalise
 
 
 class RateLimiter:
@@ -238,7 +238,7 @@ def grade_candidates_in_workers(
             progress.update(progress_store.count())
         progress_store.close()
     if failures:
-        from .errors import WorkerError
+        from ..errors import WorkerError
 
         raise WorkerError("; ".join(failures))
     return total
@@ -272,7 +272,7 @@ def answer_flags(rubric: Rubric, answer: str, grade: AnswerGrade) -> list[str]:
 
 
 # What sends a candidate to a person: the grader's own routing (`needs_review` and its reasons,
-# grader/routing.py) and what only the batch can see.
+# grader/grading/routing.py) and what only the batch can see.
 REVIEW_FLAGS = {
     *(f.value for f in (BatchFlag.unscored, BatchFlag.other_language, BatchFlag.older_rubric)),
     *(f.value for f in (Flag.needs_review, Flag.injection_suspected, Flag.evidence_not_found, Flag.low_confidence, Flag.keyword_list_suspected, Flag.near_threshold)),

@@ -19,14 +19,14 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from . import metrics as m
-from .errors import InputError
-from .jsonl import read_records
-from .progress import Progress
-from .results import LABELS, AnswerGrade, Usage, Verdict
-from .rubric import Rubric
+from . import stats as m
+from ..errors import InputError
+from ..jsonl import read_records
+from ..progress import Progress
+from ..grading.results import LABELS, AnswerGrade, Usage, Verdict
+from ..rubric.model import Rubric
 from .runs import HEADLINE, RUNS_DIR, RunRecord, write_run
-from .session import ModelOptions
+from ..model.session import ModelOptions
 
 # An answer the grader failed to score counts against it: its points get a label no human used.
 UNSCORED = "unscored"
@@ -88,7 +88,7 @@ def _point_pairs(samples: Sequence[Sample], predictions: dict[str, AnswerGrade])
 def _human_score(sample: Sample, rubric: Rubric) -> float:
     if sample.score is not None:
         return sample.score
-    from .scoring import question_score
+    from ..grading.scoring import question_score
 
     question = rubric.question(sample.question_id)
     return question_score(sample.labels, {p.id: p.weight for p in question.points})
@@ -244,8 +244,8 @@ def _selective(samples, predictions, human, model, max_score: int, pairs_by_samp
     """Selective grading: the share of answers routed to a person (`needs_review`), and how well
     the grader agrees with the labels on the rest, at the shipped routing and as a curve over the
     confidence threshold (the other reasons, such as a suspected keyword list, always route)."""
-    from .results import Flag
-    from .routing import REVIEW_BELOW_CONFIDENCE
+    from ..grading.results import Flag
+    from ..grading.routing import REVIEW_BELOW_CONFIDENCE
 
     rows = []  # (sample id, confidence, routed for a reason other than confidence, routed as shipped)
     for s in samples:
@@ -389,7 +389,7 @@ class EvalOptions:
 
 
 def run_eval(options: EvalOptions, rubric: Rubric, samples: list[Sample]) -> RunRecord:
-    from . import session
+    from ..model import session
 
     settings = options.model.settings()
     strategy = options.model.strategy_for(settings)
