@@ -5,7 +5,9 @@ import json
 import pytest
 
 from grader import cli
-from grader.recruiting.runner import grade_candidates, grade_candidates_in_workers, rank, write_reports
+from grader.recruiting.ranking import rank
+from grader.recruiting.reports import write_reports
+from grader.recruiting.runner import grade_candidates, grade_candidates_in_workers
 from grader.recruiting.store import GradeCache, GradeStore
 from grader.recruiting.inputs import TableError, read_answers
 

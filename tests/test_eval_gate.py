@@ -7,8 +7,10 @@ import json
 import pytest
 
 from grader.grading.calibration import cross_validate
-from grader.evaluation.metrics import compute_metrics, load_samples
-from grader.evaluation.runs import load_run, predictions_of, regression
+from grader.evaluation.metrics import compute_metrics
+from grader.evaluation.samples import load_samples
+from grader.evaluation.gate import regression
+from grader.evaluation.runs import load_run, predictions_of
 from grader.rubric.model import load_rubric
 
 from .conftest import ROOT

@@ -5,8 +5,11 @@ import pytest
 from grader import cli
 from grader.grading.calibration import Thresholds, cross_validate, fit_thresholds, rethreshold
 from grader.errors import InputError
-from grader.evaluation.metrics import compute_metrics, grade_samples, load_samples
-from grader.evaluation.runs import RUN_SCHEMA_VERSION, RunRecord, load_run, regression
+from grader.evaluation.metrics import compute_metrics
+from grader.evaluation.run import grade_samples
+from grader.evaluation.samples import load_samples
+from grader.evaluation.gate import regression
+from grader.evaluation.runs import RUN_SCHEMA_VERSION, RunRecord, load_run
 from grader.grading.results import Verdict
 
 from .conftest import ROOT, RUBRIC_PATH, SAMPLES_PATH
@@ -141,7 +144,7 @@ def test_bad_samples_name_file_line_and_field(tmp_path, rubric, capsys):
 
 
 def test_consistency_of_groups(rubric, tmp_path):
-    from grader.evaluation.metrics import Sample
+    from grader.evaluation.samples import Sample
 
     answer = "我会先核实客户身份，确认账户安全，然后解释这是诈骗。"
     samples = [

@@ -10,7 +10,8 @@ import pytest
 
 from grader import cli
 from grader.grading.calibration import Thresholds, rethreshold
-from grader.evaluation.metrics import Sample, compute_metrics
+from grader.evaluation.metrics import compute_metrics
+from grader.evaluation.samples import Sample
 from grader.grading.gaming import keyword_list_answer, point_keywords, rubric_copy, short_clause_share
 from grader.grading.strategies import finish
 from grader.grading.results import AnswerGrade, Flag, PointGrade, Verdict
@@ -137,7 +138,8 @@ def test_needs_review_reaches_grade_json_from_a_real_endpoint(capsys):
 
 
 def test_batch_lists_routed_candidates_and_answers_first_and_keeps_their_rank(rubric, tmp_path):
-    from grader.recruiting.runner import rank, write_reports
+    from grader.recruiting.ranking import rank
+    from grader.recruiting.reports import write_reports
     from grader.grading.results import BatchSummary
     from grader.recruiting.inputs import CandidateAnswer
 

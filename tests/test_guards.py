@@ -9,7 +9,8 @@ import json
 import pytest
 
 from grader import cli
-from grader.evaluation.metrics import Sample, compute_metrics
+from grader.evaluation.metrics import compute_metrics
+from grader.evaluation.samples import Sample
 from grader.grading.results import AnswerGrade
 
 from .batch_api_server import BatchApiServer

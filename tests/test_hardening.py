@@ -236,7 +236,7 @@ def test_formula_like_names_are_text_in_csv_and_xlsx(tmp_path, monkeypatch):
     xml = zipfile.ZipFile(tmp_path / "run" / "ranking.xlsx").read("xl/worksheets/sheet1.xml").decode()
     assert "<f>" not in xml  # no formula anywhere in the sheet
     # Readers strip names, so tab and CR cannot start one there; they can start other text.
-    from grader.recruiting.runner import csv_safe
+    from grader.recruiting.reports import csv_safe
 
     assert [csv_safe(v) for v in ("\t=1+1", "\r=1+1", "a=1", 3.5, -2.0)] == ["'\t=1+1", "'\r=1+1", "a=1", 3.5, -2.0]
 

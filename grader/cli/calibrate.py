@@ -11,7 +11,8 @@ from pathlib import Path
 
 from ..grading.calibration import cross_validate, feature_names, fit_calibration, labelled_rows, save_calibration
 from ..errors import InputError
-from ..evaluation.metrics import compute_metrics, describe, file_hash, load_samples
+from ..evaluation.metrics import compute_metrics, describe
+from ..evaluation.samples import file_hash, load_samples
 from ..evaluation.runs import RESCORE_FIELDS, RUNS_DIR, RUNS_DIR_HELP, load_run, predictions_of, write_run
 from ..rubric.model import load_rubric
 

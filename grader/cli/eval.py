@@ -9,8 +9,11 @@ from collections import defaultdict
 from pathlib import Path
 
 from ..errors import InputError
-from ..evaluation.metrics import EvalOptions, compute_metrics, describe, load_samples, run_eval
-from ..evaluation.runs import RESCORE_FIELDS, RUNS_DIR, RUNS_DIR_HELP, compare, history, load_run, predictions_of, regression
+from ..evaluation.metrics import compute_metrics, describe
+from ..evaluation.run import EvalOptions, run_eval
+from ..evaluation.samples import load_samples
+from ..evaluation.gate import compare, regression
+from ..evaluation.runs import RESCORE_FIELDS, RUNS_DIR, RUNS_DIR_HELP, history, load_run, predictions_of
 from ..rubric.model import load_rubric
 from .options import add_model_options, model_options
 

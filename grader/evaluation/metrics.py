@@ -1,77 +1,27 @@
-"""The eval harness: grade hand-labelled samples, compare with the labels, record the run.
+"""Agreement metrics of a grader with hand-labelled samples: point kappa and accuracy, score QWK
+and MAE with bootstrap intervals, by question, section and kind, reliability, consistency,
+selective grading and the worst disagreements; and `describe`, their text summary.
 
-`compute_metrics` is pure (samples + predictions → metrics), so a stored run can be re-scored
+`compute_metrics` is pure (samples + predictions -> metrics), so a stored run can be re-scored
 without calling the model, and CI can gate on stored predictions.
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
-import sys
-import time
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any, Sequence
-from urllib.parse import urlsplit
-
-from pydantic import BaseModel, ConfigDict, Field
 
 from . import stats as m
-from ..errors import InputError
-from ..jsonl import read_records
-from ..progress import Progress
-from ..grading.results import LABELS, AnswerGrade, Usage, Verdict
+from ..grading.results import LABELS, AnswerGrade, Verdict
 from ..rubric.model import Rubric
-from .runs import HEADLINE, RUNS_DIR, RunRecord, write_run
-from ..model.session import ModelOptions
+from .samples import Sample
 
 # An answer the grader failed to score counts against it: its points get a label no human used.
 UNSCORED = "unscored"
 
-
-class Sample(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    id: str = Field(min_length=1)
-    question_id: str = Field(min_length=1)
-    answer: str
-    labels: dict[str, Verdict]
-    score: float | None = None
-    kind: str = "unspecified"
-    note: str = ""
-    # Public data sets' own labels, for figures comparable with published ones.
-    label_2way: str | None = None
-    label_3way: str | None = None
-    # Bias checks: answers in one group say the same thing in different forms.
-    group: str | None = None
-
-
-def load_samples(path: Path, rubric: Rubric) -> list[Sample]:
-    """All samples, or an InputError naming every bad line (file, line, field)."""
-    samples, problems = [], []
-    for number, record in read_records(path, Sample, rubric):
-        if isinstance(record, str):
-            problems.append(record)
-            continue
-        expected = [p.id for p in rubric.question(record.question_id).points]
-        if sorted(record.labels) != sorted(expected):
-            problems.append(f"{path}:{number}: field labels: has {sorted(record.labels)}, question {record.question_id} has points {expected}")
-            continue
-        samples.append(record)
-    if problems:
-        raise InputError("bad samples:\n  " + "\n  ".join(problems))
-    if not samples:
-        raise InputError(f"{path}: no samples")
-    return samples
-
-
-def file_hash(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
-
-
-# ---------------------------------------------------------------- metrics (pure)
+# The metrics `describe` and `compare` show, in order.
+HEADLINE = ["n_answers", "n_unscored", "point_accuracy", "point_kappa", "point_kappa_linear", "covered_f1", "score_mae", "score_qwk", "score_pearson", "semeval_2way_macro_f1", "semeval_3way_macro_f1"]
 
 
 def _point_pairs(samples: Sequence[Sample], predictions: dict[str, AnswerGrade]) -> list[tuple[str, str, str, str]]:
@@ -318,26 +268,6 @@ def _worst(samples, predictions, human, model, count: int) -> list[dict[str, Any
     return rows
 
 
-# ---------------------------------------------------------------- runs
-
-
-def endpoint_kind(base_url: str | None) -> str:
-    if not base_url:
-        return "hosted-default"
-    host = urlsplit(base_url).hostname or ""
-    return "local" if host in ("127.0.0.1", "localhost", "::1") else "openai-compatible"
-
-
-def grade_samples(grader, rubric: Rubric, samples: Sequence[Sample], progress: Progress | None = None) -> dict[str, AnswerGrade]:
-    predictions = {}
-    for s in samples:
-        grade = grader.grade(rubric.question(s.question_id), s.answer, answer_id=s.id)
-        predictions[s.id] = grade
-        if progress:
-            progress.step(f"{s.id} {grade.score if grade.status == 'scored' else 'unscored'}")
-    return predictions
-
-
 def describe(metrics: dict[str, Any]) -> str:
     def fmt(v: Any) -> str:
         return f"{v:.3f}" if isinstance(v, float) else str(v)
@@ -373,57 +303,3 @@ def describe(metrics: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-# ---------------------------------------------------------------- an eval run
-
-
-@dataclass(frozen=True)
-class EvalOptions:
-    """What `run_eval` grades with, and where its record goes (`runs_dir` None: nowhere)."""
-
-    rubric_path: Path
-    samples_path: Path
-    model: ModelOptions = ModelOptions()
-    runs_dir: Path | None = RUNS_DIR
-    limit: int | None = None  # recorded only: the caller picks the samples
-    per_question: int | None = None
-
-
-def run_eval(options: EvalOptions, rubric: Rubric, samples: list[Sample]) -> RunRecord:
-    from ..model import session
-
-    settings = options.model.settings()
-    strategy = options.model.strategy_for(settings)
-    started = time.monotonic()
-    with session.open_client(settings) as client:
-        grader = session.make_grader(strategy, client, rubric, measure_keyword_anchors=True)
-        predictions = grade_samples(grader, rubric, samples, Progress(len(samples)))
-        model = client.model
-    wall = time.monotonic() - started
-    usage = Usage()
-    for grade in predictions.values():
-        usage = usage.add(grade.usage)
-    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    record = RunRecord(
-        run_id=hashlib.sha256(f"{now}{model}{strategy}".encode()).hexdigest()[:12],
-        time=now,
-        model=model,
-        endpoint_kind=endpoint_kind(settings.base_url) if settings.is_configured else "offline-default",
-        strategy=strategy,
-        prompt_hash=next(iter(predictions.values())).prompt_hash if predictions else None,
-        rubric_path=str(options.rubric_path),
-        rubric_hash=rubric.content_hash,
-        samples_path=str(options.samples_path),
-        samples_hash=file_hash(options.samples_path),
-        n_samples=len(samples),
-        limit=options.limit,
-        per_question=options.per_question,
-        wall_s=round(wall, 1),
-        seconds_per_answer=round(wall / max(1, len(samples)), 2),
-        usage=usage,
-        metrics=compute_metrics(rubric, samples, predictions),
-        predictions=list(predictions.values()),
-    )
-    if options.runs_dir is not None:
-        path = write_run(options.runs_dir, record)
-        print(f"run record: {path}", file=sys.stderr)
-    return record

@@ -8,7 +8,6 @@ are converted when read, so every stored run in evals/runs/ still loads.
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any, Iterator, Literal, Sequence
 
@@ -24,9 +23,6 @@ RUN_SCHEMA_VERSION = 2
 # Run records go here, relative to the current folder (the repository keeps its runs in evals/runs).
 RUNS_DIR = Path("evals/runs")
 RUNS_DIR_HELP = f"folder of run records (default: {RUNS_DIR}, relative to the current folder)"
-
-# The metrics `describe` and `compare` show, in order.
-HEADLINE = ["n_answers", "n_unscored", "point_accuracy", "point_kappa", "point_kappa_linear", "covered_f1", "score_mae", "score_qwk", "score_pearson", "semeval_2way_macro_f1", "semeval_3way_macro_f1"]
 
 
 class RunRecord(BaseModel):
@@ -154,24 +150,3 @@ def history(runs_dir: Path) -> Iterator[dict[str, Any]]:
         }
 
 
-def compare(a: RunRecord, b: RunRecord) -> str:
-    lines = [f"{'metric':<20} {'A':>8} {'B':>8} {'B-A':>8}", f"{'run':<20} {(a.run_id or '?')[:8]:>8} {(b.run_id or '?')[:8]:>8}"]
-    for key in ("model", "strategy", "prompt_hash", "rubric_hash", "samples_hash"):
-        if getattr(a, key) != getattr(b, key):
-            lines.append(f"{key:<20} {str(getattr(a, key))[:20]} -> {str(getattr(b, key))[:20]}")
-    for key in HEADLINE:
-        va, vb = a.metrics.get(key), b.metrics.get(key)
-        if isinstance(va, (int, float)) and isinstance(vb, (int, float)):
-            lines.append(f"{key:<20} {va:>8.3f} {vb:>8.3f} {vb - va:>+8.3f}")
-    return "\n".join(lines)
-
-
-def regression(baseline: RunRecord, current: dict[str, Any], max_drop: float) -> list[str]:
-    """Metrics that fell by more than `max_drop` against the baseline run."""
-    failures = []
-    for key in ("point_kappa", "score_qwk"):
-        before, after = baseline.metrics.get(key), current.get(key)
-        if isinstance(before, (int, float)) and isinstance(after, (int, float)) and not math.isnan(before):
-            if math.isnan(after) or before - after > max_drop:
-                failures.append(f"{key} fell from {before:.3f} to {after:.3f} (max drop {max_drop})")
-    return failures

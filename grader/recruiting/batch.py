@@ -8,7 +8,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .runner import grade_candidates, grade_candidates_in_workers, lock_run_folder, rank, write_reports
+from .ranking import rank
+from .reports import write_reports
+from .runner import grade_candidates, grade_candidates_in_workers, lock_run_folder
 from .store import GradeCache, GradeStore
 from ..errors import InputError
 from ..grading.results import BatchSummary

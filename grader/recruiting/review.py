@@ -24,7 +24,7 @@ from typing import Any, Iterable
 
 from ..evaluation import stats as m
 from .grade_file import InputError
-from .runner import REVIEW_FLAGS, CandidateResult, answer_flags, highlight, rank
+from .ranking import REVIEW_FLAGS, CandidateResult, answer_flags, highlight, rank
 from ..grading.results import AnswerGrade, BatchFlag, Flag, Verdict
 from ..rubric.model import Rubric, load_rubric
 from ..grading.scoring import question_score
@@ -356,7 +356,7 @@ class ReviewRun:
 
     def write_reports(self) -> list[Path]:
         """The run's ranking, XLSX, grades.jsonl and HTML report again, with the reviews."""
-        from .runner import write_reports
+        from .reports import write_reports
         from ..grading.results import BatchSummary
 
         stats = BatchSummary()

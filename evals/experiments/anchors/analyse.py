@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 from grader.evaluation import stats as m  # noqa: E402
 from grader.grading.calibration import CREDIT, LABELS, fit_thresholds, question_folds, raw_probability  # noqa: E402
 from grader.grading.combiner import Combiner, _logit, features  # noqa: E402
-from grader.evaluation.metrics import load_samples  # noqa: E402
+from grader.evaluation.samples import load_samples  # noqa: E402
 from grader.evaluation.runs import load_run, predictions_of  # noqa: E402
 from grader.rubric.model import load_rubric  # noqa: E402
 

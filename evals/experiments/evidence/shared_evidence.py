@@ -13,7 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 
-from grader.evaluation.metrics import load_samples  # noqa: E402
+from grader.evaluation.samples import load_samples  # noqa: E402
 from grader.grading.evidence import closest_sentence  # noqa: E402
 from grader.rubric.model import load_rubric  # noqa: E402
 

@@ -24,7 +24,7 @@ ROOT = HERE.parents[2]
 sys.path.insert(0, str(ROOT))
 
 from grader.grading import prompts  # noqa: E402
-from grader.evaluation.metrics import load_samples  # noqa: E402
+from grader.evaluation.samples import load_samples  # noqa: E402
 from grader.grading.strategies import YesNoGrader, prepare_answer  # noqa: E402
 from grader.model.client import ModelClient, ModelSettings  # noqa: E402
 from grader.model.local_model import QWEN_CODER_1_5B, LocalModelServer  # noqa: E402

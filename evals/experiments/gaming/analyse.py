@@ -22,7 +22,8 @@ from handgraded import ROOT, anchors  # noqa: E402
 
 from grader.grading.calibration import cross_validate, question_folds  # noqa: E402
 from grader.grading.combiner import CONTEXT_FEATURES  # noqa: E402
-from grader.evaluation.metrics import compute_metrics, load_samples  # noqa: E402
+from grader.evaluation.metrics import compute_metrics  # noqa: E402
+from grader.evaluation.samples import load_samples  # noqa: E402
 from grader.evaluation.runs import load_run, predictions_of  # noqa: E402
 from grader.rubric.model import load_rubric  # noqa: E402
 
