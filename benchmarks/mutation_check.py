@@ -23,7 +23,7 @@ MUTATIONS = {
     "eval report without HTML escaping": (
         "grader/evaluation/report.py", 'autoescape=select_autoescape(["html", "j2"]),', "autoescape=False,", ["tests/test_guards.py"]),
     "batch report without HTML escaping": (
-        "grader/recruiting/runner.py", 'autoescape=select_autoescape(["html", "j2"])', "autoescape=False", ["tests/test_guards.py"]),
+        "grader/recruiting/reports.py", 'autoescape=select_autoescape(["html", "j2"])', "autoescape=False", ["tests/test_guards.py"]),
     "unscored answer scored 0 in MAE/QWK": (
         "grader/evaluation/metrics.py", "return 0.0 if human >= max_score / 2 else max_score  # the worst plausible error", "return 0.0",
         ["tests/test_guards.py", "tests/test_eval_harness.py"]),
@@ -34,10 +34,10 @@ MUTATIONS = {
         "grader/recruiting/runner.py", 'not settings.is_configured or args.strategy != "structured"', "not settings.is_configured",
         ["tests/test_guards.py", "tests/test_provider_batch.py"]),
     "spreadsheet formulas kept as formulas": (
-        "grader/recruiting/runner.py", 'if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value', "if False else value",
+        "grader/recruiting/reports.py", 'if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value', "if False else value",
         ["tests/test_hardening.py"]),
     "unscored answer counted 0 in section totals": (
-        "grader/recruiting/runner.py", "sections[s.id] = None if missing else", "sections[s.id] =", ["tests/test_hardening.py", "tests/test_candidates.py"]),
+        "grader/recruiting/ranking.py", "sections[s.id] = None if missing else", "sections[s.id] =", ["tests/test_hardening.py", "tests/test_candidates.py"]),
     "csv field size limit left at 131,072": (
         "grader/recruiting/inputs.py", "csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))", "pass", ["tests/test_hardening.py"]),
     "YAML anchors and aliases accepted": (
