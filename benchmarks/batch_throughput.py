@@ -24,12 +24,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader.candidates import grade_candidates, grade_candidates_in_workers  # noqa: E402
-from grader.grading import StructuredGrader  # noqa: E402
-from grader.llm import ModelClient, ModelSettings  # noqa: E402
-from grader.rubric import load_rubric  # noqa: E402
-from grader.store import GradeCache, GradeStore  # noqa: E402
-from grader.tables import CandidateAnswer  # noqa: E402
+from grader.recruiting.runner import grade_candidates, grade_candidates_in_workers  # noqa: E402
+from grader.grading.strategies import StructuredGrader  # noqa: E402
+from grader.model.client import ModelClient, ModelSettings  # noqa: E402
+from grader.rubric.model import load_rubric  # noqa: E402
+from grader.recruiting.store import GradeCache, GradeStore  # noqa: E402
+from grader.recruiting.inputs import CandidateAnswer  # noqa: E402
 
 
 def mock_server(latency_s: float, calls) -> ThreadingHTTPServer:

@@ -21,39 +21,39 @@ ROOT = Path(__file__).resolve().parent.parent
 # name: (file, text to replace, replacement, test files that must then fail)
 MUTATIONS = {
     "eval report without HTML escaping": (
-        "grader/report.py", 'autoescape=select_autoescape(["html", "j2"]),', "autoescape=False,", ["tests/test_guards.py"]),
+        "grader/evaluation/report.py", 'autoescape=select_autoescape(["html", "j2"]),', "autoescape=False,", ["tests/test_guards.py"]),
     "batch report without HTML escaping": (
-        "grader/candidates.py", 'autoescape=select_autoescape(["html", "j2"])', "autoescape=False", ["tests/test_guards.py"]),
+        "grader/recruiting/reports.py", 'autoescape=select_autoescape(["html", "j2"])', "autoescape=False", ["tests/test_guards.py"]),
     "unscored answer scored 0 in MAE/QWK": (
-        "grader/evaluation.py", "return 0.0 if human >= max_score / 2 else max_score  # the worst plausible error", "return 0.0",
+        "grader/evaluation/metrics.py", "return 0.0 if human >= max_score / 2 else max_score  # the worst plausible error", "return 0.0",
         ["tests/test_guards.py", "tests/test_eval_harness.py"]),
     "input and output prices swapped": (
-        "grader/candidates.py", "grade.usage.prompt_tokens * prices_per_million[0] + grade.usage.completion_tokens * prices_per_million[1]",
+        "grader/recruiting/runner.py", "grade.usage.prompt_tokens * prices_per_million[0] + grade.usage.completion_tokens * prices_per_million[1]",
         "grade.usage.prompt_tokens * prices_per_million[1] + grade.usage.completion_tokens * prices_per_million[0]", ["tests/test_guards.py"]),
     "--provider-batch without the structured strategy": (
-        "grader/candidates.py", 'not settings.is_configured or args.strategy != "structured"', "not settings.is_configured",
+        "grader/recruiting/runner.py", 'not settings.is_configured or args.strategy != "structured"', "not settings.is_configured",
         ["tests/test_guards.py", "tests/test_provider_batch.py"]),
     "spreadsheet formulas kept as formulas": (
-        "grader/candidates.py", 'if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value', "if False else value",
+        "grader/recruiting/reports.py", 'if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value', "if False else value",
         ["tests/test_hardening.py"]),
     "unscored answer counted 0 in section totals": (
-        "grader/candidates.py", "sections[s.id] = None if missing else", "sections[s.id] =", ["tests/test_hardening.py", "tests/test_candidates.py"]),
+        "grader/recruiting/ranking.py", "sections[s.id] = None if missing else", "sections[s.id] =", ["tests/test_hardening.py", "tests/test_candidates.py"]),
     "csv field size limit left at 131,072": (
-        "grader/tables.py", "csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))", "pass", ["tests/test_hardening.py"]),
+        "grader/recruiting/inputs.py", "csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))", "pass", ["tests/test_hardening.py"]),
     "YAML anchors and aliases accepted": (
-        "grader/rubric.py", 'if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):', "if False:", ["tests/test_hardening.py"]),
+        "grader/rubric/model.py", 'if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):', "if False:", ["tests/test_hardening.py"]),
     "keys not masked in error messages": (
         "grader/cli.py", 'print(mask_secrets(f"error: {message}"), file=sys.stderr)', 'print(f"error: {message}", file=sys.stderr)',
         ["tests/test_hardening.py", "tests/test_secrets.py"]),
     "--redact without self-introductions": (
-        "grader/redact.py", "    for pattern in _SELF_NAMED:\n        text = pattern.sub(\"[姓名]\", text)\n", "",
+        "grader/grading/redact.py", "    for pattern in _SELF_NAMED:\n        text = pattern.sub(\"[姓名]\", text)\n", "",
         ["tests/test_hardening.py", "tests/test_redact.py"]),
     "rubric import overwrites in place": (
-        "grader/rubric_import.py", "    if out.exists() and not force:", "    if False:", ["tests/test_hardening.py"]),
+        "grader/rubric/importer.py", "    if out.exists() and not force:", "    if False:", ["tests/test_hardening.py"]),
     "workers outlive the main process": (
-        "grader/candidates.py", "        die_with_parent(parent_pid)\n", "", ["tests/test_batch_kill.py"]),
+        "grader/recruiting/runner.py", "        die_with_parent(parent_pid)\n", "", ["tests/test_batch_kill.py"]),
     "run folder not locked": (
-        "grader/candidates.py", "    lock = lock_run_folder(args.output)", "    lock = open(__import__('os').devnull)", ["tests/test_batch_kill.py"]),
+        "grader/recruiting/runner.py", "    lock = lock_run_folder(args.output)", "    lock = open(__import__('os').devnull)", ["tests/test_batch_kill.py"]),
 }
 
 IGNORE = shutil.ignore_patterns(".git", ".venv", "__pycache__", ".pytest_cache", "*.egg-info", "evals/runs", "node_modules")

@@ -1,30 +1,60 @@
-"""grader: LLM-assisted grading of written interview answers against rubrics."""
+"""grader: LLM-assisted grading of written interview answers against rubrics.
 
-from .grading import Grader, StructuredGrader, YesNoGrader
-from .llm import ModelClient, ModelSettings
-from .results import AnswerGrade, Flag, PointGrade, Usage, Verdict
-from .rubric import Point, Question, Rubric, RubricError, Section, load_rubric
-from .scoring import question_score, sum_scores
+The public surface, by stage of the pipeline (rubric -> prompt -> model -> verdicts -> score ->
+report); everything else is reached through its subpackage (see docs/architecture.md):
+
+    rubric      Rubric, Section, Question, Point, load_rubric
+    model       ModelSettings, ModelClient, ModelOptions, open_client, make_grader
+    grading     Grader, StructuredGrader, YesNoGrader, RoutingPolicy
+    results     AnswerGrade, PointGrade, Verdict, Flag, BatchFlag, Usage
+    score       question_score, sum_scores
+    evaluation  Sample, load_samples, compute_metrics, RunRecord, load_run
+    errors      GraderError, InputError, RubricError
+"""
+
+from .errors import GraderError, InputError, RubricError
+from .evaluation.metrics import compute_metrics
+from .evaluation.runs import RunRecord, load_run
+from .evaluation.samples import Sample, load_samples
+from .grading.results import AnswerGrade, BatchFlag, Flag, PointGrade, Usage, Verdict
+from .grading.routing import RoutingPolicy
+from .grading.scoring import question_score, sum_scores
+from .grading.strategies import Grader, StructuredGrader, YesNoGrader
+from .model.client import ModelClient, ModelSettings
+from .model.session import ModelOptions, make_grader, open_client
+from .rubric.model import Point, Question, Rubric, Section, load_rubric
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AnswerGrade",
+    "BatchFlag",
     "Flag",
     "Grader",
+    "GraderError",
+    "InputError",
     "ModelClient",
+    "ModelOptions",
     "ModelSettings",
     "Point",
     "PointGrade",
     "Question",
+    "RoutingPolicy",
     "Rubric",
     "RubricError",
+    "RunRecord",
+    "Sample",
     "Section",
     "StructuredGrader",
-    "YesNoGrader",
     "Usage",
     "Verdict",
+    "YesNoGrader",
+    "compute_metrics",
     "load_rubric",
+    "load_run",
+    "load_samples",
+    "make_grader",
+    "open_client",
     "question_score",
     "sum_scores",
 ]

@@ -9,7 +9,7 @@
     └── WorkerError         a batch worker process failed (its errors, as text)
 
 The command line maps InputError to exit code 2 and any other GraderError to 1. Grading leaves an
-answer unscored only for a model's failure (`grader.llm.MODEL_FAILURES`); anything else is a bug
+answer unscored only for a model's failure (`grader.model.client.MODEL_FAILURES`); anything else is a bug
 and propagates.
 """
 

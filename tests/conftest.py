@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import vcr
 
-from grader.llm import ModelClient, ModelSettings
-from grader.local_model import QWEN_CODER_1_5B
-from grader.rubric import load_rubric
+from grader.model.client import ModelClient, ModelSettings
+from grader.model.local_model import QWEN_CODER_1_5B
+from grader.rubric.model import load_rubric
 
 ROOT = Path(__file__).resolve().parent.parent
 RUBRIC_PATH = ROOT / "rubrics" / "internet-bank-cs-manager-2026.yaml"
@@ -50,7 +50,7 @@ def open_cassette(name: str, **overrides):
         with recorder.use_cassette(f"{name}.yaml", **CASSETTE_OPTIONS):
             yield ModelClient(ModelSettings(base_url=DEAD_ENDPOINT, **settings))
         return
-    from grader.local_model import LocalModelServer
+    from grader.model.local_model import LocalModelServer
 
     with LocalModelServer() as server, recorder.use_cassette(f"{name}.yaml", **CASSETTE_OPTIONS):
         yield ModelClient(ModelSettings(base_url=server.base_url, **settings))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from grader.grading import finish
-from grader.results import AnswerGrade, PointGrade, Verdict
+from grader.grading.strategies import finish
+from grader.grading.results import AnswerGrade, PointGrade, Verdict
 
 
 class LabelEchoGrader:
@@ -40,5 +40,5 @@ def use_scripted_session(monkeypatch, grader) -> None:
     def scripted_client(settings, quiet=False):
         yield ScriptedClient()
 
-    monkeypatch.setattr("grader.session.open_client", scripted_client)
-    monkeypatch.setattr("grader.session.make_grader", lambda strategy, client, rubric, **options: grader)
+    monkeypatch.setattr("grader.model.session.open_client", scripted_client)
+    monkeypatch.setattr("grader.model.session.make_grader", lambda strategy, client, rubric, **options: grader)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.grading import YesNoGrader
-from grader.results import Flag
+from grader.grading.strategies import YesNoGrader
+from grader.grading.results import Flag
 
 from .conftest import open_cassette
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.store import GradeStore
+from grader.recruiting.store import GradeStore
 
 from .conftest import ROOT, RUBRIC_PATH
 from .fault_server import FaultServer

@@ -2,8 +2,8 @@ import random
 
 import pytest
 
-from grader.calibration import Calibration, Thresholds, load_calibration, save_calibration
-from grader.combiner import ANCHORED_FEATURES, BASE_FEATURES, CONTEXT_FEATURES, Combiner, answer_features, features, margin, overlap
+from grader.grading.calibration import Calibration, Thresholds, load_calibration, save_calibration
+from grader.grading.combiner import ANCHORED_FEATURES, BASE_FEATURES, CONTEXT_FEATURES, Combiner, answer_features, features, margin, overlap
 
 
 def test_combiner_learns_which_feature_carries_the_signal():
@@ -99,7 +99,7 @@ def test_what_the_model_says_of_other_points_moves_a_points_probability():
 def test_calibrate_saves_where_the_user_says_and_the_user_file_overrides_the_packaged_one(tmp_path, monkeypatch, capsys):
     import json
 
-    from grader.calibration import CALIBRATION_FILE, user_calibration_path
+    from grader.grading.calibration import CALIBRATION_FILE, user_calibration_path
     from grader.cli import main
 
     from .conftest import ROOT

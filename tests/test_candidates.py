@@ -5,9 +5,11 @@ import json
 import pytest
 
 from grader import cli
-from grader.candidates import grade_candidates, grade_candidates_in_workers, rank, write_reports
-from grader.store import GradeCache, GradeStore
-from grader.tables import TableError, read_answers
+from grader.recruiting.ranking import rank
+from grader.recruiting.reports import write_reports
+from grader.recruiting.runner import grade_candidates, grade_candidates_in_workers
+from grader.recruiting.store import GradeCache, GradeStore
+from grader.recruiting.inputs import TableError, read_answers
 
 from .conftest import ROOT, RUBRIC_PATH
 from .helpers import LabelEchoGrader, use_scripted_session
@@ -163,7 +165,7 @@ def test_batch_cli_exit_code_reports_bad_rows(tmp_path, monkeypatch, capsys):
 
 
 def test_rate_limiter_spaces_requests_and_respects_tokens_per_minute():
-    from grader.candidates import RateLimiter
+    from grader.recruiting.runner import RateLimiter
 
     now = [0.0]
     slept = []

@@ -6,10 +6,12 @@ import socket
 
 import pytest
 
-from grader.evaluation import compute_metrics, grade_samples, load_samples
-from grader.grading import StructuredGrader
-from grader.results import Flag, Verdict
-from grader.textnorm import quote_occurs
+from grader.evaluation.metrics import compute_metrics
+from grader.evaluation.run import grade_samples
+from grader.evaluation.samples import load_samples
+from grader.grading.strategies import StructuredGrader
+from grader.grading.results import Flag, Verdict
+from grader.grading.textnorm import quote_occurs
 
 from .conftest import CASSETTES, DEAD_ENDPOINT, RECORD_MODE, SAMPLES_PATH, SECRET_HEADERS
 

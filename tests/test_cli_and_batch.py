@@ -3,7 +3,7 @@ import json
 import pytest
 
 from grader import cli
-from grader.batch import grade_jsonl
+from grader.recruiting.grade_file import grade_jsonl
 
 from .conftest import RUBRIC_PATH
 from .helpers import LabelEchoGrader, use_scripted_session
@@ -31,7 +31,7 @@ def test_batch_reports_bad_lines_and_grades_the_rest(tmp_path, rubric):
     out = tmp_path / "out.jsonl"
     summary = grade_jsonl(LabelEchoGrader(), rubric, source, out)
     assert summary.graded == 2
-    problems = "\n".join(summary.bad_lines)
+    problems = "\n".join(summary.problems)
     assert f"{source}:2: field question_id: unknown question id 'stress-9'" in problems
     assert f"{source}:3: field question_id: Field required" in problems
     assert f"{source}:4: not valid JSON" in problems

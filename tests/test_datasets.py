@@ -1,8 +1,8 @@
 import json
 
-from grader.datasets import import_semeval
-from grader.evaluation import load_samples
-from grader.rubric import load_rubric
+from grader.rubric.datasets import import_semeval
+from grader.evaluation.samples import load_samples
+from grader.rubric.model import load_rubric
 
 
 def test_semeval_import_makes_a_loadable_rubric_and_samples(tmp_path):
@@ -29,7 +29,7 @@ def test_semeval_import_makes_a_loadable_rubric_and_samples(tmp_path):
 
 def test_saf_and_sas_imports_evaluate_through_the_cli(tmp_path, monkeypatch, capsys):
     from grader import cli
-    from grader.datasets import import_reference_set
+    from grader.rubric.datasets import import_reference_set
 
     from .helpers import LabelEchoGrader, use_scripted_session
 

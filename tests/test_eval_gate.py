@@ -6,9 +6,12 @@ import json
 
 import pytest
 
-from grader.calibration import cross_validate
-from grader.evaluation import compute_metrics, load_run, load_samples, predictions_of, regression
-from grader.rubric import load_rubric
+from grader.grading.calibration import cross_validate
+from grader.evaluation.metrics import compute_metrics
+from grader.evaluation.samples import load_samples
+from grader.evaluation.gate import regression
+from grader.evaluation.runs import load_run, predictions_of
+from grader.rubric.model import load_rubric
 
 from .conftest import ROOT
 
@@ -16,9 +19,9 @@ BASELINE = json.loads((ROOT / "evals" / "baseline.json").read_text(encoding="utf
 
 
 def _rescored(run):
-    rubric = load_rubric(ROOT / run["rubric_path"])
+    rubric = load_rubric(ROOT / run.rubric_path)
     predictions = predictions_of(run)
-    samples = [s for s in load_samples(ROOT / run["samples_path"], rubric) if s.id in predictions]
+    samples = [s for s in load_samples(ROOT / run.samples_path, rubric) if s.id in predictions]
     return rubric, samples, predictions
 
 
@@ -26,10 +29,10 @@ def _rescored(run):
 def test_stored_runs_rescore_without_regression(name):
     run = load_run(ROOT / BASELINE["runs"][name])
     rubric, samples, predictions = _rescored(run)
-    assert len(samples) == run["n_samples"] if "n_samples" in run else len(samples) == len(predictions)
+    assert len(samples) == (run.n_samples if run.n_samples is not None else len(predictions))
     metrics = compute_metrics(rubric, samples, predictions, resamples=200)
     assert regression(run, metrics, BASELINE["max_drop"]) == []
-    assert metrics["point_kappa"] == pytest.approx(run["metrics"]["point_kappa"], abs=BASELINE["max_drop"])
+    assert metrics["point_kappa"] == pytest.approx(run.metrics["point_kappa"], abs=BASELINE["max_drop"])
 
 
 def test_offline_default_figures_are_reproduced_from_stored_probabilities():
@@ -38,6 +41,6 @@ def test_offline_default_figures_are_reproduced_from_stored_probabilities():
     rubric, samples, predictions = _rescored(raw)
     oof, folds = cross_validate(rubric, samples, predictions, folds=2, combine=True)
     metrics = compute_metrics(rubric, samples, oof, resamples=200)
-    assert metrics["point_kappa"] == pytest.approx(published["metrics"]["point_kappa"], abs=1e-6)
-    assert metrics["score_qwk"] == pytest.approx(published["metrics"]["score_qwk"], abs=1e-6)
+    assert metrics["point_kappa"] == pytest.approx(published.metrics["point_kappa"], abs=1e-6)
+    assert metrics["score_qwk"] == pytest.approx(published.metrics["score_qwk"], abs=1e-6)
     assert metrics["n_unscored"] == 0 and len(folds) == 2

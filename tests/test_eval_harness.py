@@ -3,11 +3,16 @@ import json
 import pytest
 
 from grader import cli
-from grader.calibration import Thresholds, cross_validate, fit_thresholds, rethreshold
-from grader.evaluation import compute_metrics, grade_samples, load_samples, regression
-from grader.results import Verdict
+from grader.grading.calibration import Thresholds, cross_validate, fit_thresholds, rethreshold
+from grader.errors import InputError
+from grader.evaluation.metrics import compute_metrics
+from grader.evaluation.run import grade_samples
+from grader.evaluation.samples import load_samples
+from grader.evaluation.gate import regression
+from grader.evaluation.runs import RUN_SCHEMA_VERSION, RunRecord, load_run
+from grader.grading.results import Verdict
 
-from .conftest import RUBRIC_PATH, SAMPLES_PATH
+from .conftest import ROOT, RUBRIC_PATH, SAMPLES_PATH
 from .helpers import LabelEchoGrader, use_scripted_session
 
 
@@ -62,7 +67,7 @@ def test_metrics_have_breakdowns_and_worst_cases(rubric):
 
 
 def test_regression_gate():
-    baseline = {"metrics": {"point_kappa": 0.5, "score_qwk": 0.8}}
+    baseline = RunRecord(metrics={"point_kappa": 0.5, "score_qwk": 0.8})
     assert regression(baseline, {"point_kappa": 0.46, "score_qwk": 0.8}, 0.05) == []
     assert regression(baseline, {"point_kappa": 0.40, "score_qwk": 0.8}, 0.05) == ["point_kappa fell from 0.500 to 0.400 (max drop 0.05)"]
 
@@ -101,7 +106,8 @@ def test_eval_cli_records_rescore_compare_and_gate(scripted_run, capsys, tmp_pat
     (run_path,) = runs.glob("*.json")
     run = json.loads(run_path.read_text())
     assert {"time", "model", "endpoint_kind", "prompt_hash", "rubric_hash", "samples_hash", "metrics", "usage", "wall_s", "predictions"} <= set(run)
-    assert len(run["predictions"]) == 24
+    assert len(run["predictions"]) == 24 and run["schema_version"] == RUN_SCHEMA_VERSION and run["kind"] == "eval"
+    assert load_run(run_path).model_dump(mode="json") == RunRecord.model_validate(run).model_dump(mode="json")
     # re-scoring stored predictions reproduces the metrics without a model
     assert cli.main(["eval", "--rescore", str(run_path), "--json", "--runs-dir", str(runs)]) == 0
     again = json.loads(capsys.readouterr().out)
@@ -138,7 +144,7 @@ def test_bad_samples_name_file_line_and_field(tmp_path, rubric, capsys):
 
 
 def test_consistency_of_groups(rubric, tmp_path):
-    from grader.evaluation import Sample
+    from grader.evaluation.samples import Sample
 
     answer = "我会先核实客户身份，确认账户安全，然后解释这是诈骗。"
     samples = [
@@ -150,3 +156,20 @@ def test_consistency_of_groups(rubric, tmp_path):
     samples[2] = samples[2].model_copy(update={"answer": answer * 3})
     metrics = compute_metrics(rubric, samples, grade_samples(LabelEchoGrader(), rubric, samples), resamples=10)
     assert metrics["consistency"] == {"n_groups": 2, "same_score": 0.5, "same_verdicts": 0.5}
+
+
+def test_run_records_of_every_version_load(tmp_path):
+    """Every stored run loads; one without schema_version (version 1) is converted on read, and
+    one from a newer grader is refused by name."""
+    stored = sorted((ROOT / "evals" / "runs").glob("*.json"))
+    assert stored
+    for path in stored:
+        run = load_run(path, ("rubric_path", "samples_path", "predictions"))
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        assert run.schema_version == RUN_SCHEMA_VERSION and len(run.predictions) == len(raw["predictions"])
+        assert run.kind == ("cross-validated" if raw.get("source_run") else "eval")
+        assert run.metrics == raw["metrics"] or "NaN" in path.read_text(encoding="utf-8")
+    newer = tmp_path / "newer.json"
+    newer.write_text(json.dumps({"schema_version": RUN_SCHEMA_VERSION + 1, "metrics": {}}), encoding="utf-8")
+    with pytest.raises(InputError, match="newer grader"):
+        load_run(newer)

@@ -9,12 +9,13 @@ import sys
 import pytest
 
 from grader import cli
-from grader.calibration import Thresholds, rethreshold
-from grader.evaluation import Sample, compute_metrics
-from grader.gaming import keyword_list_answer, point_keywords, rubric_copy, short_clause_share
-from grader.grading import finish
-from grader.results import AnswerGrade, Flag, PointGrade, Verdict
-from grader.routing import RoutingPolicy, keyword_list_suspected, review_reasons, route, rubric_texts
+from grader.grading.calibration import Thresholds, rethreshold
+from grader.evaluation.metrics import compute_metrics
+from grader.evaluation.samples import Sample
+from grader.grading.gaming import keyword_list_answer, point_keywords, rubric_copy, short_clause_share
+from grader.grading.strategies import finish
+from grader.grading.results import AnswerGrade, Flag, PointGrade, Verdict
+from grader.grading.routing import RoutingPolicy, keyword_list_suspected, review_reasons, route, rubric_texts
 from tests.conftest import RUBRIC_PATH
 from tests.fault_server import FaultServer
 
@@ -137,8 +138,10 @@ def test_needs_review_reaches_grade_json_from_a_real_endpoint(capsys):
 
 
 def test_batch_lists_routed_candidates_and_answers_first_and_keeps_their_rank(rubric, tmp_path):
-    from grader.candidates import BatchStats, rank, write_reports
-    from grader.tables import CandidateAnswer
+    from grader.recruiting.ranking import rank
+    from grader.recruiting.reports import write_reports
+    from grader.grading.results import BatchSummary
+    from grader.recruiting.inputs import CandidateAnswer
 
     questions = [rubric.question("situational-4"), rubric.question("situational-1")]
     answers, grades = [], []
@@ -152,6 +155,6 @@ def test_batch_lists_routed_candidates_and_answers_first_and_keeps_their_rank(ru
     unsure = results[0]
     assert "needs_review" in unsure.needs_review
     assert unsure.answers[0]["grade"].question_id == "situational-1"  # its routed answer first
-    write_reports(tmp_path, rubric, results, BatchStats(total=6), {"model": "m", "strategy": "s", "prompt_hash": "p", "rubric_hash": "r"})
+    write_reports(tmp_path, rubric, results, BatchSummary(total=6), {"model": "m", "strategy": "s", "prompt_hash": "p", "rubric_hash": "r"})
     rows = (tmp_path / "ranking.csv").read_text(encoding="utf-8-sig").splitlines()
     assert rows[1].startswith("3,unsure,") and rows[2].startswith("1,strong,")

@@ -9,8 +9,9 @@ import json
 import pytest
 
 from grader import cli
-from grader.evaluation import Sample, compute_metrics
-from grader.results import AnswerGrade
+from grader.evaluation.metrics import compute_metrics
+from grader.evaluation.samples import Sample
+from grader.grading.results import AnswerGrade
 
 from .batch_api_server import BatchApiServer
 from .conftest import RUBRIC_PATH, SAMPLES_PATH
@@ -97,6 +98,6 @@ def test_provider_batch_refuses_any_strategy_but_structured(tmp_path, monkeypatc
 
 @pytest.fixture
 def rubric():
-    from grader.rubric import load_rubric
+    from grader.rubric.model import load_rubric
 
     return load_rubric(RUBRIC_PATH)

@@ -236,7 +236,7 @@ def test_formula_like_names_are_text_in_csv_and_xlsx(tmp_path, monkeypatch):
     xml = zipfile.ZipFile(tmp_path / "run" / "ranking.xlsx").read("xl/worksheets/sheet1.xml").decode()
     assert "<f>" not in xml  # no formula anywhere in the sheet
     # Readers strip names, so tab and CR cannot start one there; they can start other text.
-    from grader.candidates import csv_safe
+    from grader.recruiting.reports import csv_safe
 
     assert [csv_safe(v) for v in ("\t=1+1", "\r=1+1", "a=1", 3.5, -2.0)] == ["'\t=1+1", "'\r=1+1", "a=1", 3.5, -2.0]
 
@@ -297,7 +297,7 @@ def test_provider_batch_endpoint_echoing_the_key_is_masked(tmp_path, monkeypatch
 
 
 def test_key_shapes_are_masked_whatever_key_is_configured():
-    from grader.llm import mask_secrets
+    from grader.model.client import mask_secrets
 
     text = "401: Authorization: Bearer sk-other-0123456789 / key sk-live_ABCDEF123456 / bearer abc.def-ghi"
     assert mask_secrets(text) == "401: Authorization: Bearer *** / key sk-*** / bearer ***"
@@ -338,7 +338,7 @@ def test_redact_masks_the_candidates_name_and_self_introductions_before_the_endp
 
 
 def test_redact_leaves_ordinary_uses_of_wo_shi_and_ben_ren():
-    from grader.redact import redact
+    from grader.grading.redact import redact
 
     for text in ("我是一名柜员，本人认为应先核实身份。", "我是客户经理，我是周到的人，", "I'm sure I am able to help."):
         assert redact(text) == text

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.grading import prepare_answer
-from grader.injection import injection_suspected, strip_injections
+from grader.grading.strategies import prepare_answer
+from grader.grading.injection import injection_suspected, strip_injections
 
 from .conftest import SAMPLES_PATH
 from .test_attacks import ATTACKS, ATTACKS_DIR, attacked_answer

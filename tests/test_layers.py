@@ -86,3 +86,10 @@ def test_nothing_below_the_command_line_imports_it():
 def test_the_cycle_finder_finds_a_cycle():
     assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert _cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_the_public_surface_is_importable_from_the_package():
+    import grader
+
+    assert grader.__all__ and all(hasattr(grader, name) for name in grader.__all__)
+    assert {"Rubric", "load_rubric", "AnswerGrade", "PointGrade", "Verdict", "Flag", "compute_metrics", "RoutingPolicy", "RunRecord"} <= set(grader.__all__)

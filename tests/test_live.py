@@ -11,7 +11,7 @@ import os
 import pytest
 
 from grader import cli
-from grader.textnorm import quote_occurs
+from grader.grading.textnorm import quote_occurs
 
 from .conftest import RUBRIC_PATH
 
@@ -58,10 +58,10 @@ def test_grade_situational_4_offline(capsys, strategy):
 def test_same_answer_twice_same_verdicts(rubric):
     """Determinism on the offline model: temperature 0, fixed seed, one slot, and no prompt cache
     (measured: with the cache, a warm prefix moved one P(yes) from 0.715 to 0.731)."""
-    from grader.grading import YesNoGrader
-    from grader.llm import ModelSettings
-    from grader.local_model import QWEN_CODER_1_5B
-    from grader.session import open_client
+    from grader.grading.strategies import YesNoGrader
+    from grader.model.client import ModelSettings
+    from grader.model.local_model import QWEN_CODER_1_5B
+    from grader.model.session import open_client
 
     question = rubric.question("situational-4")
     with open_client(ModelSettings(model=QWEN_CODER_1_5B.name, prompt_cache=False), quiet=True) as client:

@@ -5,8 +5,8 @@ import json
 import httpx2
 import pytest
 
-from grader.grading import StructuredGrader
-from grader.llm import ModelClient, ModelSettings
+from grader.grading.strategies import StructuredGrader
+from grader.model.client import ModelClient, ModelSettings
 
 ANSWER = "我会先核实客户身份，确认账户安全。然后告诉他这是诈骗短信。"
 
@@ -190,8 +190,8 @@ def logprob_completion(p_yes_logprob, p_no_logprob):
 
 
 def test_yesno_grader_cuts_probabilities_with_thresholds(rubric):
-    from grader.calibration import Thresholds
-    from grader.grading import YesNoGrader
+    from grader.grading.calibration import Thresholds
+    from grader.grading.strategies import YesNoGrader
 
     q = rubric.question("situational-4")
     anchors = [(200, logprob_completion(-0.7, -0.7), None)] * len(q.points)
@@ -224,9 +224,9 @@ def test_yesno_grader_cuts_probabilities_with_thresholds(rubric):
 
 
 def test_anchor_cache_spares_the_anchor_calls_of_a_later_process(rubric, tmp_path):
-    from grader.calibration import Thresholds
-    from grader.grading import YesNoGrader
-    from grader.store import AnchorCache
+    from grader.grading.calibration import Thresholds
+    from grader.grading.strategies import YesNoGrader
+    from grader.recruiting.store import AnchorCache
 
     q = rubric.question("situational-4")
     anchors = [(200, logprob_completion(lp, -0.7), None) for lp in (-0.2, -0.5, -1.0, -1.5)]
@@ -251,7 +251,7 @@ def test_anchor_cache_spares_the_anchor_calls_of_a_later_process(rubric, tmp_pat
 
 
 def test_anchors_are_kept_on_disk_only_for_pinned_weights(rubric, tmp_path, monkeypatch):
-    from grader.session import make_grader
+    from grader.model.session import make_grader
 
     monkeypatch.setenv("GRADER_CACHE_DIR", str(tmp_path))
     hosted, _ = make(Script())
@@ -265,9 +265,9 @@ def test_anchors_are_kept_on_disk_only_for_pinned_weights(rubric, tmp_path, monk
 
 
 def test_anchored_calibration_reads_each_points_anchor(rubric):
-    from grader.calibration import Calibration, Thresholds
-    from grader.combiner import ANCHORED_FEATURES, Combiner
-    from grader.grading import YesNoGrader
+    from grader.grading.calibration import Calibration, Thresholds
+    from grader.grading.combiner import ANCHORED_FEATURES, Combiner
+    from grader.grading.strategies import YesNoGrader
 
     q = rubric.question("situational-4")
     # The same P(yes) for every point of the answer; the anchors differ: a point the model says
@@ -306,7 +306,7 @@ def test_prompt_cache_can_be_switched_off(rubric):
 def test_a_bug_in_the_grader_raises_instead_of_leaving_the_answer_unscored(rubric, monkeypatch):
     """Only a model's failure leaves an answer unscored; a programming error is a traceback, so it
     is never counted as the model's failure."""
-    from grader.grading import StructuredGrader
+    from grader.grading.strategies import StructuredGrader
 
     from .fault_server import FaultServer
 

@@ -4,7 +4,7 @@ import pytest
 from scipy.stats import pearsonr, spearmanr
 from sklearn.metrics import cohen_kappa_score, confusion_matrix as sk_confusion, f1_score
 
-from grader import metrics as m
+from grader.evaluation import stats as m
 
 LABELS = ["missing", "partial", "covered"]
 

@@ -8,8 +8,8 @@ import urllib.request
 
 import pytest
 
-from grader.practice import AttemptLog, feedback, format_feedback
-from grader.webapp import PracticeApp
+from grader.practice.feedback import AttemptLog, feedback, format_feedback
+from grader.practice.webapp import PracticeApp
 
 from .helpers import LabelEchoGrader
 
@@ -89,7 +89,7 @@ def test_browser_types_an_answer_and_sees_feedback(serve, rubric, cassette_clien
         pytest.skip("Debian chromium not installed (.ci/run installs it)")
     from playwright.sync_api import sync_playwright
 
-    from grader.grading import YesNoGrader
+    from grader.grading.strategies import YesNoGrader
 
     from .test_cassettes import SITUATIONAL_4
 

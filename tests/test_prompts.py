@@ -1,7 +1,7 @@
 import pytest
 from jinja2.exceptions import SecurityError, UndefinedError
 
-from grader import prompts
+from grader.grading import prompts
 
 
 def test_render_fences_answer_and_lists_every_point(rubric):

@@ -7,11 +7,12 @@ import string
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from grader.batch import read_records
-from grader.grading import MAX_ANSWER_CHARS, prepare_answer
-from grader.results import Flag
-from grader.rubric import RubricError, load_rubric
-from grader.tables import TableError, read_answers
+from grader.recruiting.grade_file import AnswerRecord
+from grader.jsonl import read_records
+from grader.grading.strategies import MAX_ANSWER_CHARS, prepare_answer
+from grader.grading.results import Flag
+from grader.rubric.model import RubricError, load_rubric
+from grader.recruiting.inputs import TableError, read_answers
 
 from .conftest import RUBRIC_PATH
 
@@ -65,7 +66,7 @@ def test_rubric_loader_never_crashes_on_damaged_files(tmp_path, mutation):
 def test_jsonl_reader_reports_every_bad_line(tmp_path, rubric, raw):
     path = tmp_path / "in.jsonl"
     path.write_bytes(raw)
-    for number, record in read_records(path, rubric):
+    for number, record in read_records(path, AnswerRecord, rubric):
         if isinstance(record, str):
             assert record.startswith(f"{path}:{number}: ")
 

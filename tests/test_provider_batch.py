@@ -6,11 +6,11 @@ import json
 import pytest
 
 from grader import cli
-from grader.grading import StructuredGrader
-from grader.llm import ModelClient, ModelSettings
-from grader.provider_batch import BatchRunOptions, grade_with_provider_batch, request_id
-from grader.store import GradeCache, GradeStore
-from grader.tables import CandidateAnswer
+from grader.grading.strategies import StructuredGrader
+from grader.model.client import ModelClient, ModelSettings
+from grader.recruiting.provider_batch import BatchRunOptions, grade_with_provider_batch, request_id
+from grader.recruiting.store import GradeCache, GradeStore
+from grader.recruiting.inputs import CandidateAnswer
 
 from .batch_api_server import BatchApiServer
 from .conftest import RUBRIC_PATH
@@ -103,6 +103,6 @@ def test_provider_batch_needs_an_endpoint_and_the_structured_strategy(tmp_path, 
 
 @pytest.fixture
 def rubric():
-    from grader.rubric import load_rubric
+    from grader.rubric.model import load_rubric
 
     return load_rubric(RUBRIC_PATH)

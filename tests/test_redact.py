@@ -1,4 +1,4 @@
-from grader.redact import redact
+from grader.grading.redact import redact
 
 
 def test_personal_data_is_masked():

@@ -6,12 +6,12 @@ from collections import Counter
 
 import pytest
 
-from grader.batch import grade_jsonl
-from grader.candidates import grade_candidates
-from grader.grading import StructuredGrader
-from grader.llm import ModelClient, ModelSettings
-from grader.store import GradeStore
-from grader.tables import CandidateAnswer
+from grader.recruiting.grade_file import grade_jsonl
+from grader.recruiting.runner import grade_candidates
+from grader.grading.strategies import StructuredGrader
+from grader.model.client import ModelClient, ModelSettings
+from grader.recruiting.store import GradeStore
+from grader.recruiting.inputs import CandidateAnswer
 
 from .conftest import RUBRIC_PATH
 from .fault_server import FAULTS, FaultServer

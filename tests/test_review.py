@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from grader import cli
-from grader.review import NEEDS_REVIEW, ReviewRun, ReviewStore, needs_person
-from grader.review_web import ReviewApp
-from grader.store import GradeStore
+from grader.recruiting.review import NEEDS_REVIEW, ReviewRun, ReviewStore, needs_person
+from grader.recruiting.review_web import ReviewApp
+from grader.recruiting.store import GradeStore
 
 from .conftest import ROOT, RUBRIC_PATH
 from .fault_server import FaultServer
@@ -170,7 +170,7 @@ def test_queue_order_and_a_review_follows_its_text(tmp_path, monkeypatch, rubric
     answers = {(a.candidate, a.question_id): a for a in run.answers()}
     from dataclasses import replace
 
-    from grader.review import applicable_reviews
+    from grader.recruiting.review import applicable_reviews
 
     changed = [replace(answers[("王芳", "stress-1")], answer="完全不同的一段新回答，长度超过二十个字符以免被判为过短。")]
     assert applicable_reviews(store.latest(), changed) == {}
@@ -253,8 +253,8 @@ from hypothesis import strategies as st  # noqa: E402
 
 @pytest.fixture(scope="module")
 def review_server(tmp_path_factory, rubric):
-    from grader.candidates import grade_candidates
-    from grader.tables import read_answers
+    from grader.recruiting.runner import grade_candidates
+    from grader.recruiting.inputs import read_answers
 
     out = tmp_path_factory.mktemp("hyp") / "run"
     answers, _ = read_answers(EXAMPLE, rubric)

@@ -3,7 +3,7 @@ import json
 import pytest
 import yaml
 
-from grader.rubric import RubricError, load_rubric
+from grader.rubric.model import RubricError, load_rubric
 
 from .conftest import RUBRIC_PATH
 

@@ -7,8 +7,8 @@ import re
 import pytest
 
 from grader import cli
-from grader.rubric import load_rubric
-from grader.rubric_import import import_rubric, repair_text, rubric_diff, rubric_warnings, write_rubric
+from grader.rubric.model import load_rubric
+from grader.rubric.importer import import_rubric, repair_text, rubric_diff, rubric_warnings, write_rubric
 
 from .conftest import ROOT, RUBRIC_PATH
 
@@ -32,7 +32,7 @@ def _check_import(result, tmp_path):
     assert [s.id for s in imported.sections] == ["behavioral", "situational", "knowledge", "stress"]
     text = out.read_text(encoding="utf-8").split("\nid:", 1)[1]
     assert not DAMAGE.search(text)
-    from grader.textnorm import to_simplified
+    from grader.grading.textnorm import to_simplified
 
     assert to_simplified(text) == text  # no Traditional character left
     assert all(abs(sum(p.weight for p in q.points) - q.max_score) < 1e-6 for q in imported.questions())

@@ -1,10 +1,10 @@
 import pytest
 
-from grader.evidence import check_evidence, closest_sentence
-from grader.injection import injection_suspected
-from grader.results import Flag, PointGrade, Verdict
-from grader.scoring import question_score, round_score, sum_scores
-from grader.textnorm import normalise, quote_occurs
+from grader.grading.evidence import check_evidence, closest_sentence
+from grader.grading.injection import injection_suspected
+from grader.grading.results import Flag, PointGrade, Verdict
+from grader.grading.scoring import question_score, round_score, sum_scores
+from grader.grading.textnorm import normalise, quote_occurs
 
 
 def test_question_score_credits_and_weights():
@@ -73,7 +73,7 @@ def test_injection_detector(answer, expected):
 
 
 def test_stripping_keeps_the_answer_and_drops_padding_copies_and_their_script_neighbours():
-    from grader.injection import strip_injections
+    from grader.grading.injection import strip_injections
 
     answer = "我会告诉客户存款保险保障50万元以内的本息。理财产品不是存款。"
     filler = "Lorem ipsum dolor sit amet, consectetur adipiscing elit. "
@@ -82,7 +82,7 @@ def test_stripping_keeps_the_answer_and_drops_padding_copies_and_their_script_ne
     assert cleaned == answer and removed
     # Only an answer caught addressing the grader is stripped: an honest one that repeats itself
     # is graded as written.
-    from grader.grading import prepare_answer
+    from grader.grading.strategies import prepare_answer
 
     honest = answer + answer
     assert prepare_answer(honest) == (honest, [])

@@ -15,10 +15,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from grader.practice import AttemptLog
-from grader.rubric import Rubric
+from grader.practice.feedback import AttemptLog
+from grader.rubric.model import Rubric
 from grader.web import json_script
-from grader.webapp import PracticeApp
+from grader.practice.webapp import PracticeApp
 
 from .conftest import RUBRIC_PATH
 from .helpers import LabelEchoGrader

@@ -69,9 +69,9 @@ def test_the_wheel_carries_the_prompts_and_the_calibration_byte_for_byte(install
     wheel, _ = installed
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
-        assert "grader/calibration.json" in names
+        assert "grader/grading/calibration.json" in names
         for prompt in sorted((ROOT / "prompts").glob("*.j2")):
-            assert archive.read(f"grader/prompt_templates/{prompt.name}") == prompt.read_bytes()
+            assert archive.read(f"grader/prompts/{prompt.name}") == prompt.read_bytes()
         assert {f"grader/templates/{t.name}" for t in (ROOT / "grader" / "templates").glob("*.j2")} <= names
 
 
@@ -80,10 +80,10 @@ def test_the_installed_grader_grades_from_another_folder(installed, tmp_path):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     shutil.copy2(ROOT / "rubrics" / "internet-bank-cs-manager-2026.yaml", elsewhere / "rubric.yaml")
-    where = subprocess.run([python, "-c", "import grader.prompts as p, grader.calibration as c; print(p.PROMPTS_DIR); print(c.CALIBRATION_FILE)"], cwd=elsewhere, capture_output=True, text=True, check=True).stdout.split("\n")
+    where = subprocess.run([python, "-c", "import grader.grading.prompts as p, grader.grading.calibration as c; print(p.PROMPTS_DIR); print(c.CALIBRATION_FILE)"], cwd=elsewhere, capture_output=True, text=True, check=True).stdout.split("\n")
     prompts_dir, calibration = Path(where[0]), Path(where[1])
-    assert ROOT not in prompts_dir.parents and prompts_dir.name == "prompt_templates"
-    assert calibration.is_file() and calibration.read_bytes() == (ROOT / "grader" / "calibration.json").read_bytes()
+    assert ROOT not in prompts_dir.parents and prompts_dir == Path(where[1]).parent.parent / "prompts"
+    assert calibration.is_file() and calibration.read_bytes() == (ROOT / "grader" / "grading" / "calibration.json").read_bytes()
     for prompt in (ROOT / "prompts").glob("*.j2"):
         assert hashlib.sha256((prompts_dir / prompt.name).read_bytes()).digest() == hashlib.sha256(prompt.read_bytes()).digest()
 

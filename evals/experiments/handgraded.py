@@ -10,8 +10,9 @@ EXPERIMENTS = Path(__file__).resolve().parent
 ROOT = EXPERIMENTS.parents[1]
 sys.path.insert(0, str(ROOT))
 
-from grader.evaluation import load_run, load_samples, predictions_of  # noqa: E402
-from grader.rubric import load_rubric  # noqa: E402
+from grader.evaluation.samples import load_samples  # noqa: E402
+from grader.evaluation.runs import load_run, predictions_of  # noqa: E402
+from grader.rubric.model import load_rubric  # noqa: E402
 
 
 def _load(relative: str, name: str):

@@ -12,7 +12,7 @@ from typing import Sequence
 
 from .. import __version__
 from ..errors import GraderError, InputError
-from ..llm import MODEL_FAILURES, mask_secrets
+from ..model.client import MODEL_FAILURES, mask_secrets
 from . import batch, calibrate, check, data, eval, grade, review, rubric, serve
 from .grade import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..batch_run import BatchOptions, run_batch
+from ..recruiting.batch import BatchOptions, run_batch
 from ..errors import InputError
-from ..rubric import load_rubric
-from ..tables import read_answers
+from ..rubric.model import load_rubric
+from ..recruiting.inputs import read_answers
 from .options import add_model_options, model_options
 
 
@@ -41,7 +41,7 @@ def cmd_batch(args) -> int:
     if args.redact:  # before anything is stored
         from dataclasses import replace
 
-        from ..redact import redact
+        from ..grading.redact import redact
 
         names = {a.candidate for a in answers}
         answers = [replace(a, answer=redact(a.answer, names)) for a in answers]

@@ -9,10 +9,12 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..calibration import cross_validate, feature_names, fit_calibration, labelled_rows, save_calibration
+from ..grading.calibration import cross_validate, feature_names, fit_calibration, labelled_rows, save_calibration
 from ..errors import InputError
-from ..evaluation import RESCORE_FIELDS, RUNS_DIR, RUNS_DIR_HELP, compute_metrics, describe, file_hash, load_run, load_samples, predictions_of, write_run
-from ..rubric import load_rubric
+from ..evaluation.metrics import compute_metrics, describe
+from ..evaluation.samples import file_hash, load_samples
+from ..evaluation.runs import RESCORE_FIELDS, RUNS_DIR, RUNS_DIR_HELP, load_run, predictions_of, write_run
+from ..rubric.model import load_rubric
 
 # `--save` without a path: the user's calibration file (resolved when saving).
 USER_CALIBRATION = Path("<user calibration file>")
@@ -45,14 +47,14 @@ def add_parser(sub) -> None:
 
 
 def _groups(args: argparse.Namespace):
-    """(label, rubric, samples, predictions, samples path) per run, or one pooled group."""
+    """(run record, rubric, samples, predictions, samples path) per run, or one pooled group."""
     groups = []
     for run_path in args.runs:
         run = load_run(run_path, RESCORE_FIELDS)
-        rubric = load_rubric(run["rubric_path"])
+        rubric = load_rubric(run.rubric_path)
         predictions = predictions_of(run)
-        samples = [s for s in load_samples(Path(run["samples_path"]), rubric) if s.id in predictions]
-        groups.append((run, rubric, samples, predictions, Path(run["samples_path"])))
+        samples = [s for s in load_samples(Path(run.samples_path), rubric) if s.id in predictions]
+        groups.append((run, rubric, samples, predictions, Path(run.samples_path)))
     if not args.pool:
         return groups
     first = groups[0]
@@ -62,7 +64,8 @@ def _groups(args: argparse.Namespace):
     if len({s.id for s in samples}) != len(samples):
         raise InputError("--pool: the runs' samples share ids")
     predictions = {k: v for g in groups for k, v in g[3].items()}
-    return [({**first[0], "samples_path": str(first[4]), "pooled_runs": [str(r) for r in args.runs], "pooled_samples": [str(g[4]) for g in groups]}, first[1], samples, predictions, first[4])]
+    pooled = first[0].model_copy(update={"pooled_runs": [str(r) for r in args.runs]})
+    return [(pooled, first[1], samples, predictions, first[4])]
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
@@ -70,21 +73,23 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     keys, names_seen = set(), set()
     chosen = tuple(args.features.split(",")) if args.features else None
     for run, rubric, samples, predictions, samples_path in _groups(args):
-        run_path = run.get("_path") or run["pooled_runs"][0]
-        keys.add((run["model"], run["prompt_hash"]))
+        run_path = run.where
+        keys.add((run.model, run.prompt_hash))
         oof, fitted = cross_validate(rubric, samples, predictions, folds=args.folds, combine=args.combine, names=chosen)
         metrics = compute_metrics(rubric, samples, oof)
-        record = {
-            **{k: v for k, v in run.items() if k not in ("metrics", "predictions", "_path")},
-            "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "strategy": f"{run['strategy']}{'+combiner' if args.combine else ''}-cv{args.folds}{'-pooled' if args.pool else ''}",
-            "source_run": Path(run_path).name,
-            "samples_hash": file_hash(samples_path),
-            "n_samples": len(samples),
-            "folds": fitted,
-            "metrics": metrics,
-            "predictions": [g.model_dump(mode="json") for g in oof.values()],
-        }
+        record = run.model_copy(
+            update={
+                "kind": "cross-validated",
+                "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "strategy": f"{run.strategy}{'+combiner' if args.combine else ''}-cv{args.folds}{'-pooled' if args.pool else ''}",
+                "source_run": Path(run_path).name,
+                "samples_hash": file_hash(samples_path),
+                "n_samples": len(samples),
+                "folds": fitted,
+                "metrics": metrics,
+                "predictions": list(oof.values()),
+            }
+        )
         path = write_run(args.runs_dir, record)
         print(f"== {run_path}{' (pooled)' if args.pool else ''}: cross-validated by question ({args.folds} folds, thresholds fitted on the other folds)")
         print(json.dumps(metrics, ensure_ascii=False, default=str) if args.json else describe(metrics))

@@ -5,10 +5,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .. import session
+from ..model import session
 from ..errors import InputError
-from ..practice import UI_TEXT, AttemptLog, feedback, format_feedback
-from ..rubric import Question, Rubric, load_rubric
+from ..practice.feedback import UI_TEXT, AttemptLog, feedback, format_feedback
+from ..rubric.model import Question, Rubric, load_rubric
 from .options import add_model_options, model_options
 
 

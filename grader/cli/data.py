@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..datasets import import_reference_set, import_semeval
+from ..rubric.datasets import import_reference_set, import_semeval
 
 
 def add_parser(sub) -> None:

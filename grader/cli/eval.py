@@ -9,22 +9,12 @@ from collections import defaultdict
 from pathlib import Path
 
 from ..errors import InputError
-from ..evaluation import (
-    RESCORE_FIELDS,
-    RUNS_DIR,
-    RUNS_DIR_HELP,
-    EvalOptions,
-    _history,
-    compare,
-    compute_metrics,
-    describe,
-    load_run,
-    load_samples,
-    predictions_of,
-    regression,
-    run_eval,
-)
-from ..rubric import load_rubric
+from ..evaluation.metrics import compute_metrics, describe
+from ..evaluation.run import EvalOptions, run_eval
+from ..evaluation.samples import load_samples
+from ..evaluation.gate import compare, regression
+from ..evaluation.runs import RESCORE_FIELDS, RUNS_DIR, RUNS_DIR_HELP, history, load_run, predictions_of
+from ..rubric.model import load_rubric
 from .options import add_model_options, model_options
 
 
@@ -56,11 +46,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.rescore:
         run = load_run(args.rescore, RESCORE_FIELDS)
         predictions = predictions_of(run)
-        rubric = load_rubric(args.rubric or run["rubric_path"])
-        samples = load_samples(args.samples or Path(run["samples_path"]), rubric)
+        rubric = load_rubric(args.rubric or run.rubric_path)
+        samples = load_samples(args.samples or Path(run.samples_path), rubric)
         # The run graded these (failures are stored as unscored predictions, so none is dropped).
         samples = [s for s in samples if s.id in predictions]
-        record = {**{k: v for k, v in run.items() if k != "_path"}, "metrics": compute_metrics(rubric, samples, predictions)}
+        record = run.model_copy(update={"metrics": compute_metrics(rubric, samples, predictions)})
     else:
         if not (args.rubric and args.samples):
             raise InputError("grader eval needs --rubric and --samples (or --rescore RUN, or --compare A B)")
@@ -80,17 +70,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
             per_question=args.per_question,
         )
         record = run_eval(options, rubric, samples)
-    metrics = record["metrics"]
+    metrics = record.metrics
     if args.json:
         print(json.dumps(metrics, ensure_ascii=False, default=str))
     else:
         print(describe(metrics))
     if args.html:
-        from ..report import write_eval_report
+        from ..evaluation.report import write_eval_report
 
         # The trend compares like with like: runs on the same rubric.
-        history = [h for h in _history(args.runs_dir) if h.get("rubric_hash") == record.get("rubric_hash")]
-        write_eval_report(args.html, record, rubric, history=history)
+        trend = [h for h in history(args.runs_dir) if h["rubric_hash"] == record.rubric_hash]
+        write_eval_report(args.html, record, rubric, history=trend)
         print(f"report: {args.html}", file=sys.stderr)
     if args.baseline:
         failures = regression(load_run(args.baseline), metrics, args.max_drop)

@@ -6,12 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from .. import session
-from ..batch import grade_jsonl
+from ..model import session
+from ..recruiting.grade_file import grade_jsonl
 from ..errors import InputError
-from ..redact import redact
-from ..results import AnswerGrade
-from ..rubric import load_rubric
+from ..grading.redact import redact
+from ..grading.results import AnswerGrade
+from ..rubric.model import load_rubric
 from .options import add_model_options, model_options
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
@@ -71,8 +71,10 @@ def cmd_grade(args: argparse.Namespace) -> int:
         with session.open_client(settings) as client:
             transform = redact if options.redact else (lambda text, names=(): text)
             summary = grade_jsonl(session.make_grader(strategy, client, rubric, keep_anchors=True), rubric, args.input, args.output, transform)
+        for problem in summary.problems:
+            print(f"input: {problem}", file=sys.stderr)
         print(summary.describe(), file=sys.stderr)
-        return EXIT_BAD_INPUT if summary.bad_lines else (EXIT_FAILURE if summary.unscored else EXIT_OK)
+        return EXIT_BAD_INPUT if summary.problems else (EXIT_FAILURE if summary.unscored else EXIT_OK)
     if not args.question:
         raise InputError("give --question ID (or an INPUT.jsonl for batch mode)")
     try:

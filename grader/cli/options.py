@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..session import STRATEGIES, ModelOptions
+from ..model.session import STRATEGIES, ModelOptions
 
 
 def add_model_options(parser: argparse.ArgumentParser) -> None:

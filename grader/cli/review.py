@@ -6,8 +6,8 @@ import sys
 from pathlib import Path
 
 from ..errors import InputError
-from ..review import ReviewRun
-from ..review_web import ReviewApp
+from ..recruiting.review import ReviewRun
+from ..recruiting.review_web import ReviewApp
 from ..web import serve
 
 

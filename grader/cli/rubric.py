@@ -6,8 +6,8 @@ import sys
 from pathlib import Path
 
 from ..errors import RubricError
-from ..rubric import load_rubric
-from ..rubric_import import import_rubric, rubric_diff, rubric_summary, write_rubric_safely
+from ..rubric.model import load_rubric
+from ..rubric.importer import import_rubric, rubric_diff, rubric_summary, write_rubric_safely
 
 
 def add_parser(sub) -> None:

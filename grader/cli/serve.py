@@ -5,11 +5,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .. import session
-from ..practice import AttemptLog
-from ..rubric import load_rubric
+from ..model import session
+from ..practice.feedback import AttemptLog
+from ..rubric.model import load_rubric
 from ..web import serve
-from ..webapp import PracticeApp
+from ..practice.webapp import PracticeApp
 from .options import add_model_options, model_options
 
 

@@ -17,11 +17,12 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
 sys.path.insert(0, str(ROOT))
 
-from grader import metrics as m  # noqa: E402
-from grader.calibration import CREDIT, LABELS, fit_thresholds, question_folds, raw_probability  # noqa: E402
-from grader.combiner import Combiner, _logit, features  # noqa: E402
-from grader.evaluation import load_run, load_samples, predictions_of  # noqa: E402
-from grader.rubric import load_rubric  # noqa: E402
+from grader.evaluation import stats as m  # noqa: E402
+from grader.grading.calibration import CREDIT, LABELS, fit_thresholds, question_folds, raw_probability  # noqa: E402
+from grader.grading.combiner import Combiner, _logit, features  # noqa: E402
+from grader.evaluation.samples import load_samples  # noqa: E402
+from grader.evaluation.runs import load_run, predictions_of  # noqa: E402
+from grader.rubric.model import load_rubric  # noqa: E402
 
 ANCHORS = ("generic", "offtopic", "none", "self", "generic2", "generic3", "generic4")
 GENERIC = ("generic", "generic2", "generic3", "generic4")

@@ -18,11 +18,11 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
 sys.path.insert(0, str(ROOT))
 
-from grader import prompts  # noqa: E402
-from grader.grading import YesNoGrader  # noqa: E402
-from grader.llm import ModelClient, ModelSettings  # noqa: E402
-from grader.local_model import QWEN_CODER_1_5B, LocalModelServer  # noqa: E402
-from grader.rubric import load_rubric  # noqa: E402
+from grader.grading import prompts  # noqa: E402
+from grader.grading.strategies import YesNoGrader  # noqa: E402
+from grader.model.client import ModelClient, ModelSettings  # noqa: E402
+from grader.model.local_model import QWEN_CODER_1_5B, LocalModelServer  # noqa: E402
+from grader.rubric.model import load_rubric  # noqa: E402
 
 ANCHORS = {
     "generic": "这个问题我觉得很重要。我会认真对待，按照公司的规定和流程来处理，积极沟通，努力做好本职工作，让客户满意。",

@@ -18,16 +18,16 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 from handgraded import anchors, hand_graded  # noqa: E402
 
-from grader.calibration import question_folds, raw_probability  # noqa: E402
-from grader.combiner import ANCHORED_FEATURES, _logit, features, margin  # noqa: E402
-from grader.prompts import template_hash  # noqa: E402
+from grader.grading.calibration import question_folds, raw_probability  # noqa: E402
+from grader.grading.combiner import ANCHORED_FEATURES, _logit, features, margin  # noqa: E402
+from grader.grading.prompts import template_hash  # noqa: E402
 
 
 def main(run_path: str) -> None:
     rubric, samples, run, predictions = hand_graded(run_path)
     self_path = HERE / "self_anchors.jsonl"
     self_anchor = {}
-    if self_path.exists() and run["prompt_hash"] == template_hash("point_check.zh.j2"):  # asked with the current prompt only
+    if self_path.exists() and run.prompt_hash == template_hash("point_check.zh.j2"):  # asked with the current prompt only
         self_anchor = {(d["question"], d["point"]): _logit(d["p"]) for d in map(json.loads, self_path.read_text().splitlines())}
     rows = []
     for s in samples:

@@ -17,11 +17,12 @@ _spec = importlib.util.spec_from_file_location("anchors_analyse", HERE.parent / 
 anchors = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(anchors)
 
-from grader import metrics as m  # noqa: E402
-from grader.calibration import question_folds, raw_probability  # noqa: E402
-from grader.combiner import _logit, features  # noqa: E402
-from grader.evaluation import load_run, load_samples, predictions_of  # noqa: E402
-from grader.rubric import load_rubric  # noqa: E402
+from grader.evaluation import stats as m  # noqa: E402
+from grader.grading.calibration import question_folds, raw_probability  # noqa: E402
+from grader.grading.combiner import _logit, features  # noqa: E402
+from grader.evaluation.samples import load_samples  # noqa: E402
+from grader.evaluation.runs import load_run, predictions_of  # noqa: E402
+from grader.rubric.model import load_rubric  # noqa: E402
 
 
 def main(run_path: str) -> None:

@@ -13,9 +13,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 
-from grader.evaluation import load_samples  # noqa: E402
-from grader.evidence import closest_sentence  # noqa: E402
-from grader.rubric import load_rubric  # noqa: E402
+from grader.evaluation.samples import load_samples  # noqa: E402
+from grader.grading.evidence import closest_sentence  # noqa: E402
+from grader.rubric.model import load_rubric  # noqa: E402
 
 
 def main() -> None:

@@ -21,10 +21,11 @@ _spec.loader.exec_module(anchors)
 sys.path.insert(0, str(HERE))
 from probe import point_parts  # noqa: E402
 
-from grader.calibration import question_folds, raw_probability  # noqa: E402
-from grader.combiner import _logit, features  # noqa: E402
-from grader.evaluation import load_run, load_samples, predictions_of  # noqa: E402
-from grader.rubric import load_rubric  # noqa: E402
+from grader.grading.calibration import question_folds, raw_probability  # noqa: E402
+from grader.grading.combiner import _logit, features  # noqa: E402
+from grader.evaluation.samples import load_samples  # noqa: E402
+from grader.evaluation.runs import load_run, predictions_of  # noqa: E402
+from grader.rubric.model import load_rubric  # noqa: E402
 
 
 def main(run_path: str) -> None:

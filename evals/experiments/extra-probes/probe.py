@@ -23,12 +23,12 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
 sys.path.insert(0, str(ROOT))
 
-from grader import prompts  # noqa: E402
-from grader.evaluation import load_samples  # noqa: E402
-from grader.grading import YesNoGrader, prepare_answer  # noqa: E402
-from grader.llm import ModelClient, ModelSettings  # noqa: E402
-from grader.local_model import QWEN_CODER_1_5B, LocalModelServer  # noqa: E402
-from grader.rubric import load_rubric  # noqa: E402
+from grader.grading import prompts  # noqa: E402
+from grader.evaluation.samples import load_samples  # noqa: E402
+from grader.grading.strategies import YesNoGrader, prepare_answer  # noqa: E402
+from grader.model.client import ModelClient, ModelSettings  # noqa: E402
+from grader.model.local_model import QWEN_CODER_1_5B, LocalModelServer  # noqa: E402
+from grader.rubric.model import load_rubric  # noqa: E402
 
 # A point's parts: what its text asks for, split where the labelling guide splits it ("两段式要点":
 # both parts make it covered, one part partial). Examples in brackets are not required, so they go;

@@ -20,10 +20,12 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 from handgraded import ROOT, anchors  # noqa: E402
 
-from grader.calibration import cross_validate, question_folds  # noqa: E402
-from grader.combiner import CONTEXT_FEATURES  # noqa: E402
-from grader.evaluation import compute_metrics, load_run, load_samples, predictions_of  # noqa: E402
-from grader.rubric import load_rubric  # noqa: E402
+from grader.grading.calibration import cross_validate, question_folds  # noqa: E402
+from grader.grading.combiner import CONTEXT_FEATURES  # noqa: E402
+from grader.evaluation.metrics import compute_metrics  # noqa: E402
+from grader.evaluation.samples import load_samples  # noqa: E402
+from grader.evaluation.runs import load_run, predictions_of  # noqa: E402
+from grader.rubric.model import load_rubric  # noqa: E402
 
 GAMING = ("keyword_list", "keyword_synonyms", "star_template", "slogan", "meta_answer", "topic_brushing", "question_repeat", "keyword_stuffing")
 COUNTER = ("terse_complete", "numbered_actions", "buried_points")

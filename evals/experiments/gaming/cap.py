@@ -10,13 +10,13 @@ sys.path.insert(0, 'evals/experiments/gaming')
 sys.path.insert(0, 'evals/experiments')
 from analyse import load, GAMING, COUNTER, mae
 from handgraded import anchors
-from grader.calibration import cross_validate, question_folds
-from grader.combiner import FORM_FEATURES
-from grader.evaluation import compute_metrics
-from grader.gaming import looks_like_topic_list
-from grader.routing import rubric_texts
-from grader.results import Verdict
-from grader.scoring import question_score
+from grader.grading.calibration import cross_validate, question_folds
+from grader.grading.combiner import FORM_FEATURES
+from grader.evaluation.metrics import compute_metrics
+from grader.grading.gaming import looks_like_topic_list
+from grader.grading.routing import rubric_texts
+from grader.grading.results import Verdict
+from grader.grading.scoring import question_score
 rubric, samples, preds = load(list(zip(sys.argv[1::2], sys.argv[2::2])))
 names = FORM_FEATURES
 qs=sorted({s.question_id for s in samples})

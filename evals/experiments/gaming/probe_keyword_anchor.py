@@ -1,5 +1,5 @@
 """Experiment: the offline model's P(yes) for each rubric point when the "answer" is the
-question's own keywords, listed (`grader.gaming.keyword_list_answer`): what a bare keyword list
+question's own keywords, listed (`grader.grading.gaming.keyword_list_answer`): what a bare keyword list
 gets. Writes keyword_anchors.jsonl (question, point, p). Run from the project root:
 
     python evals/experiments/gaming/probe_keyword_anchor.py
@@ -13,12 +13,12 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
 sys.path.insert(0, str(ROOT))
 
-from grader import prompts  # noqa: E402
-from grader.gaming import keyword_list_answer  # noqa: E402
-from grader.grading import YesNoGrader  # noqa: E402
-from grader.llm import ModelClient, ModelSettings  # noqa: E402
-from grader.local_model import QWEN_CODER_1_5B, LocalModelServer  # noqa: E402
-from grader.rubric import load_rubric  # noqa: E402
+from grader.grading import prompts  # noqa: E402
+from grader.grading.gaming import keyword_list_answer  # noqa: E402
+from grader.grading.strategies import YesNoGrader  # noqa: E402
+from grader.model.client import ModelClient, ModelSettings  # noqa: E402
+from grader.model.local_model import QWEN_CODER_1_5B, LocalModelServer  # noqa: E402
+from grader.rubric.model import load_rubric  # noqa: E402
 
 
 def main(out_path: Path = HERE / "keyword_anchors.jsonl") -> None:

@@ -15,19 +15,21 @@ sys.path.insert(0, str(HERE.parent))
 from handgraded import ROOT  # noqa: E402
 from sealed import recut  # noqa: E402
 
-from grader.calibration import load_calibration  # noqa: E402
-from grader.evaluation import compute_metrics, describe, load_run, load_samples, predictions_of  # noqa: E402
-from grader.rubric import load_rubric  # noqa: E402
+from grader.grading.calibration import load_calibration  # noqa: E402
+from grader.evaluation.metrics import compute_metrics, describe  # noqa: E402
+from grader.evaluation.runs import load_run, predictions_of  # noqa: E402
+from grader.evaluation.samples import load_samples  # noqa: E402
+from grader.rubric.model import load_rubric  # noqa: E402
 
 
 def main(run_path: str) -> None:
     run = load_run(Path(run_path))
-    if "sealed" in Path(run["samples_path"]).name:
+    if "sealed" in Path(run.samples_path).name:
         raise SystemExit("the sealed set is reported by sealed.py only")
-    rubric = load_rubric(ROOT / run["rubric_path"])
+    rubric = load_rubric(ROOT / run.rubric_path)
     predictions = predictions_of(run)
-    samples = [s for s in load_samples(ROOT / run["samples_path"], rubric) if s.id in predictions]
-    graded = recut(rubric, samples, predictions, load_calibration(run["model"], run["prompt_hash"]))
+    samples = [s for s in load_samples(ROOT / run.samples_path, rubric) if s.id in predictions]
+    graded = recut(rubric, samples, predictions, load_calibration(run.model, run.prompt_hash))
     print(describe(compute_metrics(rubric, samples, graded, resamples=200)))
     kinds, routed = Counter(s.kind for s in samples), Counter(s.kind for s in samples if "needs_review" in [f.value for f in graded[s.id].flags])
     print("routed by kind: " + ", ".join(f"{k} {routed[k]}/{n}" for k, n in sorted(kinds.items())))

@@ -20,11 +20,11 @@ from analyse import COUNTER, GAMING, load  # noqa: E402
 from train_sets import out_of_fold as seed_trained  # noqa: E402
 from handgraded import anchors  # noqa: E402
 
-from grader import metrics as m  # noqa: E402
-from grader.calibration import LABELS, Thresholds, cross_validate, question_folds  # noqa: E402
-from grader.evaluation import _human_score  # noqa: E402
-from grader.results import Flag  # noqa: E402
-from grader.routing import RoutingPolicy, flag_keyword_list, route  # noqa: E402
+from grader.evaluation import stats as m  # noqa: E402
+from grader.grading.calibration import LABELS, Thresholds, cross_validate, question_folds  # noqa: E402
+from grader.evaluation.metrics import _human_score  # noqa: E402
+from grader.grading.results import Flag  # noqa: E402
+from grader.grading.routing import RoutingPolicy, flag_keyword_list, route  # noqa: E402
 
 POLICIES = [
     RoutingPolicy(below_confidence=c, near_threshold=n, keyword_copy=copy, keyword_action_share=action, about_the_question=about)

@@ -14,10 +14,12 @@ sys.path.insert(0, str(HERE))
 from analyse import COUNTER, GAMING, mae  # noqa: E402
 from handgraded import ROOT  # noqa: E402
 
-from grader.calibration import load_calibration, point_inputs, rethreshold  # noqa: E402
-from grader.evaluation import compute_metrics, load_run, load_samples, predictions_of  # noqa: E402
-from grader.routing import rubric_texts  # noqa: E402
-from grader.rubric import load_rubric  # noqa: E402
+from grader.grading.calibration import load_calibration, point_inputs, rethreshold  # noqa: E402
+from grader.evaluation.metrics import compute_metrics  # noqa: E402
+from grader.evaluation.runs import load_run, predictions_of  # noqa: E402
+from grader.evaluation.samples import load_samples  # noqa: E402
+from grader.grading.routing import rubric_texts  # noqa: E402
+from grader.rubric.model import load_rubric  # noqa: E402
 
 
 def recut(rubric, samples, predictions, calibration):
@@ -43,12 +45,12 @@ def show(label, metrics):
 
 def main(run_path: str) -> None:
     run = load_run(Path(run_path))
-    rubric = load_rubric(ROOT / run["rubric_path"])
-    samples = load_samples(ROOT / run["samples_path"], rubric)
-    if "sealed" not in Path(run["samples_path"]).name:
+    rubric = load_rubric(ROOT / run.rubric_path)
+    samples = load_samples(ROOT / run.samples_path, rubric)
+    if "sealed" not in Path(run.samples_path).name:
         raise SystemExit("this script reports the sealed set only")
     before = predictions_of(run)
-    after = recut(rubric, samples, before, load_calibration(run["model"], run["prompt_hash"]))
+    after = recut(rubric, samples, before, load_calibration(run.model, run.prompt_hash))
     print(f"sealed set: {len(samples)} answers; run {Path(run_path).name}")
     show("before", compute_metrics(rubric, samples, before, resamples=200))
     show("after", compute_metrics(rubric, samples, after, resamples=200))

@@ -16,10 +16,10 @@ sys.path.insert(0, str(HERE))
 from analyse import COUNTER, GAMING, load, mae  # noqa: E402
 from handgraded import anchors  # noqa: E402
 
-from grader.calibration import fit_calibration, labelled_rows, point_inputs, question_folds, rethreshold  # noqa: E402
-from grader.combiner import CONTEXT_FEATURES, FORM_FEATURES  # noqa: E402
-from grader.evaluation import compute_metrics  # noqa: E402
-from grader.routing import rubric_texts  # noqa: E402
+from grader.grading.calibration import fit_calibration, labelled_rows, point_inputs, question_folds, rethreshold  # noqa: E402
+from grader.grading.combiner import CONTEXT_FEATURES, FORM_FEATURES  # noqa: E402
+from grader.evaluation.metrics import compute_metrics  # noqa: E402
+from grader.grading.routing import rubric_texts  # noqa: E402
 
 
 def out_of_fold(rubric, samples, predictions, names, split, train_ids):

@@ -14,11 +14,13 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
 sys.path.insert(0, str(ROOT))
 
-from grader.calibration import CREDIT, fit_thresholds, question_folds, raw_probability, rethreshold  # noqa: E402
-from grader.combiner import Combiner, _logit, overlap  # noqa: E402
-from grader.evaluation import compute_metrics, load_run, load_samples, predictions_of  # noqa: E402
-from grader.rubric import load_rubric  # noqa: E402
-from grader.textnorm import normalise  # noqa: E402
+from grader.grading.calibration import CREDIT, fit_thresholds, question_folds, raw_probability, rethreshold  # noqa: E402
+from grader.grading.combiner import Combiner, _logit, overlap  # noqa: E402
+from grader.evaluation.metrics import compute_metrics  # noqa: E402
+from grader.evaluation.samples import load_samples  # noqa: E402
+from grader.evaluation.runs import load_run, predictions_of  # noqa: E402
+from grader.rubric.model import load_rubric  # noqa: E402
+from grader.grading.textnorm import normalise  # noqa: E402
 
 
 def auc(scores, positive):

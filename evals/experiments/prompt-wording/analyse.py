@@ -20,9 +20,9 @@ sys.path.insert(0, str(HERE))
 from handgraded import anchors, hand_graded  # noqa: E402
 from probe import without_examples  # noqa: E402
 
-from grader.calibration import question_folds, raw_probability  # noqa: E402
-from grader.combiner import ANCHORED_FEATURES, _logit, features  # noqa: E402
-from grader.grading import YesNoGrader  # noqa: E402
+from grader.grading.calibration import question_folds, raw_probability  # noqa: E402
+from grader.grading.combiner import ANCHORED_FEATURES, _logit, features  # noqa: E402
+from grader.grading.strategies import YesNoGrader  # noqa: E402
 
 
 def shares(top: dict) -> tuple[float, float, float]:

@@ -22,13 +22,13 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
 sys.path.insert(0, str(ROOT))
 
-from grader import prompts  # noqa: E402
-from grader.evaluation import load_samples  # noqa: E402
-from grader.grading import prepare_answer  # noqa: E402
-from grader.llm import ModelClient, ModelSettings  # noqa: E402
-from grader.local_model import QWEN_CODER_1_5B, LocalModelServer  # noqa: E402
-from grader.prompts import answer_fence  # noqa: E402
-from grader.rubric import load_rubric  # noqa: E402
+from grader.grading import prompts  # noqa: E402
+from grader.evaluation.samples import load_samples  # noqa: E402
+from grader.grading.strategies import prepare_answer  # noqa: E402
+from grader.model.client import ModelClient, ModelSettings  # noqa: E402
+from grader.model.local_model import QWEN_CODER_1_5B, LocalModelServer  # noqa: E402
+from grader.grading.prompts import answer_fence  # noqa: E402
+from grader.rubric.model import load_rubric  # noqa: E402
 
 
 # A point's examples in brackets ("（如…）"); `noexample.zh.j2` asks the point without them.

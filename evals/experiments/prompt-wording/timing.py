@@ -18,12 +18,12 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
 sys.path.insert(0, str(ROOT))
 
-from grader.evaluation import load_samples  # noqa: E402
-from grader.grading import prepare_answer  # noqa: E402
-from grader.llm import CallInfo, ModelClient, ModelSettings  # noqa: E402
-from grader.local_model import QWEN_CODER_1_5B, LocalModelServer  # noqa: E402
-from grader.prompts import answer_fence  # noqa: E402
-from grader.rubric import load_rubric  # noqa: E402
+from grader.evaluation.samples import load_samples  # noqa: E402
+from grader.grading.strategies import prepare_answer  # noqa: E402
+from grader.model.client import CallInfo, ModelClient, ModelSettings  # noqa: E402
+from grader.model.local_model import QWEN_CODER_1_5B, LocalModelServer  # noqa: E402
+from grader.grading.prompts import answer_fence  # noqa: E402
+from grader.rubric.model import load_rubric  # noqa: E402
 
 
 def main(wordings: list[str]) -> None:

@@ -1,7 +1,7 @@
 """`grader review RUN_DIR`: the review page over a batch run, and `grader review export`.
 
 The page and its JSON API run on the same stack and protections as the self-check page
-(grader/web.py); the queue, the store and the export are grader/review.py.
+(grader/web.py); the queue, the store and the export are grader/recruiting/review.py.
 
 API
 - GET  /api/queue             every answer in review order: {answer_id, candidate, question_id, score, flags, reviewed, ...}
@@ -24,7 +24,7 @@ from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Route
 
 from .review import VERDICTS, ReviewError, ReviewRun
-from .web import BackgroundServer, BadRequest, make_app, parse_json
+from ..web import BackgroundServer, BadRequest, make_app, parse_json
 
 MAX_BODY_BYTES = 50_000
 
@@ -45,7 +45,7 @@ class ReviewApp:
         self._saving = threading.Lock()
         self._reports = threading.Lock()
         self._reports_stale = False
-        from .webapp import page_environment
+        from ..practice.webapp import page_environment
 
         # Questions and answers come from the API; the page embeds only these (as escaped JSON).
         self.page = page_environment().get_template("review.html.j2").render(

@@ -1,6 +1,6 @@
 """Prompt templates: Jinja2 files in the top-level `prompts/` folder, rendered in a sandbox with StrictUndefined.
 
-The wheel carries that folder as `grader/prompt_templates` (pyproject maps it with `package-dir`);
+The wheel carries that folder as `grader/prompts` (pyproject maps it with `package-dir`);
 a source checkout or an editable install reads the folder itself. The files are byte for byte the
 same either way, so their hashes (calibration keys) do not depend on how the grader was installed.
 
@@ -22,8 +22,9 @@ from jinja2.sandbox import SandboxedEnvironment
 
 
 def _prompts_dir() -> Path:
-    packaged = Path(__file__).resolve().parent / "prompt_templates"  # installed from a wheel
-    return packaged if packaged.is_dir() else Path(__file__).resolve().parent.parent / "prompts"
+    package = Path(__file__).resolve().parent.parent
+    packaged = package / "prompts"  # installed from a wheel: the data package grader.prompts
+    return packaged if packaged.is_dir() else package.parent / "prompts"
 
 
 PROMPTS_DIR = _prompts_dir()

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from .errors import TableError
-from .rubric import Rubric
+from ..errors import TableError
+from ..jsonl import read_objects
+from ..rubric.model import Rubric
 
 CANDIDATE_COLUMNS = ("candidate", "candidate_id", "candidate_name", "name", "id", "姓名", "候选人", "编号")
 QUESTION_COLUMNS = ("question_id", "question", "题号")
@@ -153,23 +153,9 @@ def _read_table(path: Path, rubric: Rubric) -> tuple[list[CandidateAnswer], list
 def _read_jsonl(path: Path, rubric: Rubric) -> tuple[list[CandidateAnswer], list[str]]:
     known = {q.id for q in rubric.questions()}
     answers, problems, seen = [], [], set()
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise TableError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    for number, line in enumerate(raw.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            data = json.loads(line.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            problems.append(f"{path}:{number}: not valid UTF-8 JSON: {exc}")
-            continue
-        except RecursionError:
-            problems.append(f"{path}:{number}: not valid JSON: nested too deeply")
-            continue
-        if not isinstance(data, dict):
-            problems.append(f"{path}:{number}: expected a JSON object")
+    for number, data in read_objects(path, TableError):
+        if isinstance(data, str):
+            problems.append(data)
             continue
         candidate = str(data.get("candidate") or data.get("candidate_id") or "").strip()
         if not candidate:
@@ -185,7 +171,7 @@ def _read_jsonl(path: Path, rubric: Rubric) -> tuple[list[CandidateAnswer], list
             elif not isinstance(text, str) or not text.strip():
                 problems.append(f"{path}:{number}: field answer: empty answer for {candidate} / {question_id}")
             elif (candidate, question_id) in seen:
-                problems.append(f"{path}:{number}: duplicate answer for {candidate} / {question_id} (the first one is graded)")
+                problems.append(f"{path}:{number}: field question_id: duplicate answer for {candidate} / {question_id} (the first one is graded)")
             else:
                 seen.add((candidate, question_id))
                 answers.append(CandidateAnswer(candidate, question_id, text.strip(), f"{path}:{number}"))

@@ -21,8 +21,8 @@ import openai
 from pydantic import BaseModel, ValidationError
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
-from .errors import LocalModelError, ModelOutputError
-from .results import Usage
+from ..errors import LocalModelError, ModelOutputError
+from ..grading.results import Usage
 
 T = TypeVar("T", bound=BaseModel)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from .textnorm import to_simplified, to_traditional
+from ..grading.textnorm import to_simplified, to_traditional
 
 SECTION_IDS = {"行为": "behavioral", "情景": "situational", "业务知识": "knowledge", "知识": "knowledge", "压力": "stress", "技术": "technical"}
 _CJK = "\u3400-\u9fff"
@@ -53,7 +53,7 @@ class ImportResult:
 
 def read_document(path: Path) -> str:
     """The document's text; a file that cannot be read as its kind is a RubricError naming it."""
-    from .rubric import RubricError
+    from .model import RubricError
 
     suffix = path.suffix.lower()
     if not path.is_file():
@@ -276,7 +276,7 @@ def write_rubric_safely(result: ImportResult, out: Path, force: bool = False) ->
     import os
     import tempfile
 
-    from .rubric import RubricError, load_rubric
+    from .model import RubricError, load_rubric
 
     if out.is_dir():
         raise RubricError(f"{out}: is a folder; -o needs a file name such as {out / 'rubric.yaml'}")
@@ -303,7 +303,7 @@ def write_rubric_safely(result: ImportResult, out: Path, force: bool = False) ->
 def rubric_warnings(rubric) -> list[str]:
     """Things a reviewer should look at: points that overlap, points too short to grade, and
     questions with too few or too many points."""
-    from .evidence import bigrams
+    from ..grading.evidence import bigrams
 
     warnings = []
     for q in rubric.questions():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Literal
 
@@ -101,3 +102,52 @@ class AnswerGrade(BaseModel):
         if not probabilities or len(probabilities) < len(self.points):
             return None
         return sum(max(p, 1 - p) for p in probabilities) / len(probabilities)
+
+
+@dataclass
+class BatchSummary:
+    """The counts of one run over many answers (`grader grade IN.jsonl`, `grader batch`); `problems`
+    are the input's bad lines, each naming file, line and field."""
+
+    total: int = 0
+    already_done: int = 0
+    graded: int = 0
+    cache_hits: int = 0
+    unscored: int = 0
+    model_calls: int = 0
+    estimated_cost: float = 0.0
+    failures: dict[str, int] = field(default_factory=dict)  # unscored answers by kind of error
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def count(self, grade: AnswerGrade, cached: bool, prices_per_million: tuple[float, float] = (0.0, 0.0), discount: float = 1.0) -> None:
+        """Add one committed grade. `discount` scales the price (Batch APIs charge less)."""
+        self.graded += 1
+        self.cache_hits += cached
+        if grade.status != "scored":
+            self.unscored += 1
+            kind = (grade.error or "unknown").split(":")[0]
+            self.failures[kind] = self.failures.get(kind, 0) + 1
+        if not cached:
+            self.model_calls += grade.usage.calls
+            self.prompt_tokens += grade.usage.prompt_tokens
+            self.completion_tokens += grade.usage.completion_tokens
+            cost = grade.usage.prompt_tokens * prices_per_million[0] + grade.usage.completion_tokens * prices_per_million[1]
+            self.estimated_cost += discount * cost / 1e6
+
+    def merge(self, other: "BatchSummary") -> None:
+        """Add a worker's counts (its `total` is a share of ours, so it is not added)."""
+        for name in ("already_done", "graded", "cache_hits", "unscored", "model_calls", "estimated_cost", "prompt_tokens", "completion_tokens"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for kind, count in other.failures.items():
+            self.failures[kind] = self.failures.get(kind, 0) + count
+
+    def describe(self) -> str:
+        return (
+            f"{self.total} answers: {self.graded} graded now ({self.cache_hits} from cache), {self.already_done} already done, "
+            f"{self.unscored} unscored; {self.model_calls} model calls, {self.prompt_tokens}+{self.completion_tokens} tokens"
+            f"{f' (about ${self.estimated_cost:.4f})' if self.estimated_cost else ''}; "
+            f"{len(self.problems)} input problems"
+            + (f"; failures: {', '.join(f'{k} {v}' for k, v in sorted(self.failures.items()))}" if self.failures else "")
+        )

@@ -6,10 +6,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator
 
-from .grading import Grader, StructuredGrader, YesNoGrader
-from .llm import ModelClient, ModelSettings
-from .rubric import Rubric
-from .store import AnchorCache
+from ..grading.strategies import Grader, StructuredGrader, YesNoGrader
+from .client import ModelClient, ModelSettings
+from ..rubric.model import Rubric
+from ..recruiting.store import AnchorCache
 
 STRATEGIES = {"structured": StructuredGrader, "yesno": YesNoGrader}
 OFFLINE_DEFAULT_STRATEGY = "yesno"

@@ -17,9 +17,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Route
 
-from .practice import UI_TEXT, AttemptLog, feedback
-from .rubric import Rubric
-from .web import DEFAULT_MAX_BODY, BackgroundServer, BadRequest, allowed_hosts_for, json_script, make_app, parse_json
+from .feedback import UI_TEXT, AttemptLog, feedback
+from ..rubric.model import Rubric
+from ..web import DEFAULT_MAX_BODY, BackgroundServer, BadRequest, allowed_hosts_for, json_script, make_app, parse_json
 
 MAX_BODY_BYTES = DEFAULT_MAX_BODY
 

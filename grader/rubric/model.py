@@ -17,7 +17,7 @@ from typing import Iterator, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .errors import RubricError
+from ..errors import RubricError
 
 
 class _Strict(BaseModel):

@@ -22,14 +22,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable
 
-from . import metrics as m
-from .batch import InputError
-from .candidates import REVIEW_FLAGS, CandidateResult, answer_flags, highlight, rank
-from .results import AnswerGrade, BatchFlag, Flag, Verdict
-from .rubric import Rubric, load_rubric
-from .scoring import question_score
+from ..evaluation import stats as m
+from .grade_file import InputError
+from .ranking import REVIEW_FLAGS, CandidateResult, answer_flags, highlight, rank
+from ..grading.results import AnswerGrade, BatchFlag, Flag, Verdict
+from ..rubric.model import Rubric, load_rubric
+from ..grading.scoring import question_score
 from .store import answer_digest
-from .tables import CandidateAnswer
+from .inputs import CandidateAnswer
 
 VERDICTS = [Verdict.covered.value, Verdict.partial.value, Verdict.missing.value]
 NEEDS_REVIEW = Flag.needs_review.value
@@ -151,7 +151,7 @@ class ReviewError(ValueError):
 
 
 def needs_person(grade: AnswerGrade, flags: list[str]) -> bool:
-    from .routing import review_reasons
+    from ..grading.routing import review_reasons
 
     # Grades stored before routing existed carry no `needs_review`: route them now.
     return NEEDS_REVIEW in flags or bool(set(flags) & REVIEW_FLAGS) or grade.status != "scored" or bool(review_reasons(grade))
@@ -356,9 +356,10 @@ class ReviewRun:
 
     def write_reports(self) -> list[Path]:
         """The run's ranking, XLSX, grades.jsonl and HTML report again, with the reviews."""
-        from .candidates import BatchStats, write_reports
+        from .reports import write_reports
+        from ..grading.results import BatchSummary
 
-        stats = BatchStats()
+        stats = BatchSummary()
         for name, value in (self.meta.get("stats") or {}).items():
             if hasattr(stats, name):
                 setattr(stats, name, value)

@@ -9,8 +9,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .results import AnswerGrade, Verdict
-from .rubric import Question, Rubric
+from ..grading.results import AnswerGrade, Verdict
+from ..rubric.model import Question, Rubric
 
 UI_TEXT = {
     "zh": {

@@ -10,8 +10,8 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from .results import AnswerGrade
-from .textnorm import normalise
+from ..grading.results import AnswerGrade
+from ..grading.textnorm import normalise
 
 
 def _digest(*parts: str) -> str:

@@ -8,12 +8,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .candidates import BatchStats, grade_candidates, grade_candidates_in_workers, lock_run_folder, rank, write_reports
+from .ranking import rank
+from .reports import write_reports
+from .runner import grade_candidates, grade_candidates_in_workers, lock_run_folder
 from .store import GradeCache, GradeStore
-from .errors import InputError
-from .rubric import Rubric
-from .session import ModelOptions
-from .tables import CandidateAnswer
+from ..errors import InputError
+from ..grading.results import BatchSummary
+from ..rubric.model import Rubric
+from ..model.session import ModelOptions
+from .inputs import CandidateAnswer
 
 
 @dataclass(frozen=True)
@@ -38,11 +41,11 @@ class BatchOptions:
 
 
 
-def run_batch(options: BatchOptions, rubric: Rubric, answers: list[CandidateAnswer], problems: list[str] = ()) -> tuple[BatchStats, list[Path]]:
+def run_batch(options: BatchOptions, rubric: Rubric, answers: list[CandidateAnswer], problems: list[str] = ()) -> tuple[BatchSummary, list[Path]]:
     """Grades the answers into the run folder (resuming it), ranks the candidates and writes the
     reports; returns the counts and the reports' paths. `problems`: the input's bad lines."""
-    from . import session
-    from .local_model import cache_dir
+    from ..model import session
+    from ..model.local_model import cache_dir
 
     settings = options.model.settings()
     strategy = options.model.strategy_for(settings)
@@ -66,7 +69,7 @@ def run_batch(options: BatchOptions, rubric: Rubric, answers: list[CandidateAnsw
                 run_options = BatchRunOptions(options.poll_every, options.max_wait, options.prices_per_million)
                 stats = grade_with_provider_batch(grader, rubric, answers, store, cache, run_options)
             elif options.workers > 1:
-                from .llm import ModelClient
+                from ..model.client import ModelClient
 
                 stats = grade_candidates_in_workers(
                     lambda: session.make_grader(strategy, ModelClient(client.settings), rubric), rubric, answers,

@@ -19,13 +19,13 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .candidates import BatchStats, cached_grade
-from .grading import StructuredGrader, prepare_answer, response_schema
-from .llm import CallInfo
-from .results import AnswerGrade, Usage
-from .rubric import Rubric
+from .runner import cached_grade
+from ..grading.strategies import StructuredGrader, prepare_answer, response_schema
+from ..model.client import CallInfo
+from ..grading.results import AnswerGrade, BatchSummary, Usage
+from ..rubric.model import Rubric
 from .store import GradeCache, GradeStore
-from .tables import CandidateAnswer
+from .inputs import CandidateAnswer
 
 MAX_REQUESTS_PER_BATCH = 50_000
 ENDED = {"completed", "failed", "expired", "cancelled"}
@@ -57,12 +57,12 @@ def grade_with_provider_batch(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
     say: Callable[[str], None] = lambda line: print(line, file=sys.stderr),
-) -> BatchStats:
+) -> BatchSummary:
     """Submit what is not yet graded (or in a submitted batch), poll every open batch, and commit
     what the ended ones returned. Returns when all batches ended or `max_wait_s` passed."""
     options = options or BatchRunOptions()
     client = grader.client
-    stats = BatchStats(total=len(answers))
+    stats = BatchSummary(total=len(answers))
     todo = [a for a in answers if not store.finished(a.candidate, a.question_id, a.answer)]
     stats.already_done = len(answers) - len(todo)
     by_id = {request_id(a): a for a in todo}

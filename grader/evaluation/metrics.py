@@ -1,79 +1,27 @@
-"""The eval harness: grade hand-labelled samples, compare with the labels, record the run.
+"""Agreement metrics of a grader with hand-labelled samples: point kappa and accuracy, score QWK
+and MAE with bootstrap intervals, by question, section and kind, reliability, consistency,
+selective grading and the worst disagreements; and `describe`, their text summary.
 
-`compute_metrics` is pure (samples + predictions → metrics), so a stored run can be re-scored
+`compute_metrics` is pure (samples + predictions -> metrics), so a stored run can be re-scored
 without calling the model, and CI can gate on stored predictions.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
-import sys
-import time
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import datetime, timezone
-from pathlib import Path
-from typing import Any, Iterable, Sequence
-from urllib.parse import urlsplit
+from typing import Any, Sequence
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
-from . import metrics as m
-from .batch import InputError, read_records
-from .progress import Progress
-from .results import LABELS, AnswerGrade, Verdict
-from .rubric import Rubric
-from .session import ModelOptions
+from . import stats as m
+from ..grading.results import LABELS, AnswerGrade, Verdict
+from ..rubric.model import Rubric
+from .samples import Sample
 
 # An answer the grader failed to score counts against it: its points get a label no human used.
 UNSCORED = "unscored"
-# Run records go here, relative to the current folder (the repository keeps its runs in evals/runs).
-RUNS_DIR = Path("evals/runs")
-RUNS_DIR_HELP = f"folder of run records (default: {RUNS_DIR}, relative to the current folder)"
 
-
-class Sample(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    id: str = Field(min_length=1)
-    question_id: str = Field(min_length=1)
-    answer: str
-    labels: dict[str, Verdict]
-    score: float | None = None
-    kind: str = "unspecified"
-    note: str = ""
-    # Public data sets' own labels, for figures comparable with published ones.
-    label_2way: str | None = None
-    label_3way: str | None = None
-    # Bias checks: answers in one group say the same thing in different forms.
-    group: str | None = None
-
-
-def load_samples(path: Path, rubric: Rubric) -> list[Sample]:
-    """All samples, or an InputError naming every bad line (file, line, field)."""
-    samples, problems = [], []
-    for number, record in read_records(path, rubric, Sample):
-        if isinstance(record, str):
-            problems.append(record)
-            continue
-        expected = [p.id for p in rubric.question(record.question_id).points]
-        if sorted(record.labels) != sorted(expected):
-            problems.append(f"{path}:{number}: field labels: has {sorted(record.labels)}, question {record.question_id} has points {expected}")
-            continue
-        samples.append(record)
-    if problems:
-        raise InputError("bad samples:\n  " + "\n  ".join(problems))
-    if not samples:
-        raise InputError(f"{path}: no samples")
-    return samples
-
-
-def file_hash(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
-
-
-# ---------------------------------------------------------------- metrics (pure)
+# The metrics `describe` and `compare` show, in order.
+HEADLINE = ["n_answers", "n_unscored", "point_accuracy", "point_kappa", "point_kappa_linear", "covered_f1", "score_mae", "score_qwk", "score_pearson", "semeval_2way_macro_f1", "semeval_3way_macro_f1"]
 
 
 def _point_pairs(samples: Sequence[Sample], predictions: dict[str, AnswerGrade]) -> list[tuple[str, str, str, str]]:
@@ -90,7 +38,7 @@ def _point_pairs(samples: Sequence[Sample], predictions: dict[str, AnswerGrade])
 def _human_score(sample: Sample, rubric: Rubric) -> float:
     if sample.score is not None:
         return sample.score
-    from .scoring import question_score
+    from ..grading.scoring import question_score
 
     question = rubric.question(sample.question_id)
     return question_score(sample.labels, {p.id: p.weight for p in question.points})
@@ -246,8 +194,8 @@ def _selective(samples, predictions, human, model, max_score: int, pairs_by_samp
     """Selective grading: the share of answers routed to a person (`needs_review`), and how well
     the grader agrees with the labels on the rest, at the shipped routing and as a curve over the
     confidence threshold (the other reasons, such as a suspected keyword list, always route)."""
-    from .results import Flag
-    from .routing import REVIEW_BELOW_CONFIDENCE
+    from ..grading.results import Flag
+    from ..grading.routing import REVIEW_BELOW_CONFIDENCE
 
     rows = []  # (sample id, confidence, routed for a reason other than confidence, routed as shipped)
     for s in samples:
@@ -320,76 +268,6 @@ def _worst(samples, predictions, human, model, count: int) -> list[dict[str, Any
     return rows
 
 
-# ---------------------------------------------------------------- runs
-
-
-def endpoint_kind(base_url: str | None) -> str:
-    if not base_url:
-        return "hosted-default"
-    host = urlsplit(base_url).hostname or ""
-    return "local" if host in ("127.0.0.1", "localhost", "::1") else "openai-compatible"
-
-
-def grade_samples(grader, rubric: Rubric, samples: Sequence[Sample], progress: Progress | None = None) -> dict[str, AnswerGrade]:
-    predictions = {}
-    for s in samples:
-        grade = grader.grade(rubric.question(s.question_id), s.answer, answer_id=s.id)
-        predictions[s.id] = grade
-        if progress:
-            progress.step(f"{s.id} {grade.score if grade.status == 'scored' else 'unscored'}")
-    return predictions
-
-
-def write_run(runs_dir: Path, record: dict[str, Any]) -> Path:
-    runs_dir.mkdir(parents=True, exist_ok=True)
-    safe_model = "".join(ch if ch.isalnum() or ch in "-." else "-" for ch in record["model"])[:40]
-    path = runs_dir / f"{record['time'].replace(':', '').replace('-', '')[:15]}_{record['strategy']}_{safe_model}.json"
-    path.write_text(json.dumps(record, ensure_ascii=False, indent=1, default=str) + "\n", encoding="utf-8")
-    return path
-
-
-# What each use of a run record reads from it.
-RESCORE_FIELDS = ("rubric_path", "samples_path", "predictions")
-COMPARE_FIELDS = ("metrics",)
-
-
-def load_run(path: Path, needs: Sequence[str] = COMPARE_FIELDS) -> dict[str, Any]:
-    """A run record written by `grader eval`; any other JSON is an InputError naming the field."""
-    try:
-        run = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read run record: {exc.strerror or exc}") from None
-    except (ValueError, RecursionError) as exc:
-        raise InputError(f"{path}: not a run record: not valid UTF-8 JSON ({exc if not isinstance(exc, RecursionError) else 'nested too deeply'})") from None
-    if not isinstance(run, dict):
-        raise InputError(f"{path}: not a run record (expected a JSON object as `grader eval` writes)")
-    missing = [name for name in needs if name not in run]
-    if missing:
-        raise InputError(f"{path}: not a run record: field {missing[0]} missing (`grader eval` writes {', '.join(needs)})")
-    if "predictions" in needs and not isinstance(run["predictions"], list):
-        raise InputError(f"{path}: not a run record: field predictions is not a list")
-    run["_path"] = str(path)
-    return run
-
-
-def predictions_of(run: dict[str, Any]) -> dict[str, AnswerGrade]:
-    where = run.get("_path", "run record")
-    grades = {}
-    for i, p in enumerate(run["predictions"]):
-        try:
-            grade = AnswerGrade.model_validate(p)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            raise InputError(f"{where}: field predictions.{i}.{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
-        if not grade.answer_id:
-            raise InputError(f"{where}: field predictions.{i}.answer_id: missing")
-        grades[grade.answer_id] = grade
-    return grades
-
-
-HEADLINE = ["n_answers", "n_unscored", "point_accuracy", "point_kappa", "point_kappa_linear", "covered_f1", "score_mae", "score_qwk", "score_pearson", "semeval_2way_macro_f1", "semeval_3way_macro_f1"]
-
-
 def describe(metrics: dict[str, Any]) -> str:
     def fmt(v: Any) -> str:
         return f"{v:.3f}" if isinstance(v, float) else str(v)
@@ -425,96 +303,3 @@ def describe(metrics: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def compare(a: dict[str, Any], b: dict[str, Any]) -> str:
-    lines = [f"{'metric':<20} {'A':>8} {'B':>8} {'B-A':>8}", f"{'run':<20} {a.get('run_id', '?')[:8]:>8} {b.get('run_id', '?')[:8]:>8}"]
-    for key in ("model", "strategy", "prompt_hash", "rubric_hash", "samples_hash"):
-        if a.get(key) != b.get(key):
-            lines.append(f"{key:<20} {str(a.get(key))[:20]} -> {str(b.get(key))[:20]}")
-    for key in HEADLINE:
-        va, vb = a["metrics"].get(key), b["metrics"].get(key)
-        if isinstance(va, (int, float)) and isinstance(vb, (int, float)):
-            lines.append(f"{key:<20} {va:>8.3f} {vb:>8.3f} {vb - va:>+8.3f}")
-    return "\n".join(lines)
-
-
-def regression(baseline: dict[str, Any], current: dict[str, Any], max_drop: float) -> list[str]:
-    """Metrics that fell by more than `max_drop` against the baseline."""
-    failures = []
-    for key in ("point_kappa", "score_qwk"):
-        before, after = baseline["metrics"].get(key), current.get(key)
-        if isinstance(before, (int, float)) and isinstance(after, (int, float)) and not math.isnan(before):
-            if math.isnan(after) or before - after > max_drop:
-                failures.append(f"{key} fell from {before:.3f} to {after:.3f} (max drop {max_drop})")
-    return failures
-
-
-# ---------------------------------------------------------------- an eval run
-
-
-@dataclass(frozen=True)
-class EvalOptions:
-    """What `run_eval` grades with, and where its record goes (`runs_dir` None: nowhere)."""
-
-    rubric_path: Path
-    samples_path: Path
-    model: ModelOptions = ModelOptions()
-    runs_dir: Path | None = RUNS_DIR
-    limit: int | None = None  # recorded only: the caller picks the samples
-    per_question: int | None = None
-
-
-def run_eval(options: EvalOptions, rubric: Rubric, samples: list[Sample]) -> dict[str, Any]:
-    from . import session
-
-    settings = options.model.settings()
-    strategy = options.model.strategy_for(settings)
-    started = time.monotonic()
-    with session.open_client(settings) as client:
-        grader = session.make_grader(strategy, client, rubric, measure_keyword_anchors=True)
-        predictions = grade_samples(grader, rubric, samples, Progress(len(samples)))
-        model = client.model
-    wall = time.monotonic() - started
-    usage = {
-        "prompt_tokens": sum(g.usage.prompt_tokens for g in predictions.values()),
-        "completion_tokens": sum(g.usage.completion_tokens for g in predictions.values()),
-        "calls": sum(g.usage.calls for g in predictions.values()),
-    }
-    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    record = {
-        "run_id": hashlib.sha256(f"{now}{model}{strategy}".encode()).hexdigest()[:12],
-        "time": now,
-        "model": model,
-        "endpoint_kind": endpoint_kind(settings.base_url) if settings.is_configured else "offline-default",
-        "strategy": strategy,
-        "prompt_hash": next(iter(predictions.values())).prompt_hash if predictions else None,
-        "rubric_path": str(options.rubric_path),
-        "rubric_hash": rubric.content_hash,
-        "samples_path": str(options.samples_path),
-        "samples_hash": file_hash(options.samples_path),
-        "n_samples": len(samples),
-        "limit": options.limit,
-        "per_question": options.per_question,
-        "wall_s": round(wall, 1),
-        "seconds_per_answer": round(wall / max(1, len(samples)), 2),
-        "usage": usage,
-        "metrics": compute_metrics(rubric, samples, predictions),
-        "predictions": [g.model_dump(mode="json") for g in predictions.values()],
-    }
-    if options.runs_dir is not None:
-        path = write_run(options.runs_dir, record)
-        print(f"run record: {path}", file=sys.stderr)
-    return record
-
-
-def _history(runs_dir: Path) -> Iterable[dict[str, Any]]:
-    for path in sorted(runs_dir.glob("*.json")) if runs_dir.exists() else []:
-        try:
-            run = json.loads(path.read_text(encoding="utf-8"))
-        except ValueError:
-            continue
-        if "metrics" in run:
-            yield {k: run.get(k) for k in ("time", "model", "strategy", "prompt_hash", "rubric_hash", "samples_hash")} | {
-                "point_kappa": run["metrics"].get("point_kappa"),
-                "score_qwk": run["metrics"].get("score_qwk"),
-                "file": path.name,
-            }

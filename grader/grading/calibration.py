@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from . import metrics as m
+from ..evaluation import stats as m
 from .combiner import BASE_FEATURES, CONTEXT_FEATURES, Combiner, PointInput, answer_features
 from .results import LABELS, Verdict
 from .scoring import CREDIT

@@ -18,13 +18,13 @@ from .combiner import PointInput
 from .evidence import check_evidence, closest_sentence
 from .gaming import keyword_list_answer
 from .injection import injection_suspected, strip_injections
-from .errors import ModelOutputError
-from .llm import MODEL_FAILURES, CallInfo, ModelClient, parse_completion
+from ..errors import ModelOutputError
+from ..model.client import MODEL_FAILURES, CallInfo, ModelClient, parse_completion
 from .results import AnswerGrade, Flag, PointGrade, Verdict
 from .routing import flag_keyword_list, route, rubric_texts
-from .rubric import Question, Rubric
+from ..rubric.model import Question, Rubric
 from .scoring import question_score
-from .store import AnchorCache
+from ..recruiting.store import AnchorCache
 
 # Longer answers are cut to this many characters (and flagged) so that one answer cannot push the
 # rubric out of a small model's context.

@@ -7,7 +7,8 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from .rubric import Rubric
+from ..rubric.model import Rubric
+from .runs import RunRecord
 
 
 def _heat(value: int, peak: int) -> str:
@@ -28,17 +29,17 @@ def _trend_points(history: list[dict[str, Any]], key: str, width: int = 560, hei
     return " ".join(pts)
 
 
-def write_eval_report(path: Path, record: dict[str, Any], rubric: Rubric, history: list[dict[str, Any]]) -> None:
+def write_eval_report(path: Path, record: RunRecord, rubric: Rubric, history: list[dict[str, Any]]) -> None:
     env = Environment(
         loader=PackageLoader("grader", "templates"),
         autoescape=select_autoescape(["html", "j2"]),  # candidate answers are untrusted text
         undefined=StrictUndefined,
     )
     env.globals.update(heat=_heat, trend_points=_trend_points)
-    confusion = record["metrics"]["confusion"]
+    confusion = record.metrics["confusion"]
     peak = max((v for row in confusion["matrix"] for v in row), default=0)
     html = env.get_template("eval_report.html.j2").render(
-        run=record, m=record["metrics"], rubric=rubric, history=history, peak=peak,
+        run=record, m=record.metrics, rubric=rubric, history=history, peak=peak,
         questions={q.id: q for q in rubric.questions()},
     )
     Path(path).write_text(html, encoding="utf-8")

@@ -1,0 +1,33 @@
+"""Comparing runs: `grader eval --compare A B`, and the regression gate (`--baseline`, and CI's
+tests/test_eval_gate.py) that fails when agreement fell by more than a margin."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .metrics import HEADLINE
+from .runs import RunRecord
+
+
+def compare(a: RunRecord, b: RunRecord) -> str:
+    lines = [f"{'metric':<20} {'A':>8} {'B':>8} {'B-A':>8}", f"{'run':<20} {(a.run_id or '?')[:8]:>8} {(b.run_id or '?')[:8]:>8}"]
+    for key in ("model", "strategy", "prompt_hash", "rubric_hash", "samples_hash"):
+        if getattr(a, key) != getattr(b, key):
+            lines.append(f"{key:<20} {str(getattr(a, key))[:20]} -> {str(getattr(b, key))[:20]}")
+    for key in HEADLINE:
+        va, vb = a.metrics.get(key), b.metrics.get(key)
+        if isinstance(va, (int, float)) and isinstance(vb, (int, float)):
+            lines.append(f"{key:<20} {va:>8.3f} {vb:>8.3f} {vb - va:>+8.3f}")
+    return "\n".join(lines)
+
+
+def regression(baseline: RunRecord, current: dict[str, Any], max_drop: float) -> list[str]:
+    """Metrics that fell by more than `max_drop` against the baseline run."""
+    failures = []
+    for key in ("point_kappa", "score_qwk"):
+        before, after = baseline.metrics.get(key), current.get(key)
+        if isinstance(before, (int, float)) and isinstance(after, (int, float)) and not math.isnan(before):
+            if math.isnan(after) or before - after > max_drop:
+                failures.append(f"{key} fell from {before:.3f} to {after:.3f} (max drop {max_drop})")
+    return failures

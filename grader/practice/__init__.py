@@ -1,0 +1,1 @@
+"""A candidate's self-check: feedback on one answer, and its local web page."""
