@@ -14,16 +14,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
-from handgraded import ROOT  # noqa: E402
-from sealed import recut  # noqa: E402
+from reroute import graded_now  # noqa: E402
 
-from grader.grading.calibration import load_calibration  # noqa: E402
 from grader.evaluation.metrics import _human_score  # noqa: E402
-from grader.evaluation.runs import load_run, predictions_of  # noqa: E402
-from grader.evaluation.samples import load_samples  # noqa: E402
 from grader.grading.results import Flag  # noqa: E402
 from grader.grading.routing import RoutingPolicy, flag_keyword_list, route  # noqa: E402
-from grader.rubric.model import load_rubric  # noqa: E402
 
 OLD = RoutingPolicy(below_confidence=0.74, keyword_copy=2.0, keyword_action_share=0.0, about_the_question=False)
 
@@ -31,13 +26,7 @@ OLD = RoutingPolicy(below_confidence=0.74, keyword_copy=2.0, keyword_action_shar
 def main(paths):
     rows = defaultdict(lambda: [0, 0.0, 0, 0, 0, 0])  # n, abs error sum, >2 off, routed old, routed new, >2 off unrouted new
     for path in paths:
-        run = load_run(Path(path))
-        if "sealed" in Path(run.samples_path).name:
-            raise SystemExit("the sealed set is reported by sealed.py only")
-        rubric = load_rubric(ROOT / run.rubric_path)
-        predictions = predictions_of(run)
-        samples = [s for s in load_samples(ROOT / run.samples_path, rubric) if s.id in predictions]
-        graded = predictions if "-cv" in run.strategy else recut(rubric, samples, predictions, load_calibration(run.model, run.prompt_hash))
+        rubric, samples, graded = graded_now(path)
         for s in samples:
             question = rubric.question(s.question_id)
             plain = graded[s.id].model_copy(update={"flags": [f for f in graded[s.id].flags if f is not Flag.keyword_list_suspected]})
