@@ -62,6 +62,16 @@ def test_injection_earns_nothing(rubric, cassette_client):
     assert [p.verdict for p in attacked.points] == [p.verdict for p in clean.points]
 
 
+def test_removed_text_and_the_grade_as_written_are_kept_for_a_person(rubric, cassette_client):
+    """The answer as written is graded too (recorded from the local model): the note that was
+    removed would have moved the grade from 0 to 5, and the grade says so and asks for a person."""
+    clean, attacked = _clean_and_attacked(rubric, cassette_client)
+    assert attacked.removed_text and INJECTION.strip() in "".join(attacked.removed_text)
+    assert attacked.score == clean.score == 0 and attacked.score_without_removal == 5
+    assert Flag.needs_review in attacked.flags and Flag.injection_suspected in attacked.review_reasons
+    assert clean.removed_text == [] and clean.score_without_removal is None
+
+
 def test_eval_harness_on_recorded_grades(rubric, cassette_client):
     samples = load_samples(SAMPLES_PATH, rubric)
     chosen = [s for s in samples if s.question_id == "situational-4"][:3]

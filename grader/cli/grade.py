@@ -102,6 +102,12 @@ def format_grade(result: AnswerGrade, rubric) -> str:
     lines.append(f"score {result.score:g} / {result.max_score:g}    model {result.model}, prompt {result.prompt_hash}")
     if result.flags:
         lines.append("flags: " + ", ".join(f.value for f in result.flags))
+    if result.review_reasons:
+        lines.append("needs review: " + ", ".join(f.value for f in result.review_reasons))
+    if result.removed_text:
+        without = "unscored" if result.score_without_removal is None else f"{result.score_without_removal:g}"
+        lines.append(f"removed before grading (addressed to the grader): {' | '.join(result.removed_text)}")
+        lines.append(f"score of the answer as written: {without} / {result.max_score:g}")
     lines.append("")
     for graded in result.points:
         point = question.point(graded.id)

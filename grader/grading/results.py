@@ -95,6 +95,9 @@ class AnswerGrade(BaseModel):
     seconds: float = 0.0
     confidence: float | None = None  # mean confidence in the point verdicts, where the grader gives one
     review_reasons: list[Flag] = Field(default_factory=list)  # why `needs_review` is set, if it is
+    # Text the injection detector removed before grading, and the score of the answer as written.
+    removed_text: list[str] = Field(default_factory=list)
+    score_without_removal: float | None = None
 
     def point_confidence(self) -> float | None:
         """Mean over points of max(P, 1-P) of the calibrated P(covered); None without probabilities."""

@@ -73,6 +73,18 @@ def prepare_answer(answer: str) -> tuple[str, list[Flag]]:
     return text, flags
 
 
+def as_written(answer: str) -> str:
+    """The answer as the model would see it had nothing been removed: NULs dropped, cut to
+    MAX_ANSWER_CHARS."""
+    return answer.replace("\x00", "").strip()[:MAX_ANSWER_CHARS]
+
+
+def removed_before_grading(answer: str) -> list[str]:
+    """What `prepare_answer` removes from the answer as text addressed to the grader."""
+    text = answer.replace("\x00", "").strip()
+    return strip_injections(text)[1] if injection_suspected(text) else []
+
+
 def finish(question: Question, points: list[PointGrade], text: str = "", thresholds: Thresholds | None = None, **fields) -> AnswerGrade:
     """The scored grade: its score, its confidence, and whether it needs a person (`routing`)."""
     verdicts = {p.id: p.verdict for p in points}
@@ -110,7 +122,22 @@ class _ModelGrader:
         if not text:
             return self.empty_grade(question, answer_id)
         info = CallInfo()  # filled in as calls are made, so a failure still reports what it cost
-        return self.assemble(question, answer_id, flags, text, info, lambda: self._grade_points(question, text, info), started)
+        grade = self.assemble(question, answer_id, flags, text, info, lambda: self._grade_points(question, text, info), started)
+        removed = removed_before_grading(answer)
+        if removed and grade.status == "scored":
+            # The detector can be wrong about an honest answer's words: grade the answer as written
+            # too, so that a person sees what was removed and what it would have scored.
+            raw = as_written(answer)
+            unstripped = self.assemble(question, answer_id, flags, raw, info, lambda: self._grade_points(question, raw, info))
+            grade = grade.model_copy(
+                update={
+                    "removed_text": removed,
+                    "score_without_removal": unstripped.score if unstripped.status == "scored" else None,
+                    "usage": info.usage,
+                    "seconds": round(time.monotonic() - started, 3),
+                }
+            )
+        return grade
 
     def assemble(self, question: Question, answer_id: str | None, flags: list[Flag], text: str, info: CallInfo, points: Callable[[], list[PointGrade]], started: float | None = None) -> AnswerGrade:
         """The grade from the points `points()` returns: scored, or unscored where the model failed
