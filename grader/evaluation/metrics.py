@@ -195,7 +195,7 @@ def _selective(samples, predictions, human, model, max_score: int, pairs_by_samp
     the grader agrees with the labels on the rest, at the shipped routing and as a curve over the
     confidence threshold (the other reasons, such as a suspected keyword list, always route)."""
     from ..grading.results import Flag
-    from ..grading.routing import REVIEW_BELOW_CONFIDENCE
+    from ..grading.routing import DEFAULT_POLICY
 
     rows = []  # (sample id, confidence, routed for a reason other than confidence, routed as shipped)
     for s in samples:
@@ -230,7 +230,7 @@ def _selective(samples, predictions, human, model, max_score: int, pairs_by_samp
         kept = [i for i, confidence, other, _ in rows if not other and confidence >= threshold]
         curve.append({"below_confidence": threshold, **kept_block(kept, len(rows) - len(kept))})
     return {
-        "below_confidence": REVIEW_BELOW_CONFIDENCE,
+        "below_confidence": DEFAULT_POLICY.below_confidence,
         **kept_block(shipped, len(rows) - len(shipped)),
         "reasons": dict(sorted(by_reason.items())),
         "curve": curve,

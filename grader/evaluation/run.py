@@ -57,7 +57,7 @@ def run_eval(options: EvalOptions, rubric: Rubric, samples: list[Sample]) -> Run
     strategy = options.model.strategy_for(settings)
     started = time.monotonic()
     with session.open_client(settings) as client:
-        grader = session.make_grader(strategy, client, rubric, measure_keyword_anchors=True)
+        grader = session.make_grader(strategy, client, rubric)
         predictions = grade_samples(grader, rubric, samples, Progress(len(samples)))
         model = client.model
     wall = time.monotonic() - started

@@ -66,10 +66,6 @@ class Calibration:
     def needs_anchor(self) -> bool:
         return self.combiner is not None and "anchor" in self.feature_names  # `others` comes with it
 
-    @property
-    def needs_keyword_anchor(self) -> bool:
-        return self.combiner is not None and "keyword_margin" in self.feature_names
-
     def probabilities(self, answer: str, points: Sequence[Sequence], rubric_texts: Sequence[str] = ()) -> list[float | None]:
         """P(covered) for every graded point of one answer, from its `PointInput`s in rubric order:
         a point's features can read the answer's other points."""

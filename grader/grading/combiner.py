@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from typing import NamedTuple, Sequence
 
 from .evidence import bigrams, sentences
-from .gaming import action_share, looks_like_topic_list, rubric_copy, short_clause_share
+from .gaming import action_share, rubric_copy, short_clause_share
+from .routing import DEFAULT_POLICY
 from .textnorm import normalise
 
 
@@ -95,7 +96,7 @@ def features(
         "rubric_copy": lambda: rubric_copy(answer, rubric_texts),
         "short_clauses": lambda: short_clause_share(answer),
         "action_share": lambda: action_share(answer),
-        "topic_list": lambda: float(looks_like_topic_list(answer, rubric_texts)),
+        "topic_list": lambda: float(DEFAULT_POLICY.looks_like_topic_list(answer, rubric_texts)),
     }
     return [values[name]() for name in names]
 

@@ -92,10 +92,11 @@ def talks_about_the_question(answer: str) -> bool:
     return bool(_ABOUT_THE_QUESTION.search(to_simplified(answer)))
 
 
-def looks_like_topic_list(answer: str, rubric_texts: Sequence[str], *, copy: float = 0.3, action: float = 0.3, about_the_question: bool = True) -> bool:
-    """Does the answer read as the rubric's topics listed rather than an answer? Many trigrams of
-    the rubric's own wording, talk about the question, or few (mostly short) clauses that say
-    anyone does anything. Thresholds: evals/experiments/gaming/routing.py."""
+def looks_like_topic_list(answer: str, rubric_texts: Sequence[str], *, copy: float, action: float, about_the_question: bool) -> bool:
+    """Does the answer read as the rubric's topics listed rather than an answer? At least `copy`
+    of its trigrams are the rubric's own wording, it talks about the question, or under `action`
+    of its (mostly short) clauses say that anyone does anything. The shipped thresholds are
+    `routing.RoutingPolicy`'s."""
     if rubric_copy(answer, rubric_texts) >= copy:
         return True
     if about_the_question and talks_about_the_question(answer):

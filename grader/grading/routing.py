@@ -34,9 +34,11 @@ class RoutingPolicy:
     keyword_action_share: float = 0.3
     about_the_question: bool = True
 
+    def looks_like_topic_list(self, answer: str, rubric_texts) -> bool:
+        return looks_like_topic_list(answer, rubric_texts, copy=self.keyword_copy, action=self.keyword_action_share, about_the_question=self.about_the_question)
+
 
 DEFAULT_POLICY = RoutingPolicy()
-REVIEW_BELOW_CONFIDENCE = DEFAULT_POLICY.below_confidence
 
 # Reasons read from the text or the grading itself, kept when a stored grade is re-routed.
 _STANDING = (Flag.injection_suspected, Flag.truncated, Flag.keyword_list_suspected)
@@ -50,9 +52,7 @@ def rubric_texts(question) -> list[str]:
 
 def keyword_list_suspected(answer: str, question, policy: RoutingPolicy = DEFAULT_POLICY) -> bool:
     """Does the answer read as the rubric's topics listed rather than an answer?"""
-    return looks_like_topic_list(
-        answer, rubric_texts(question), copy=policy.keyword_copy, action=policy.keyword_action_share, about_the_question=policy.about_the_question
-    )
+    return policy.looks_like_topic_list(answer, rubric_texts(question))
 
 
 def review_reasons(grade: AnswerGrade, thresholds=None, policy: RoutingPolicy = DEFAULT_POLICY) -> list[Flag]:
@@ -78,7 +78,7 @@ def route(grade: AnswerGrade, thresholds=None, policy: RoutingPolicy = DEFAULT_P
     """The grade with `needs_review` and its reasons set afresh (probability-based flags too)."""
     reasons = review_reasons(grade, thresholds, policy)
     flags = [f for f in grade.flags if f not in _DERIVED]
-    flags += [f for f in reasons if f in _DERIVED and f not in flags]
+    flags += [f for f in reasons if f in _DERIVED]
     if reasons:
         flags.append(Flag.needs_review)
     return grade.model_copy(update={"flags": flags, "review_reasons": reasons})

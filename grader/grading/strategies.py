@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import time
-from typing import Any, Callable, Literal, Protocol
+from typing import Any, Callable, Literal, NamedTuple, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
@@ -16,7 +16,6 @@ from . import prompts
 from .calibration import Calibration, Thresholds, load_calibration
 from .combiner import PointInput
 from .evidence import check_evidence, closest_sentence
-from .gaming import keyword_list_answer
 from .injection import injection_suspected, strip_injections
 from ..errors import ModelOutputError
 from ..model.client import MODEL_FAILURES, CallInfo, ModelClient, parse_completion
@@ -57,32 +56,33 @@ def _response_schema(point_ids: tuple[str, ...]) -> type[BaseModel]:
     return create_model("AnswerGrading", __config__=ConfigDict(extra="forbid"), **fields)
 
 
-def prepare_answer(answer: str) -> tuple[str, list[Flag]]:
+class PreparedAnswer(NamedTuple):
+    text: str  # what the model sees
+    flags: list[Flag]
+    removed: list[str]  # what was removed as text addressed to the grader
+    as_written: str  # the answer had nothing been removed (NULs dropped, cut to MAX_ANSWER_CHARS)
+
+
+def prepared(answer: str) -> PreparedAnswer:
     """The text the model sees, and flags: NULs dropped, cut to MAX_ANSWER_CHARS, and sentences
     addressed to the grader removed (the answer is flagged; nothing of the answer is lost, since an
-    instruction to the grader answers no interview question)."""
+    instruction to the grader answers no interview question). The detector runs once, here."""
     flags: list[Flag] = []
-    text = answer.replace("\x00", "").strip()
+    written = text = answer.replace("\x00", "").strip()
+    removed: list[str] = []
     if injection_suspected(text):
         flags.append(Flag.injection_suspected)
-        cleaned, _ = strip_injections(text)
+        cleaned, removed = strip_injections(text)
         text = cleaned or text
     if len(text) > MAX_ANSWER_CHARS:
         text = text[:MAX_ANSWER_CHARS]
         flags.append(Flag.truncated)
-    return text, flags
+    return PreparedAnswer(text, flags, removed, written[:MAX_ANSWER_CHARS])
 
 
-def as_written(answer: str) -> str:
-    """The answer as the model would see it had nothing been removed: NULs dropped, cut to
-    MAX_ANSWER_CHARS."""
-    return answer.replace("\x00", "").strip()[:MAX_ANSWER_CHARS]
-
-
-def removed_before_grading(answer: str) -> list[str]:
-    """What `prepare_answer` removes from the answer as text addressed to the grader."""
-    text = answer.replace("\x00", "").strip()
-    return strip_injections(text)[1] if injection_suspected(text) else []
+def prepare_answer(answer: str) -> tuple[str, list[Flag]]:
+    """The text the model sees, and its flags (see `prepared`)."""
+    return prepared(answer)[:2]
 
 
 def finish(question: Question, points: list[PointGrade], text: str = "", thresholds: Thresholds | None = None, **fields) -> AnswerGrade:
@@ -118,17 +118,15 @@ class _ModelGrader:
 
     def grade(self, question: Question, answer: str, answer_id: str | None = None) -> AnswerGrade:
         started = time.monotonic()
-        text, flags = prepare_answer(answer)
+        text, flags, removed, written = prepared(answer)
         if not text:
             return self.empty_grade(question, answer_id)
         info = CallInfo()  # filled in as calls are made, so a failure still reports what it cost
         grade = self.assemble(question, answer_id, flags, text, info, lambda: self._grade_points(question, text, info), started)
-        removed = removed_before_grading(answer)
-        if removed and grade.status == "scored":
+        if removed and written != text and grade.status == "scored":
             # The detector can be wrong about an honest answer's words: grade the answer as written
             # too, so that a person sees what was removed and what it would have scored.
-            raw = as_written(answer)
-            unstripped = self.assemble(question, answer_id, flags, raw, info, lambda: self._grade_points(question, raw, info))
+            unstripped = self.assemble(question, answer_id, flags, written, info, lambda: self._grade_points(question, written, info))
             grade = grade.model_copy(
                 update={
                     "removed_text": removed,
@@ -220,15 +218,18 @@ class StructuredGrader(_ModelGrader):
 
     def grade_completion(self, question: Question, answer: str, completion: Any, info: CallInfo, answer_id: str | None = None, failure: str | None = None) -> AnswerGrade:
         """The grade from a completion obtained elsewhere (a Batch API's output line: its JSON
-        body) for `messages(question, prepared answer)`; `failure`: why there is no completion."""
-        text, flags = prepare_answer(answer)
+        body) for `messages(question, prepared answer)`; `failure`: why there is no completion.
+        What was removed is kept; the answer as written is not graded again (one request per answer
+        in a batch)."""
+        text, flags, removed, _ = prepared(answer)
 
         def points() -> list[PointGrade]:
             if failure is not None:
                 raise ModelOutputError(failure)
             return self.points_from(question, text, parse_completion(completion, response_schema(question)))
 
-        return self.assemble(question, answer_id, flags, text, info, points)
+        grade = self.assemble(question, answer_id, flags, text, info, points)
+        return grade.model_copy(update={"removed_text": removed}) if removed else grade
 
     @staticmethod
     def points_from(question: Question, text: str, parsed: BaseModel) -> list[PointGrade]:
@@ -259,7 +260,6 @@ class YesNoGrader(_ModelGrader):
         rubric: Rubric,
         thresholds: Thresholds | None = None,
         anchor_cache: AnchorCache | None = None,
-        measure_keyword_anchors: bool = False,
     ):
         super().__init__(client, rubric)
         if thresholds is None:
@@ -270,12 +270,8 @@ class YesNoGrader(_ModelGrader):
         self.anchor_answer = prompts.block_text(self.task, self.language, "anchor_answer")
         # Anchors depend only on the rubric point (and model and prompt): asked once per point per
         # process, and, with an anchor cache, once per point on this machine.
-        self._anchors: dict[tuple[str, str, str], float | None] = {}
+        self._anchors: dict[tuple[str, str], float | None] = {}
         self.anchor_cache = anchor_cache
-        # The keyword anchor (the question's keywords, listed, as the answer) is asked where the
-        # calibration reads it, and in evals, so that their run records can be calibrated with it.
-        self.keyword_anchors = measure_keyword_anchors or self.calibration.needs_keyword_anchor
-        self.keyword_prompt_hash = f"{self.prompt_hash}+kw{prompts.template_hash(prompts.template_name('keyword_anchor', self.language))}"
 
     def _ask(self, question: Question, answer: str, point, info: CallInfo) -> float | None:
         rendered = prompts.render(self.task, self.language, question=question, answer=answer, fence=prompts.answer_fence(answer), point=point)
@@ -291,39 +287,26 @@ class YesNoGrader(_ModelGrader):
             if self.calibration.needs_anchor:
                 raise ValueError(f"the calibration of prompt {self.prompt_hash} reads anchors, but the prompt has no anchor_answer block")
             return {}
-        return self._anchored(question, self.anchor_answer, self.prompt_hash, info)
-
-    def keyword_anchors_of(self, question: Question, info: CallInfo) -> dict[str, float | None]:
-        """Each point's P(yes) when the answer lists the question's own keywords; empty where not
-        measured."""
-        if not self.keyword_anchors:
-            return {}
-        return self._anchored(question, keyword_list_answer(question, self.language), self.keyword_prompt_hash, info)
-
-    def _anchored(self, question: Question, anchor_answer: str, kind: str, info: CallInfo) -> dict[str, float | None]:
         for point in question.points:
-            key = (kind, question.content_hash, point.id)
+            key = (question.content_hash, point.id)
             if key in self._anchors:
                 continue
-            p = self.anchor_cache.get(*key) if self.anchor_cache else None
+            p = self.anchor_cache.get(self.prompt_hash, *key) if self.anchor_cache else None
             if p is None:
-                p = self._ask(question, anchor_answer, point, info)
+                p = self._ask(question, self.anchor_answer, point, info)
                 if p is not None and self.anchor_cache:
-                    self.anchor_cache.put(*key, p)
+                    self.anchor_cache.put(self.prompt_hash, *key, p)
             self._anchors[key] = p
-        return {point.id: self._anchors[(kind, question.content_hash, point.id)] for point in question.points}
+        return {point.id: self._anchors[(question.content_hash, point.id)] for point in question.points}
 
     def _grade_points(self, question: Question, text: str, info: CallInfo) -> list[PointGrade]:
         # Before the answer's own calls, so that those share the answer prefix in the prompt cache.
-        keyword_anchors = self.keyword_anchors_of(question, info)
         anchors = self.anchors(question, info)
-        asked = [
-            PointInput(point.text, self._ask(question, text, point, info), anchors.get(point.id), keyword_anchors.get(point.id)) for point in question.points
-        ]
+        asked = [PointInput(point.text, self._ask(question, text, point, info), anchors.get(point.id)) for point in question.points]
         # All points first: a point's combined probability reads what the model said of the others.
         combined = self.calibration.probabilities(text, asked, rubric_texts(question))
         points = []
-        for point, (_, p_yes, p_anchor, p_keyword_anchor), p_covered in zip(question.points, asked, combined):
+        for point, (_, p_yes, p_anchor, _), p_covered in zip(question.points, asked, combined):
             verdict = self.calibration.thresholds.verdict(p_covered)
             if p_yes is None:
                 reason = "no yes/no token among the top log-probabilities"
@@ -339,7 +322,6 @@ class YesNoGrader(_ModelGrader):
                     p_covered=p_covered,
                     p_model=p_yes,
                     p_anchor=p_anchor,
-                    p_keyword_anchor=p_keyword_anchor,
                 )
             )
         return points

@@ -66,14 +66,12 @@ def resolve_strategy(strategy: str, settings: ModelSettings) -> str:
     return "structured" if settings.is_configured else OFFLINE_DEFAULT_STRATEGY
 
 
-def make_grader(strategy: str, client: ModelClient, rubric: Rubric, *, keep_anchors: bool = False, measure_keyword_anchors: bool = False) -> Grader:
+def make_grader(strategy: str, client: ModelClient, rubric: Rubric, *, keep_anchors: bool = False) -> Grader:
     """`keep_anchors`: keep the yes/no grader's point anchors in the user's cache folder, so that
     a one-shot grade on the bundled model asks them once per machine, not once per process. Off
     for evals: there every run asks its own anchors, so that its requests, and with the prompt
     cache its probabilities, are the same on a fresh machine. Off too without the prompt cache
-    (bit-exact reproduction): kept anchors were measured with it. `measure_keyword_anchors`: ask
-    each point's keyword anchor even where the calibration does not read it (evals, so that their
-    run records can be calibrated with it)."""
+    (bit-exact reproduction): kept anchors were measured with it."""
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r} (known: {', '.join(STRATEGIES)})")
     if strategy == "yesno" and keep_anchors and client.settings.pinned_weights and client.settings.prompt_cache:
@@ -81,6 +79,4 @@ def make_grader(strategy: str, client: ModelClient, rubric: Rubric, *, keep_anch
 
         cache = AnchorCache(cache_dir() / "anchors.sqlite", f"{client.model}@{client.settings.pinned_weights}")
         return YesNoGrader(client, rubric, anchor_cache=cache)
-    if strategy == "yesno":
-        return YesNoGrader(client, rubric, measure_keyword_anchors=measure_keyword_anchors)
     return STRATEGIES[strategy](client, rubric)
