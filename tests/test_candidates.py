@@ -1,6 +1,7 @@
 import csv
 import io
 import json
+import os
 
 import pytest
 
@@ -116,6 +117,29 @@ def test_a_failing_worker_is_reported(tmp_path, rubric):
 
     with pytest.raises(RuntimeError, match="ValueError: no endpoint"):
         grade_candidates_in_workers(broken_grader, rubric, answers, tmp_path / "g.sqlite", None, workers=2, show_progress=False)
+
+
+def test_a_worker_that_dies_without_reporting_fails_the_batch_instead_of_hanging(tmp_path, rubric):
+    # A worker that ends before it can report (here os._exit; in CI it was an error raised while
+    # opening the store) once left the parent waiting forever for its outcome.
+    answers, _ = read_answers(EXAMPLE, rubric)
+
+    def dying_grader():
+        os._exit(3)
+
+    with pytest.raises(RuntimeError, match="worker [12] exited with code 3 before reporting"):
+        grade_candidates_in_workers(dying_grader, rubric, answers, tmp_path / "g.sqlite", None, workers=2, show_progress=False)
+
+
+def test_workers_opening_a_new_store_and_cache_at_once_all_report(tmp_path, rubric):
+    # Workers racing to create the same new SQLite files met "database is locked" (switching to
+    # WAL does not wait out the busy timeout); repeated because the race is a matter of timing.
+    answers, _ = read_answers(EXAMPLE, rubric)
+    for attempt in range(15):
+        stats = grade_candidates_in_workers(
+            CountingGrader, rubric, answers, tmp_path / f"{attempt}" / "g.sqlite", tmp_path / f"cache{attempt}.sqlite", workers=4, show_progress=False
+        )
+        assert stats.graded == len(answers)
 
 
 def test_cache_makes_an_unchanged_batch_free(tmp_path, rubric):

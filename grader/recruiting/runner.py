@@ -5,7 +5,7 @@ report files in reports.py."""
 from __future__ import annotations
 
 import multiprocessing
-import queue
+import multiprocessing.connection
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
@@ -185,7 +185,6 @@ def grade_candidates_in_workers(
     spends a few milliseconds of CPU per request, which caps it near 250 requests/s on one core.
     Every worker commits to the same SQLite store (WAL), so resume works as with one process."""
     context = multiprocessing.get_context("fork")  # the grader factory is a closure; fork needs no pickling
-    results = context.Queue()
     shared = {name: limits[name] / workers for name in ("requests_per_minute", "tokens_per_minute") if limits.get(name)}
     shared["concurrency"] = max(1, limits.get("concurrency", 4) // workers)
 
@@ -193,41 +192,57 @@ def grade_candidates_in_workers(
 
     parent_pid = os.getpid()
 
-    def work(shard: list[CandidateAnswer]) -> None:
-        die_with_parent(parent_pid)
-        store, cache = GradeStore(store_path), (GradeCache(cache_path) if cache_path else None)
+    def work(shard: list[CandidateAnswer], report) -> None:
+        # The outcome goes through the worker's own pipe: send() writes it before the worker can
+        # exit (a Queue hands it to a feeder thread, which a worker ending early can lose).
         try:
-            stats = grade_candidates(make_grader(), rubric, shard, store, cache, **(limits | shared), show_progress=False)
-            results.put(stats)
+            die_with_parent(parent_pid)
+            store, cache = GradeStore(store_path), (GradeCache(cache_path) if cache_path else None)
+            try:
+                outcome: BatchSummary | str = grade_candidates(make_grader(), rubric, shard, store, cache, **(limits | shared), show_progress=False)
+            finally:
+                store.close()
+                if cache:
+                    cache.close()
         except BaseException as exc:  # noqa: BLE001 - reported by the parent
-            results.put(f"{type(exc).__name__}: {exc}")
-        finally:
-            store.close()
-            if cache:
-                cache.close()
+            outcome = f"{type(exc).__name__}: {exc}"
+        report.send(outcome)
+        report.close()
 
-    processes = [context.Process(target=work, args=(answers[i::workers],), daemon=True) for i in range(workers)]
+    # The parent creates the store and the cache (tables, WAL) before any worker opens them:
+    # workers racing to create them met "database is locked".
+    progress_store = GradeStore(store_path)
+    if cache_path:
+        GradeCache(cache_path).close()
+    pipes = [context.Pipe(duplex=False) for _ in range(workers)]
+    processes = [context.Process(target=work, args=(answers[i::workers], pipes[i][1]), daemon=True) for i in range(workers)]
     for process in processes:
         process.start()
-    progress_store = GradeStore(store_path)
+    for _, sending_end in pipes:
+        sending_end.close()  # the parent keeps only the reading ends, so a dead worker reads as EOF
     progress = Progress(len(answers)) if show_progress and answers else None
     total, failures = BatchSummary(total=len(answers)), []
     try:
-        for _ in processes:
-            while True:
+        waiting = {reader: (number, process) for number, ((reader, _), process) in enumerate(zip(pipes, processes), 1)}
+        while waiting:
+            for reader in multiprocessing.connection.wait(list(waiting), timeout=0.5):
+                number, process = waiting.pop(reader)
                 try:
-                    outcome = results.get(timeout=0.5)
-                    break
-                except queue.Empty:
-                    if progress:
-                        progress.update(progress_store.count())
-            if isinstance(outcome, BatchSummary):
-                total.merge(outcome)
-            else:
-                failures.append(outcome)
+                    outcome = reader.recv()
+                except EOFError:  # it ended without a word: killed, or crashed in C code
+                    process.join()
+                    outcome = f"worker {number} exited with code {process.exitcode} before reporting"
+                if isinstance(outcome, BatchSummary):
+                    total.merge(outcome)
+                else:
+                    failures.append(outcome)
+            if progress:
+                progress.update(progress_store.count())
     finally:
         for process in processes:
             process.join()
+        for reader, _ in pipes:
+            reader.close()
         if progress:
             progress.update(progress_store.count())
         progress_store.close()

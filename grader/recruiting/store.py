@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 from ..grading.results import AnswerGrade
@@ -34,7 +35,18 @@ def _connect(path: Path) -> sqlite3.Connection:
     only a power cut can lose the last grades, and a resume re-grades those."""
     path.parent.mkdir(parents=True, exist_ok=True)
     db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-    db.execute("PRAGMA journal_mode=WAL")
+    # Switching to WAL takes an exclusive lock and fails at once ("database is locked", without
+    # waiting out the busy timeout) while another process opens the same new file: only the first
+    # opener switches, and one that loses that race tries again.
+    for attempt in range(50):
+        try:
+            if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                db.execute("PRAGMA journal_mode=WAL")
+            break
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == 49:
+                raise
+            time.sleep(0.1)
     db.execute("PRAGMA synchronous=NORMAL")
     return db
 
