@@ -12,7 +12,7 @@ from grader import cli
 from grader.grading.calibration import Thresholds, rethreshold
 from grader.evaluation.metrics import compute_metrics
 from grader.evaluation.samples import Sample
-from grader.grading.gaming import keyword_list_answer, point_keywords, rubric_copy, short_clause_share
+from grader.grading.gaming import generality_rate, keyword_list_answer, point_keywords, rubric_copy, short_clause_share
 from grader.grading.strategies import finish
 from grader.grading.results import AnswerGrade, Flag, PointGrade, Verdict
 from grader.grading.routing import RoutingPolicy, keyword_list_suspected, review_reasons, route, rubric_texts
@@ -20,6 +20,23 @@ from tests.conftest import RUBRIC_PATH
 from tests.fault_server import FaultServer
 
 KEYWORD_LIST = "这道题我的回答要点是：理解客户需求、远程协助、额外审批、预约上门。"
+# Written for these tests (not from any sample set): a ramble that brushes each topic of
+# situational-4 in generalities, and a long answer that says what the candidate does.
+GENERIC_RAMBLE = (
+    "诈骗短信这种事情现在确实太多了，客户有情绪是很正常的，换了谁都会生气，这一点我觉得我们要理解。"
+    "作为客服，态度肯定是第一位的，专业也很重要，该解释的要解释清楚，不能让客户觉得银行在推卸责任。"
+    "账户安全是基础，客户的资金安全更是关键，这些都是金融从业者的基本素养。防骗知识也要有，"
+    "平时的宣传也不能少，毕竟预防总比事后补救要好。总之，沟通到位了，客户自然就不会销户了，"
+    "说到底还是要真诚，我一直认为信任是银行最重要的资产，每一次服务都是在积累信任，我相信只要用心，"
+    "客户最后都会理解我们的，这也是我一直以来的工作态度，我会始终记在心上。"
+)
+LONG_REAL_ANSWER = (
+    "我会先请客户别急着销户，问清楚他收到短信后有没有点链接、有没有输过密码或验证码，同时按流程核对他的身份，"
+    "查一下账户最近七天有没有陌生交易和登录记录。如果他点过链接，我马上帮他冻结卡片、重置登录密码和支付密码，"
+    "并把异常交易的时间和金额整理成清单发给他。接着我跟他解释，这条短信的发送号码不是我们的官方号码，"
+    "我们不会在短信里放链接让客户领积分，更不会索要验证码，并把官方客服电话和APP里查验短信真伪的入口告诉他。"
+    "如果确实有资金损失，我陪他一起拨110报警，把工单转给反欺诈团队跟进，三天内回电告诉他处理进展。"
+)
 REAL_ANSWER = "我会先打电话问清楚客户为什么来不了网点，如果只是不会操作，就开视频一步步教他；确实行动不便的，我按流程报主管审批，再约时间带设备上门办理。"
 
 
@@ -53,6 +70,21 @@ def test_a_copied_keyword_list_shares_the_rubrics_wording_and_a_real_answer_does
     assert not keyword_list_suspected(REAL_ANSWER, question)
 
 
+def test_a_ramble_of_generalities_is_told_from_a_long_answer_of_actions():
+    assert len(GENERIC_RAMBLE) >= 250 and len(LONG_REAL_ANSWER) >= 250
+    assert generality_rate(GENERIC_RAMBLE) >= 2 * RoutingPolicy().ramble_generality
+    assert generality_rate(LONG_REAL_ANSWER) < RoutingPolicy().ramble_generality / 2
+    assert RoutingPolicy().looks_like_generic_ramble(GENERIC_RAMBLE)
+    assert not RoutingPolicy().looks_like_generic_ramble(LONG_REAL_ANSWER)
+    # Short answers are left to the other signs: a terse "态度要好，专业很重要" is not a ramble.
+    assert not RoutingPolicy().looks_like_generic_ramble("态度要好，专业很重要，沟通是关键。")
+
+
+def test_a_long_answer_of_actions_is_not_routed(rubric):
+    grade = _grade(rubric.question("situational-4"), [0.99, 0.01, 0.98, 0.02], text=LONG_REAL_ANSWER)
+    assert grade.review_reasons == [] and Flag.needs_review not in grade.flags
+
+
 def test_confident_grade_is_not_routed(rubric):
     question = rubric.question("situational-4")
     grade = _grade(question, [0.99, 0.01, 0.98, 0.02])
@@ -66,6 +98,7 @@ def test_confident_grade_is_not_routed(rubric):
         ([0.99, 0.01, 0.98, 0.02], (Flag.injection_suspected,), "", Flag.injection_suspected),
         ([0.99, 0.01, 0.98, 0.02], (Flag.truncated,), "", Flag.truncated),
         ([0.99, 0.01, 0.98, 0.02], (), KEYWORD_LIST, Flag.keyword_list_suspected),
+        ([0.99, 0.01, 0.98, 0.02], (), GENERIC_RAMBLE, Flag.generic_ramble_suspected),
     ],
 )
 def test_each_reason_routes_the_answer_with_needs_review(rubric, probabilities, flags, text, reason):

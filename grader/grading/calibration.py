@@ -18,7 +18,7 @@ from ..evaluation import stats as m
 from .combiner import BASE_FEATURES, CONTEXT_FEATURES, Combiner, PointInput, answer_features
 from .results import LABELS, Verdict
 from .scoring import CREDIT
-from .routing import flag_keyword_list, route, rubric_texts
+from .routing import flag_answer_form, route, rubric_texts
 
 CALIBRATION_FILE = Path(__file__).resolve().parent / "calibration.json"
 
@@ -146,7 +146,7 @@ def rethreshold(grade, question, thresholds: Thresholds, probability=None, answe
     confidence = regraded.point_confidence()
     regraded.confidence = None if confidence is None else round(confidence, 4)
     if answer is not None:
-        regraded = flag_keyword_list(regraded, answer, question)
+        regraded = flag_answer_form(regraded, answer, question)
     return route(regraded, thresholds)
 
 

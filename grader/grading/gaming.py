@@ -92,6 +92,30 @@ def talks_about_the_question(answer: str) -> bool:
     return bool(_ABOUT_THE_QUESTION.search(to_simplified(answer)))
 
 
+# Generalities: what matters, what one should have, what goes without saying ("沟通是很重要的",
+# "该核实的要核实", "这些是基本素养", "总之"). A ramble that brushes every topic in a clause is
+# made of them; an answer that says what the candidate does has few (per kind of answer in
+# evals/experiments/gaming/ramble.txt: topic-brushing 2.9-5.1 per 100 characters, long real
+# answers under 1.0). Chinese only: English answers are not measured by it.
+_GENERALITY = re.compile(
+    r"重要|关键|基础|基本|素养|态度|肯定|应该|都要|也要|要有|不能|自然|总之|说到底|总的来说|我觉得|我认为|我一直|我相信"
+)
+
+
+def generality_rate(answer: str) -> float:
+    """Generalities (`_GENERALITY`) per 100 characters of the answer."""
+    text = to_simplified(answer)
+    return 100 * len(_GENERALITY.findall(text)) / len(text) if text else 0.0
+
+
+def looks_like_generic_ramble(answer: str, *, min_chars: int, generality: float) -> bool:
+    """Is the answer long (at least `min_chars` characters) and made of generalities (at least
+    `generality` per 100 characters)? Such rambles touch every topic in passing and a small model
+    says yes to each (issue 15: graded 10 of 10 against labels of 1-2.5). The shipped thresholds
+    are `routing.RoutingPolicy`'s."""
+    return len(answer.strip()) >= min_chars and generality_rate(answer) >= generality
+
+
 def looks_like_topic_list(answer: str, rubric_texts: Sequence[str], *, copy: float, action: float, about_the_question: bool) -> bool:
     """Does the answer read as the rubric's topics listed rather than an answer? At least `copy`
     of its trigrams are the rubric's own wording, it talks about the question, or under `action`

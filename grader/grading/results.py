@@ -29,6 +29,7 @@ class Flag(str, Enum):
     truncated = "truncated"
     low_confidence = "low_confidence"  # the grader is unsure: a person should look
     keyword_list_suspected = "keyword_list_suspected"  # names the rubric's topics more than it answers
+    generic_ramble_suspected = "generic_ramble_suspected"  # long, and says what matters, not what is done
     near_threshold = "near_threshold"  # a point's probability sits at a verdict threshold
     # The answer-level routing flag: the grader would not stand behind this grade alone; the
     # grade's `review_reasons` say why (any of the flags above).

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .gaming import looks_like_topic_list
+from .gaming import looks_like_generic_ramble, looks_like_topic_list
 from .results import AnswerGrade, Flag
 
 
@@ -34,6 +34,15 @@ class RoutingPolicy:
     keyword_action_share: float = 0.3
     about_the_question: bool = True
 
+    # A long ramble of generalities (`gaming.looks_like_generic_ramble`), chosen on the tuning
+    # sets (evals/experiments/gaming/ramble.py): it routes the topic-brushing rambles and the
+    # hand-graded set's rambling answers, and none of the strong or buried-point answers.
+    ramble_chars: int = 250
+    ramble_generality: float = 1.2
+
+    def looks_like_generic_ramble(self, answer: str) -> bool:
+        return looks_like_generic_ramble(answer, min_chars=self.ramble_chars, generality=self.ramble_generality)
+
     def looks_like_topic_list(self, answer: str, rubric_texts) -> bool:
         return looks_like_topic_list(answer, rubric_texts, copy=self.keyword_copy, action=self.keyword_action_share, about_the_question=self.about_the_question)
 
@@ -41,7 +50,7 @@ class RoutingPolicy:
 DEFAULT_POLICY = RoutingPolicy()
 
 # Reasons read from the text or the grading itself, kept when a stored grade is re-routed.
-_STANDING = (Flag.injection_suspected, Flag.truncated, Flag.keyword_list_suspected)
+_STANDING = (Flag.injection_suspected, Flag.truncated, Flag.keyword_list_suspected, Flag.generic_ramble_suspected)
 # Reasons read from the point probabilities, set afresh each time a grade is routed.
 _DERIVED = (Flag.low_confidence, Flag.near_threshold, Flag.needs_review)
 
@@ -84,8 +93,14 @@ def route(grade: AnswerGrade, thresholds=None, policy: RoutingPolicy = DEFAULT_P
     return grade.model_copy(update={"flags": flags, "review_reasons": reasons})
 
 
-def flag_keyword_list(grade: AnswerGrade, answer: str, question, policy: RoutingPolicy = DEFAULT_POLICY) -> AnswerGrade:
-    """Add `keyword_list_suspected` where the answer reads as a list of the rubric's topics."""
-    if grade.status == "scored" and Flag.keyword_list_suspected not in grade.flags and keyword_list_suspected(answer, question, policy):
-        return grade.model_copy(update={"flags": [*grade.flags, Flag.keyword_list_suspected]})
-    return grade
+def flag_answer_form(grade: AnswerGrade, answer: str, question, policy: RoutingPolicy = DEFAULT_POLICY) -> AnswerGrade:
+    """Add `keyword_list_suspected` where the answer reads as a list of the rubric's topics, and
+    `generic_ramble_suspected` where it is a long ramble of generalities."""
+    if grade.status != "scored":
+        return grade
+    found = []
+    if Flag.keyword_list_suspected not in grade.flags and keyword_list_suspected(answer, question, policy):
+        found.append(Flag.keyword_list_suspected)
+    if Flag.generic_ramble_suspected not in grade.flags and policy.looks_like_generic_ramble(answer):
+        found.append(Flag.generic_ramble_suspected)
+    return grade.model_copy(update={"flags": [*grade.flags, *found]}) if found else grade

@@ -20,7 +20,7 @@ from .injection import injection_suspected, strip_injections
 from ..errors import ModelOutputError
 from ..model.client import MODEL_FAILURES, CallInfo, ModelClient, parse_completion
 from .results import AnswerGrade, Flag, PointGrade, Verdict
-from .routing import flag_keyword_list, route, rubric_texts
+from .routing import flag_answer_form, route, rubric_texts
 from ..rubric.model import Question, Rubric
 from .scoring import question_score
 from ..recruiting.store import AnchorCache
@@ -100,7 +100,7 @@ def finish(question: Question, points: list[PointGrade], text: str = "", thresho
     confidence = grade.point_confidence()
     if confidence is not None:
         grade.confidence = round(confidence, 4)
-    return route(flag_keyword_list(grade, text, question), thresholds)
+    return route(flag_answer_form(grade, text, question), thresholds)
 
 
 class _ModelGrader:

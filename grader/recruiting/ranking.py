@@ -43,7 +43,7 @@ def answer_flags(rubric: Rubric, answer: str, grade: AnswerGrade) -> list[str]:
 # grader/grading/routing.py) and what only the batch can see.
 REVIEW_FLAGS = {
     *(f.value for f in (BatchFlag.unscored, BatchFlag.other_language, BatchFlag.older_rubric)),
-    *(f.value for f in (Flag.needs_review, Flag.injection_suspected, Flag.evidence_not_found, Flag.low_confidence, Flag.keyword_list_suspected, Flag.near_threshold)),
+    *(f.value for f in (Flag.needs_review, Flag.injection_suspected, Flag.evidence_not_found, Flag.low_confidence, Flag.keyword_list_suspected, Flag.generic_ramble_suspected, Flag.near_threshold)),
 }
 
 

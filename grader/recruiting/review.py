@@ -37,7 +37,7 @@ NEEDS_REVIEW = Flag.needs_review.value
 KIND_FLAGS = [
     f.value
     for f in (
-        Flag.injection_suspected, Flag.keyword_list_suspected, BatchFlag.other_language, BatchFlag.too_short, BatchFlag.unscored,
+        Flag.injection_suspected, Flag.keyword_list_suspected, Flag.generic_ramble_suspected, BatchFlag.other_language, BatchFlag.too_short, BatchFlag.unscored,
         Flag.low_confidence, Flag.near_threshold, Flag.evidence_not_found, Flag.evidence_empty, Flag.truncated, Flag.needs_review,
     )
 ]

@@ -24,12 +24,16 @@ from grader.evaluation import stats as m  # noqa: E402
 from grader.grading.calibration import LABELS, Thresholds, cross_validate, question_folds  # noqa: E402
 from grader.evaluation.metrics import _human_score  # noqa: E402
 from grader.grading.results import Flag  # noqa: E402
-from grader.grading.routing import RoutingPolicy, flag_keyword_list, route  # noqa: E402
+from grader.grading.routing import RoutingPolicy, flag_answer_form, route  # noqa: E402
 
+RAMBLE_OFF = 10**9  # ramble_chars no answer reaches
 POLICIES = [
-    RoutingPolicy(below_confidence=c, near_threshold=n, keyword_copy=copy, keyword_action_share=action, about_the_question=about)
-    for c, n, (copy, action, about) in itertools.product(
-        (0.62, 0.66, 0.70, 0.74), (0.0,) if "--seed-only" in sys.argv else (0.0, 0.02), ((2.0, 0.0, False), (0.45, 0.3, False), (0.3, 0.3, True), (0.3, 0.0, True))
+    RoutingPolicy(below_confidence=c, near_threshold=n, keyword_copy=copy, keyword_action_share=action, about_the_question=about, ramble_chars=chars)
+    for c, n, (copy, action, about), chars in itertools.product(
+        (0.62, 0.66, 0.70, 0.74),
+        (0.0,) if "--seed-only" in sys.argv else (0.0, 0.02),
+        ((2.0, 0.0, False), (0.45, 0.3, False), (0.3, 0.3, True), (0.3, 0.0, True)),
+        (RAMBLE_OFF, RoutingPolicy.ramble_chars),
     )
 ]
 
@@ -54,8 +58,8 @@ def routed(rubric, samples, oof, cut, policy):
     for answer_id, grade in oof.items():
         s = by_id[answer_id]
         question = rubric.question(s.question_id)
-        plain = grade.model_copy(update={"flags": [f for f in grade.flags if f is not Flag.keyword_list_suspected]})
-        out[answer_id] = route(flag_keyword_list(plain, s.answer, question, policy), cut[s.question_id], policy)
+        plain = grade.model_copy(update={"flags": [f for f in grade.flags if f not in (Flag.keyword_list_suspected, Flag.generic_ramble_suspected)]})
+        out[answer_id] = route(flag_answer_form(plain, s.answer, question, policy), cut[s.question_id], policy)
     return out
 
 
@@ -85,7 +89,7 @@ def main(argv):
     questions = sorted({s.question_id for s in samples})
     splits = {"fixed": [question_folds(questions, 2)], "random12": anchors.random_splits(questions)}
     print(f"{len(samples)} answers; features {', '.join(names)}")
-    print(f"{'conf':>5s} {'near':>5s} {'copy':>5s} {'act':>5s} {'about':>5s} | {'split':8s} {'routed':>6s} {'kappa':>6s} {'QWK':>6s} {'gaming >2 off: unrouted/all':>28s} {'counter routed':>14s}")
+    print(f"{'conf':>5s} {'near':>5s} {'copy':>5s} {'act':>5s} {'about':>5s} {'ramble':>6s} | {'split':8s} {'routed':>6s} {'kappa':>6s} {'QWK':>6s} {'gaming >2 off: unrouted/all':>28s} {'counter routed':>14s}")
     graded = {label: [out_of_fold(rubric, samples, predictions, names, split, seed_only) for split in chosen] for label, chosen in splits.items()}
     if seed_only:
         print("combiner fitted on the hand-graded set's answers only (near-threshold routing not measured)")
@@ -94,7 +98,7 @@ def main(argv):
             rows = [figures(rubric, samples, routed(rubric, samples, oof, cut, policy)) for oof, cut in runs]
             mean = {k: statistics.mean(r[k] for r in rows) for k in rows[0]}
             print(
-                f"{policy.below_confidence:5.2f} {policy.near_threshold:5.2f} {policy.keyword_copy:5.2f} {policy.keyword_action_share:5.2f} {policy.about_the_question!s:>5s} | {label:8s} "
+                f"{policy.below_confidence:5.2f} {policy.near_threshold:5.2f} {policy.keyword_copy:5.2f} {policy.keyword_action_share:5.2f} {policy.about_the_question!s:>5s} {'off' if policy.ramble_chars == RAMBLE_OFF else 'on':>6s} | {label:8s} "
                 f"{mean['routed']:6.0%} {mean['kappa']:6.3f} {mean['qwk']:6.3f} {mean['gaming_off_unrouted']:13.1f}/{mean['gaming_off']:<14.1f} {mean['counter_routed']:14.0%}",
                 flush=True,
             )
