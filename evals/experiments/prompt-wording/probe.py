@@ -8,6 +8,9 @@ the project root:
 
     python evals/experiments/prompt-wording/probe.py three fewshot
     python evals/experiments/prompt-wording/probe.py noexample
+    python evals/experiments/prompt-wording/probe.py actions --samples evals/samples/gaming.jsonl
+
+(--samples: another sample file of the seed rubric; never the gaming set's sealed third)
 """
 
 import json
@@ -39,11 +42,13 @@ def without_examples(text: str) -> str:
     return _EXAMPLE.sub("", text).strip()
 
 
-def main(wordings: list[str]) -> None:
+def main(wordings: list[str], samples_path: Path = ROOT / "evals" / "samples" / "internet-bank-cs-manager-2026.jsonl") -> None:
+    if "sealed" in samples_path.name:
+        raise SystemExit(f"{samples_path}: the sealed third is read only to report an adopted change")
     env = SandboxedEnvironment(loader=FileSystemLoader(HERE), undefined=StrictUndefined)
     env.filters["without_examples"] = without_examples
     rubric = load_rubric(ROOT / "rubrics" / "internet-bank-cs-manager-2026.yaml")
-    samples = load_samples(ROOT / "evals" / "samples" / "internet-bank-cs-manager-2026.jsonl", rubric)
+    samples = load_samples(samples_path, rubric)
     anchor_answer = prompts.block_text("point_check", "zh", "anchor_answer")
     out_path = HERE / "probes.jsonl"
     done = set()
@@ -73,4 +78,9 @@ def main(wordings: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    args = sys.argv[1:]
+    if "--samples" in args:
+        at = args.index("--samples")
+        main(args[:at] + args[at + 2 :], ROOT / args[at + 1])
+    else:
+        main(args)
