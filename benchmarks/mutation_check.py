@@ -52,6 +52,12 @@ MUTATIONS = {
         "grader/rubric/importer.py", "    if out.exists() and not force:", "    if False:", ["tests/test_hardening.py"]),
     "workers outlive the main process": (
         "grader/recruiting/runner.py", "        die_with_parent(parent_pid)\n", "", ["tests/test_batch_kill.py"]),
+    "a worker that dies without reporting counted as done": (
+        "grader/recruiting/runner.py", 'outcome = f"worker {number} exited with code {process.exitcode} before reporting"', "outcome = BatchSummary()",
+        ["tests/test_candidates.py"]),
+    "long rambles of generalities not routed": (
+        "grader/grading/routing.py", "if Flag.generic_ramble_suspected not in grade.flags and policy.looks_like_generic_ramble(answer):", "if False:",
+        ["tests/test_gaming_and_routing.py"]),
     "run folder not locked": (
         "grader/recruiting/runner.py", "    lock = lock_run_folder(args.output)", "    lock = open(__import__('os').devnull)", ["tests/test_batch_kill.py"]),
 }
@@ -71,7 +77,7 @@ def run_one(name: str, scratch_parent: Path) -> tuple[bool, float, str]:
     target.write_text(text.replace(old, new), encoding="utf-8")
     started = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-x", "-m", "not live", "-p", "no:cacheprovider", *tests],
+        [sys.executable, "-m", "pytest", "-q", "-x", "-m", "not live", "-p", "no:cacheprovider", "-o", "timeout=300", *tests],
         cwd=copy / "repo", capture_output=True, text=True, timeout=900,
     )
     shutil.rmtree(copy, ignore_errors=True)

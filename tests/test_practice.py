@@ -8,7 +8,8 @@ import urllib.request
 
 import pytest
 
-from grader.practice.feedback import AttemptLog, feedback, format_feedback
+from grader.grading.results import Flag
+from grader.practice.feedback import UI_TEXT, AttemptLog, feedback, format_feedback
 from grader.practice.webapp import PracticeApp
 
 from .helpers import LabelEchoGrader
@@ -27,6 +28,20 @@ def test_feedback_gives_hints_not_answers(rubric):
     assert revealed["points"][2]["text"] == question.point("p3").text
     shown = format_feedback(result, "zh", history=[])
     assert "提示" in shown and question.point("p3").text not in shown
+
+
+@pytest.mark.parametrize("flag", [Flag.keyword_list_suspected, Flag.generic_ramble_suspected])
+def test_a_candidate_is_told_when_the_score_overstates_a_list_or_a_ramble(rubric, flag):
+    # Practising on a grader that rewards keyword lists would teach the wrong lesson (issue 15):
+    # the score stays what the grader gave, and the feedback says why it is too high.
+    question = rubric.question("situational-4")
+    plain = LabelEchoGrader(rule=lambda q, a, p: "covered").grade(question, LONG_ANSWER)
+    assert feedback(question, plain)["warnings"] == []
+    flagged = plain.model_copy(update={"flags": [*plain.flags, flag]})
+    result = feedback(question, flagged)
+    assert result["warnings"] == [flag.value] and result["score"] == plain.score
+    for language in ("zh", "en"):
+        assert UI_TEXT[language][flag.value] in format_feedback(result, language, history=[])
 
 
 def test_attempts_are_kept_per_question(tmp_path, rubric):

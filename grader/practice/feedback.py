@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ..grading.results import AnswerGrade, Verdict
+from ..grading.results import AnswerGrade, Flag, Verdict
 from ..rubric.model import Question, Rubric
 
 UI_TEXT = {
@@ -30,6 +30,8 @@ UI_TEXT = {
         "external": "注意：已配置外部模型服务，提交的答案会发送到 {endpoint}。",
         "empty": "请先写下你的回答。",
         "attempt": "第 {n} 次",
+        "keyword_list_suspected": "这个回答更像是在罗列要点的名称，而不是说你会怎么做。面试官不会为关键词给分，这里的分数会偏高：把每个要点写成你的具体行动、理由或事实。",
+        "generic_ramble_suspected": "这个回答多是泛泛而谈（“……很重要”“要有……”），很少说你具体会做什么。这里的分数会偏高：把每个要点写成你的具体行动。",
     },
     "en": {
         "title": "Interview answer self-check",
@@ -48,6 +50,8 @@ UI_TEXT = {
         "external": "Note: an external model endpoint is configured; answers are sent to {endpoint}.",
         "empty": "Write your answer first.",
         "attempt": "attempt {n}",
+        "keyword_list_suspected": "This answer reads as a list of the topics rather than what you would do. Interviewers do not mark keywords, so this score is too high: write each point as your concrete action, reason or fact.",
+        "generic_ramble_suspected": "This answer is mostly generalities (\"… is important\", \"one should …\") and says little of what you would do. This score is too high: write each point as a concrete action.",
     },
 }
 
@@ -63,6 +67,11 @@ def default_hint(question: Question, point_id: str) -> str:
     # Without a written hint, name only the point's heading (the part before "：") if it has one.
     head = point.text.split("：")[0]
     return head if head != point.text else ("Think about another aspect of the question" if question.prompt.isascii() else "想想这道题还有哪个方面没答到")
+
+
+# An answer in one of these forms gets a score the grader knows to be too high (issue 15): the
+# candidate is told so, or practising would teach them to list keywords.
+FORM_WARNINGS = (Flag.keyword_list_suspected, Flag.generic_ramble_suspected)
 
 
 def feedback(question: Question, grade: AnswerGrade, reveal: bool = False) -> dict[str, Any]:
@@ -82,6 +91,7 @@ def feedback(question: Question, grade: AnswerGrade, reveal: bool = False) -> di
         "max_score": grade.max_score,
         "error": grade.error,
         "points": points,
+        "warnings": [f.value for f in FORM_WARNINGS if f in grade.flags],
         "model": grade.model,
     }
 
@@ -124,6 +134,7 @@ def format_feedback(result: dict[str, Any], language: str, history: list[dict[st
     if result["status"] != "scored":
         return f"unscored: {result['error']}"
     lines = [f"{t['score']}: {result['score']:g} / {result['max_score']:g}", ""]
+    lines += [f"! {t[w]}" for w in result.get("warnings", [])] + ([""] if result.get("warnings") else [])
     marks = {"covered": "✔", "partial": "◐", "missing": "✘"}
     for p in result["points"]:
         lines.append(f"{marks[p['verdict']]} {p['id']} {t[p['verdict']]} ({p['weight']:g})")
