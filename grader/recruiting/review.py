@@ -28,7 +28,7 @@ from .ranking import REVIEW_FLAGS, CandidateResult, answer_flags, highlight, ran
 from ..grading.results import AnswerGrade, BatchFlag, Flag, Verdict
 from ..rubric.model import Rubric, load_rubric
 from ..grading.scoring import question_score
-from .store import answer_digest
+from .store import answer_digest, connect_sqlite
 from .inputs import CandidateAnswer
 
 VERDICTS = [Verdict.covered.value, Verdict.partial.value, Verdict.missing.value]
@@ -44,9 +44,9 @@ KIND_FLAGS = [
 
 
 def _connect(path: Path) -> sqlite3.Connection:
-    db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
-    db.execute("PRAGMA journal_mode=WAL")
-    return db
+    # A person's review is worth an fsync per save (synchronous=FULL); the page may wait on a
+    # batch's writes for longer than a worker would.
+    return connect_sqlite(path, timeout=30, synchronous="FULL")
 
 
 @dataclass(frozen=True)

@@ -27,14 +27,14 @@ def answer_digest(answer: str) -> str:
     return hashlib.sha256(answer.encode("utf-8")).hexdigest()[:16]
 
 
-def _connect(path: Path) -> sqlite3.Connection:
+def connect_sqlite(path: Path, *, timeout: float = 5.0, synchronous: str = "NORMAL") -> sqlite3.Connection:
     """Autocommit (every write is durable at once), WAL, shared by the worker threads.
 
     synchronous=NORMAL: in WAL mode a commit survives a crash or kill of the process (what a
     resume must survive) without an fsync per grade, which cost ~2 ms of every request in a batch;
     only a power cut can lose the last grades, and a resume re-grades those."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=timeout)
     # Switching to WAL takes an exclusive lock and fails at once ("database is locked", without
     # waiting out the busy timeout) while another process opens the same new file: only the first
     # opener switches, and one that loses that race tries again.
@@ -47,14 +47,14 @@ def _connect(path: Path) -> sqlite3.Connection:
             if "locked" not in str(exc) or attempt == 49:
                 raise
             time.sleep(0.1)
-    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute(f"PRAGMA synchronous={synchronous}")
     return db
 
 
 class GradeStore:
     def __init__(self, path: Path):
         self._lock = threading.Lock()
-        self._db = _connect(path)
+        self._db = connect_sqlite(path)
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS grades (candidate TEXT, question_id TEXT, answer_sha TEXT, result TEXT, "
             "cached INTEGER, PRIMARY KEY (candidate, question_id))"
@@ -123,7 +123,7 @@ class _KeyedTable:
 
     def __init__(self, path: Path, schema: str):
         self._lock = threading.Lock()
-        self._db = _connect(path)
+        self._db = connect_sqlite(path)
         self._db.execute(schema)
 
     def close(self) -> None:
