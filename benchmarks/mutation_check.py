@@ -28,10 +28,10 @@ MUTATIONS = {
         "grader/evaluation/metrics.py", "return 0.0 if human >= max_score / 2 else max_score  # the worst plausible error", "return 0.0",
         ["tests/test_guards.py", "tests/test_eval_harness.py"]),
     "input and output prices swapped": (
-        "grader/recruiting/runner.py", "grade.usage.prompt_tokens * prices_per_million[0] + grade.usage.completion_tokens * prices_per_million[1]",
+        "grader/grading/results.py", "grade.usage.prompt_tokens * prices_per_million[0] + grade.usage.completion_tokens * prices_per_million[1]",
         "grade.usage.prompt_tokens * prices_per_million[1] + grade.usage.completion_tokens * prices_per_million[0]", ["tests/test_guards.py"]),
     "--provider-batch without the structured strategy": (
-        "grader/recruiting/runner.py", 'not settings.is_configured or args.strategy != "structured"', "not settings.is_configured",
+        "grader/recruiting/batch.py", 'not settings.is_configured or strategy != "structured"', "not settings.is_configured",
         ["tests/test_guards.py", "tests/test_provider_batch.py"]),
     "spreadsheet formulas kept as formulas": (
         "grader/recruiting/reports.py", 'if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value', "if False else value",
@@ -43,7 +43,7 @@ MUTATIONS = {
     "YAML anchors and aliases accepted": (
         "grader/rubric/model.py", 'if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):', "if False:", ["tests/test_hardening.py"]),
     "keys not masked in error messages": (
-        "grader/cli.py", 'print(mask_secrets(f"error: {message}"), file=sys.stderr)', 'print(f"error: {message}", file=sys.stderr)',
+        "grader/cli/__init__.py", 'print(mask_secrets(f"error: {message}"), file=sys.stderr)', 'print(f"error: {message}", file=sys.stderr)',
         ["tests/test_hardening.py", "tests/test_secrets.py"]),
     "--redact without self-introductions": (
         "grader/grading/redact.py", "    for pattern in _SELF_NAMED:\n        text = pattern.sub(\"[姓名]\", text)\n", "",
@@ -51,7 +51,7 @@ MUTATIONS = {
     "rubric import overwrites in place": (
         "grader/rubric/importer.py", "    if out.exists() and not force:", "    if False:", ["tests/test_hardening.py"]),
     "workers outlive the main process": (
-        "grader/recruiting/runner.py", "        die_with_parent(parent_pid)\n", "", ["tests/test_batch_kill.py"]),
+        "grader/recruiting/runner.py", "            die_with_parent(parent_pid)\n", "", ["tests/test_batch_kill.py"]),
     "a worker that dies without reporting counted as done": (
         "grader/recruiting/runner.py", 'outcome = f"worker {number} exited with code {process.exitcode} before reporting"', "outcome = BatchSummary()",
         ["tests/test_candidates.py"]),
@@ -59,7 +59,7 @@ MUTATIONS = {
         "grader/grading/routing.py", "if Flag.generic_ramble_suspected not in grade.flags and policy.looks_like_generic_ramble(answer):", "if False:",
         ["tests/test_gaming_and_routing.py"]),
     "run folder not locked": (
-        "grader/recruiting/runner.py", "    lock = lock_run_folder(args.output)", "    lock = open(__import__('os').devnull)", ["tests/test_batch_kill.py"]),
+        "grader/recruiting/batch.py", "    lock = lock_run_folder(options.output)", "    lock = open(__import__('os').devnull)", ["tests/test_batch_kill.py"]),
 }
 
 IGNORE = shutil.ignore_patterns(".git", ".venv", "__pycache__", ".pytest_cache", "*.egg-info", "evals/runs", "node_modules")
