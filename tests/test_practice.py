@@ -133,3 +133,39 @@ def test_browser_types_an_answer_and_sees_feedback(serve, rubric, cassette_clien
             browser.close()
     assert "第 1 次" in history
     assert (tmp_path / "feedback.png").stat().st_size > 10_000
+
+
+class FormCheckingGrader(LabelEchoGrader):
+    """Every point covered (as the small model says of a ramble), and the answer's form checked by
+    the shipped detectors, as the real graders do."""
+
+    def grade(self, question, answer, answer_id=None):
+        from grader.grading.routing import flag_answer_form
+
+        return flag_answer_form(super().grade(question, answer, answer_id), answer, question)
+
+
+def test_browser_shows_the_warning_on_a_ramble(serve, rubric):
+    if CHROMIUM is None:
+        if os.environ.get("GRADER_REQUIRE_BROWSER") == "1":
+            pytest.fail("Debian chromium is not installed")
+        pytest.skip("Debian chromium not installed (.ci/run installs it)")
+    from playwright.sync_api import sync_playwright
+
+    from .test_gaming_and_routing import GENERIC_RAMBLE, LONG_REAL_ANSWER
+
+    base = serve(rubric, FormCheckingGrader(rule=lambda q, a, p: "covered"))
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
+        page = browser.new_page()
+        page.goto(base + "/")
+        page.select_option("#question", "situational-4")
+        shown = {}
+        for name, answer in (("ramble", GENERIC_RAMBLE), ("real", LONG_REAL_ANSWER)):
+            page.fill("#answer", answer)
+            page.click("#submit")
+            page.wait_for_function(f"document.querySelector('#history') && document.querySelector('#history').innerText.includes('第 {len(shown) + 1} 次')")
+            shown[name] = [page.locator(".warning").nth(i).inner_text() for i in range(page.locator(".warning").count())]
+        browser.close()
+    assert shown["ramble"] == [UI_TEXT["zh"]["generic_ramble_suspected"]]
+    assert shown["real"] == []
