@@ -56,7 +56,7 @@ MUTATIONS = {
         "grader/recruiting/runner.py", 'outcome = f"worker {number} exited with code {process.exitcode} before reporting"', "outcome = BatchSummary()",
         ["tests/test_candidates.py"]),
     "long rambles of generalities not routed": (
-        "grader/grading/routing.py", "if Flag.generic_ramble_suspected not in grade.flags and policy.looks_like_generic_ramble(answer):", "if False:",
+        "grader/grading/routing.py", "Flag.generic_ramble_suspected: lambda: policy.looks_like_generic_ramble(answer),", "Flag.generic_ramble_suspected: lambda: False,",
         ["tests/test_gaming_and_routing.py"]),
     "run folder not locked": (
         "grader/recruiting/batch.py", "    lock = lock_run_folder(options.output)", "    lock = open(__import__('os').devnull)", ["tests/test_batch_kill.py"]),

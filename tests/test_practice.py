@@ -9,6 +9,7 @@ import urllib.request
 import pytest
 
 from grader.grading.results import Flag
+from grader.grading.routing import flag_answer_form
 from grader.practice.feedback import UI_TEXT, AttemptLog, feedback, format_feedback
 from grader.practice.webapp import PracticeApp
 
@@ -140,8 +141,6 @@ class FormCheckingGrader(LabelEchoGrader):
     the shipped detectors, as the real graders do."""
 
     def grade(self, question, answer, answer_id=None):
-        from grader.grading.routing import flag_answer_form
-
         return flag_answer_form(super().grade(question, answer, answer_id), answer, question)
 
 

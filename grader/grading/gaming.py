@@ -95,8 +95,8 @@ def talks_about_the_question(answer: str) -> bool:
 # Generalities: what matters, what one should have, what goes without saying ("沟通是很重要的",
 # "该核实的要核实", "这些是基本素养", "总之"). A ramble that brushes every topic in a clause is
 # made of them; an answer that says what the candidate does has few (per kind of answer in
-# evals/experiments/gaming/ramble.txt: topic-brushing 2.9-5.1 per 100 characters, long real
-# answers under 1.0). Chinese only: English answers are not measured by it.
+# evals/experiments/gaming/ramble.txt: topic-brushing 1.3-5.1 per 100 characters, strong and
+# buried-point answers of 150 characters or more under 1.0). Chinese only: English answers are not measured by it.
 _GENERALITY = re.compile(
     r"重要|关键|基础|基本|素养|态度|肯定|应该|都要|也要|要有|不能|自然|总之|说到底|总的来说|我觉得|我认为|我一直|我相信"
 )

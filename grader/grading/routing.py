@@ -49,8 +49,10 @@ class RoutingPolicy:
 
 DEFAULT_POLICY = RoutingPolicy()
 
+# The answer's form is one the grader is known to over-grade (`flag_answer_form`).
+FORM_FLAGS = (Flag.keyword_list_suspected, Flag.generic_ramble_suspected)
 # Reasons read from the text or the grading itself, kept when a stored grade is re-routed.
-_STANDING = (Flag.injection_suspected, Flag.truncated, Flag.keyword_list_suspected, Flag.generic_ramble_suspected)
+_STANDING = (Flag.injection_suspected, Flag.truncated, *FORM_FLAGS)
 # Reasons read from the point probabilities, set afresh each time a grade is routed.
 _DERIVED = (Flag.low_confidence, Flag.near_threshold, Flag.needs_review)
 
@@ -98,9 +100,9 @@ def flag_answer_form(grade: AnswerGrade, answer: str, question, policy: RoutingP
     `generic_ramble_suspected` where it is a long ramble of generalities."""
     if grade.status != "scored":
         return grade
-    found = []
-    if Flag.keyword_list_suspected not in grade.flags and keyword_list_suspected(answer, question, policy):
-        found.append(Flag.keyword_list_suspected)
-    if Flag.generic_ramble_suspected not in grade.flags and policy.looks_like_generic_ramble(answer):
-        found.append(Flag.generic_ramble_suspected)
+    detected = {
+        Flag.keyword_list_suspected: lambda: keyword_list_suspected(answer, question, policy),
+        Flag.generic_ramble_suspected: lambda: policy.looks_like_generic_ramble(answer),
+    }
+    found = [flag for flag in FORM_FLAGS if flag not in grade.flags and detected[flag]()]
     return grade.model_copy(update={"flags": [*grade.flags, *found]}) if found else grade

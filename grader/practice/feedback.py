@@ -9,7 +9,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ..grading.results import AnswerGrade, Flag, Verdict
+from ..grading.results import AnswerGrade, Verdict
+from ..grading.routing import FORM_FLAGS
 from ..rubric.model import Question, Rubric
 
 UI_TEXT = {
@@ -69,11 +70,6 @@ def default_hint(question: Question, point_id: str) -> str:
     return head if head != point.text else ("Think about another aspect of the question" if question.prompt.isascii() else "想想这道题还有哪个方面没答到")
 
 
-# An answer in one of these forms gets a score the grader knows to be too high (issue 15): the
-# candidate is told so, or practising would teach them to list keywords.
-FORM_WARNINGS = (Flag.keyword_list_suspected, Flag.generic_ramble_suspected)
-
-
 def feedback(question: Question, grade: AnswerGrade, reveal: bool = False) -> dict[str, Any]:
     points = []
     for graded in grade.points:
@@ -91,7 +87,9 @@ def feedback(question: Question, grade: AnswerGrade, reveal: bool = False) -> di
         "max_score": grade.max_score,
         "error": grade.error,
         "points": points,
-        "warnings": [f.value for f in FORM_WARNINGS if f in grade.flags],
+        # A form the grader over-grades (issue 15): the candidate is told the score is too high,
+        # or practising would teach them to list keywords. UI_TEXT has a warning per FORM_FLAGS.
+        "warnings": [f.value for f in FORM_FLAGS if f in grade.flags],
         "model": grade.model,
     }
 

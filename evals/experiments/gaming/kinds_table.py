@@ -18,7 +18,7 @@ from reroute import graded_now  # noqa: E402
 
 from grader.evaluation.metrics import _human_score  # noqa: E402
 from grader.grading.results import Flag  # noqa: E402
-from grader.grading.routing import RoutingPolicy, flag_answer_form, route  # noqa: E402
+from grader.grading.routing import FORM_FLAGS, RoutingPolicy, flag_answer_form, route  # noqa: E402
 
 OLD = RoutingPolicy(below_confidence=0.74, keyword_copy=2.0, keyword_action_share=0.0, about_the_question=False)
 
@@ -29,7 +29,7 @@ def main(paths):
         rubric, samples, graded = graded_now(path)
         for s in samples:
             question = rubric.question(s.question_id)
-            plain = graded[s.id].model_copy(update={"flags": [f for f in graded[s.id].flags if f not in (Flag.keyword_list_suspected, Flag.generic_ramble_suspected)]})
+            plain = graded[s.id].model_copy(update={"flags": [f for f in graded[s.id].flags if f not in FORM_FLAGS]})
             old, new = route(plain, None, OLD), route(flag_answer_form(plain, s.answer, question), None)
             off = abs(_human_score(s, rubric) - (new.score or 0)) > 2
             row = rows[s.kind]

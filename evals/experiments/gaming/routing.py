@@ -24,7 +24,7 @@ from grader.evaluation import stats as m  # noqa: E402
 from grader.grading.calibration import LABELS, Thresholds, cross_validate, question_folds  # noqa: E402
 from grader.evaluation.metrics import _human_score  # noqa: E402
 from grader.grading.results import Flag  # noqa: E402
-from grader.grading.routing import RoutingPolicy, flag_answer_form, route  # noqa: E402
+from grader.grading.routing import FORM_FLAGS, RoutingPolicy, flag_answer_form, route  # noqa: E402
 
 RAMBLE_OFF = 10**9  # ramble_chars no answer reaches
 POLICIES = [
@@ -58,7 +58,7 @@ def routed(rubric, samples, oof, cut, policy):
     for answer_id, grade in oof.items():
         s = by_id[answer_id]
         question = rubric.question(s.question_id)
-        plain = grade.model_copy(update={"flags": [f for f in grade.flags if f not in (Flag.keyword_list_suspected, Flag.generic_ramble_suspected)]})
+        plain = grade.model_copy(update={"flags": [f for f in grade.flags if f not in FORM_FLAGS]})
         out[answer_id] = route(flag_answer_form(plain, s.answer, question, policy), cut[s.question_id], policy)
     return out
 
