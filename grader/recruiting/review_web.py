@@ -4,9 +4,12 @@ The page and its JSON API run on the same stack and protections as the self-chec
 (grader/web.py); the queue, the store and the export are grader/recruiting/review.py.
 
 API
-- GET  /api/queue             every answer in review order: {answer_id, candidate, question_id, score, flags, reviewed, ...}
-- GET  /api/answer?id=ID      one answer with its question, evidence, the model's verdicts and reasons, and its review
-- POST /api/review            {answer_id, points: {p1: covered|partial|missing, ...}, note, reviewer} -> 200 {review, agreement}
+- GET  /api/queue             every answer in review order: {answer_id, candidate, question_id, score, flags, reviewed, review_id, ...}
+- GET  /api/answer?id=ID      one answer with its question, evidence, the model's verdicts and reasons, and its review (review_id)
+- POST /api/review            {answer_id, points: {p1: covered|partial|missing, ...}, note, reviewer, based_on} -> 200 {review, agreement}
+                              based_on: the review_id the reviewer saw (null: unreviewed); if another review was
+                              saved since, 409 {error, review: the current one} and nothing is saved. Without
+                              based_on a save is not checked (scripts).
 - GET  /api/agreement         model against reviewer so far: point kappa and score MAE, with counts
 """
 
@@ -23,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Route
 
-from .review import VERDICTS, ReviewError, ReviewRun
+from .review import UNCHECKED, VERDICTS, ReviewConflict, ReviewError, ReviewRun
 from ..web import BackgroundServer, BadRequest, make_app, parse_json
 
 MAX_BODY_BYTES = 50_000
@@ -35,6 +38,7 @@ class ReviewRequest(BaseModel):
     points: dict[str, str]
     note: str = Field(default="", max_length=5000)
     reviewer: str | None = Field(default=None, max_length=200)
+    based_on: int | None = None  # the review_id the reviewer started from; not given: unchecked
 
 
 class ReviewApp:
@@ -60,7 +64,8 @@ class ReviewApp:
 
     def save(self, body: ReviewRequest) -> dict[str, Any]:
         with self._saving:
-            review = self.run.save(body.answer_id, body.points, body.note, body.reviewer or self.reviewer)
+            based_on = body.based_on if "based_on" in body.model_fields_set else UNCHECKED
+            review = self.run.save(body.answer_id, body.points, body.note, body.reviewer or self.reviewer, based_on)
             self._reports_stale = True
             return {"review": review.as_json(), "agreement": self.run.agreement()}
 
@@ -97,6 +102,8 @@ class ReviewApp:
             body = await parse_json(request, ReviewRequest)
             try:
                 result = await run_in_threadpool(self.save, body)
+            except ReviewConflict as exc:
+                return JSONResponse({"error": str(exc), "review": exc.current.as_json() if exc.current else None}, status_code=409)
             except ReviewError as exc:
                 raise BadRequest(str(exc)) from None
             return JSONResponse(result, background=BackgroundTask(run_in_threadpool, self.refresh_reports))
