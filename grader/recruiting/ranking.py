@@ -68,10 +68,12 @@ def rank(
     cutoff: float | None = None,
     margin: float = 5.0,
     reviews: dict | None = None,
+    flags: dict[tuple[str, str], list[str]] | None = None,
 ) -> list[CandidateResult]:
     """Candidates by total. `reviews` ((candidate, question id) -> grader.review.Review, those
     that apply to the graded text): a reviewed answer counts the reviewer's score, and its review
-    flags no longer send the candidate to review."""
+    flags no longer send the candidate to review. `flags`: each answer's `answer_flags`, where the
+    caller has them already (the review queue), so that they are not computed again."""
     text_of = {(a.candidate, a.question_id): a.answer for a in answers}
     reviews = reviews or {}
     by_candidate: dict[str, list[AnswerGrade]] = {}
@@ -93,10 +95,10 @@ def rank(
         rows, review = [], set()
         for g in sorted(graded, key=lambda g: [q.id for q in rubric.questions()].index(g.question_id)):
             answer = text_of.get((candidate, g.question_id), "")
-            flags = answer_flags(rubric, answer, g)
+            answer_flag_list = flags[(candidate, g.question_id)] if flags is not None else answer_flags(rubric, answer, g)
             if g.question_id not in reviewed:
-                review |= set(flags) & REVIEW_FLAGS
-            rows.append({"grade": g, "answer": answer, "flags": flags, "segments": highlight(answer, g), "review": reviewed.get(g.question_id)})
+                review |= set(answer_flag_list) & REVIEW_FLAGS
+            rows.append({"grade": g, "answer": answer, "flags": answer_flag_list, "segments": highlight(answer, g), "review": reviewed.get(g.question_id)})
         answered = {g.question_id for g in graded}
         if answered != {q.id for q in rubric.questions()}:
             review.add(BatchFlag.incomplete.value)

@@ -503,8 +503,10 @@ class ReviewRun:
             state = self._state()
             answers, reviews = list(state.answers), dict(state.latest)
             # rank() reads grades in the store's order (by candidate, then question).
-            grades = [(i.candidate, i.grade) for i in sorted(state.items, key=lambda i: (i.candidate, i.question_id))]
-        return rank(self.rubric, answers, grades, cutoff=self.cutoff, margin=self.margin, reviews=applicable_reviews(reviews, answers))
+            ordered = sorted(state.items, key=lambda i: (i.candidate, i.question_id))
+        grades = [(i.candidate, i.grade) for i in ordered]
+        flags = {(i.candidate, i.question_id): i.flags for i in ordered}
+        return rank(self.rubric, answers, grades, cutoff=self.cutoff, margin=self.margin, reviews=applicable_reviews(reviews, answers), flags=flags)
 
     def write_reports(self) -> list[Path]:
         """The run's ranking, XLSX, grades.jsonl and HTML report again, with the reviews."""
@@ -550,5 +552,8 @@ class ReviewRun:
                 }
             )
         if rows:
-            atomic_write(path, "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
+            try:
+                atomic_write(path, "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
+            except OSError as exc:
+                raise GraderError(f"{path}: cannot write: {exc.strerror or exc}; {path} left as it was") from None
         return len(rows)
