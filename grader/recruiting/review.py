@@ -65,7 +65,7 @@ def _tables(db: sqlite3.Connection) -> set[str]:
 def check_store(path: Path) -> None:
     """A located error unless `path` is a run's SQLite store with its grades table (read only)."""
     if path.stat().st_size == 0:
-        raise InputError(f"{path}: empty file, not a run's store; run `grader batch ... -o {path.parent}` again (it keeps nothing else)")
+        raise InputError(f"{path}: empty file, not a run's store; run `grader batch ... -o {path.parent}` to grade into it")
     try:
         db = _connect_readonly(path)
         try:
