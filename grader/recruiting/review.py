@@ -196,9 +196,6 @@ class ReviewStore:
             self._db.executemany("INSERT OR REPLACE INTO answers VALUES (?, ?, ?)", [(a.candidate, a.question_id, a.answer) for a in answers])
             self._db.execute("COMMIT")
 
-    def answers(self) -> dict[tuple[str, str], str]:
-        return {(c, q): text for c, q, text in self._db.execute("SELECT candidate, question_id, answer FROM answers")}
-
     def close(self) -> None:
         self._db.close()
 
