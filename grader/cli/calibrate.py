@@ -40,7 +40,7 @@ def add_parser(sub) -> None:
         help="cross-validate the runs' answers together (one record; folds by question across all runs), as the "
         "default's figures are: the hand-graded set and the gaming set's tuning part, fitted together",
     )
-    p.add_argument("--features", help="comma-separated combiner features (default: all the runs measured; see grader/combiner.py)")
+    p.add_argument("--features", help="comma-separated combiner features (default: all the runs measured; see grader/grading/combiner.py)")
     p.add_argument("--runs-dir", type=Path, default=RUNS_DIR, help=RUNS_DIR_HELP)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_calibrate)

@@ -69,7 +69,7 @@ def rank(
     margin: float = 5.0,
     reviews: dict | None = None,
 ) -> list[CandidateResult]:
-    """Candidates by total. `reviews` ((candidate, question id) -> grader.review.Review, those
+    """Candidates by total. `reviews` ((candidate, question id) -> grader.recruiting.review.Review, those
     that apply to the graded text): a reviewed answer counts the reviewer's score, and its review
     flags no longer send the candidate to review."""
     text_of = {(a.candidate, a.question_id): a.answer for a in answers}
