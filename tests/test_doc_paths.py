@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TOP_FOLDERS = ("grader", "prompts", "rubrics", "evals", "tests", "docs", "benchmarks", "examples")
 # A path starts at a known top folder (not inside a longer word, an URL or another path) and runs
 # over path characters; "…" stands for the rest of a long run-record name.
-PATH = re.compile(r"(?<![\w./~:-])(?:%s)/[\w./*…-]*" % "|".join(TOP_FOLDERS))
+PATH = re.compile(r"(?<![\w./~:-])(?:%s)/[\w./*…+-]*" % "|".join(TOP_FOLDERS))
 # Paths the docs name as what a command writes or as a made-up example, not as files of the repository.
 NOT_REPOSITORY_FILES = {
     "rubrics/x.yaml",  # `grader rubric import … -o rubrics/x.yaml`: the imported rubric
