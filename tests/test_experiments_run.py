@@ -117,3 +117,10 @@ def test_the_keyword_list_answer_lists_every_points_keywords(rubric):
     text = keyword_list_answer(question, "zh")
     assert text.startswith("这道题我的回答要点是：") and "安抚客户情绪、记录" in text
     assert all(any(k in text for k in point_keywords(p.text)) for p in question.points)
+
+
+def test_the_grader_does_not_import_the_experiments():
+    """The experiments are research on top of the product, never under it."""
+    for path in (ROOT / "grader").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert "import evals" not in text and "from evals" not in text, path
