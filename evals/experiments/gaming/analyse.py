@@ -8,9 +8,9 @@ project root:
 
     python -m evals.experiments gaming/analyse.py SAMPLES RUN [SAMPLES RUN ...]
 
-The keyword-margin rows of analysis.txt (P(yes) against the keyword list's, keyword_anchors.jsonl)
-were printed by this script as of commit d92eb4a, when the grader could still read that feature;
-it was dropped, and the grader no longer can.
+The rows of analysis.txt that use keyword_margin (P(yes) against the keyword list's,
+keyword_anchors.jsonl; "+ all four" among them) were printed by this script as of commit d92eb4a,
+when the grader could still read that feature; it was dropped, and the grader no longer can.
 """
 
 import argparse
