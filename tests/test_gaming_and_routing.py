@@ -10,6 +10,7 @@ import pytest
 
 from grader import cli
 from grader.grading.calibration import Thresholds, rethreshold
+from grader.grading.combiner import FEATURE_NAMES, answer_features
 from grader.evaluation.metrics import compute_metrics
 from grader.evaluation.samples import Sample
 from grader.grading.gaming import generality_rate, rubric_copy, short_clause_share
@@ -202,3 +203,11 @@ def test_an_honest_answer_is_graded_once_and_nothing_is_removed(capsys):
         calls = len(server.bodies)
     result = json.loads(capsys.readouterr().out)
     assert calls == 1 and result["removed_text"] == [] and result["score_without_removal"] is None
+
+
+def test_every_combiner_feature_is_computed_and_calibrate_names_an_unknown_one(capsys):
+    rows = answer_features(KEYWORD_LIST, [("理解客户需求", 0.6, 0.3), ("远程协助", 0.4, 0.2)], FEATURE_NAMES, ["题目", "理解客户需求", "远程协助"])
+    assert [len(row) for row in rows] == [len(FEATURE_NAMES)] * 2
+    # keyword_margin was measured and dropped (evals/experiments/gaming/): the grader no longer computes it
+    assert cli.main(["calibrate", "evals/runs/20261202T162537_yesno_qwen2.5-coder-1.5b-instruct-q4-k-m.json", "--combine", "--features", "p_yes,keyword_margin"]) == 2
+    assert "--features: no feature 'keyword_margin'" in capsys.readouterr().err

@@ -53,6 +53,9 @@ def overlap(answer: str, point_text: str) -> float:
 BASE_FEATURES = ("p_yes", "overlap", "length")
 ANCHORED_FEATURES = (*BASE_FEATURES, "anchor")
 CONTEXT_FEATURES = (*ANCHORED_FEATURES, "others")
+# Every feature `features` computes: the default's, and the answer-form ones measured and not
+# adopted (docs/gaming.md), which `grader calibrate --features` can still fit.
+FEATURE_NAMES = (*CONTEXT_FEATURES, "rubric_copy", "short_clauses", "action_share", "topic_list")
 
 
 def margin(p_yes: float | None, p_anchor: float | None) -> float:
