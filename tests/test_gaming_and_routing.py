@@ -10,9 +10,10 @@ import pytest
 
 from grader import cli
 from grader.grading.calibration import Thresholds, rethreshold
+from grader.grading.combiner import FEATURE_NAMES, answer_features
 from grader.evaluation.metrics import compute_metrics
 from grader.evaluation.samples import Sample
-from grader.grading.gaming import generality_rate, keyword_list_answer, point_keywords, rubric_copy, short_clause_share
+from grader.grading.gaming import generality_rate, rubric_copy, short_clause_share
 from grader.grading.strategies import finish
 from grader.grading.results import AnswerGrade, Flag, PointGrade, Verdict
 from grader.grading.routing import RoutingPolicy, keyword_list_suspected, review_reasons, route, rubric_texts
@@ -48,21 +49,9 @@ def _grade(question, p_covered: list[float], thresholds=Thresholds(0.3, 0.6), fl
     return finish(question, points, text, thresholds, flags=list(flags), answer_id="a", strategy="yesno", model="m", prompt_hash="p", rubric_hash=question.content_hash)
 
 
-def test_point_keywords_drop_bracketed_examples_and_split_at_conjunctions():
-    assert point_keywords("倾听并安抚客户情绪，记录并明确客户的核心诉求") == ["倾听", "安抚客户情绪", "记录", "明确客户的核心诉求"]
-    assert point_keywords("实时向客户反馈进展，并提供临时解决方案（如线下柜台办理）") == ["实时向客户反馈进展", "提供临时解决方案"]
-
-
-def test_keyword_list_answer_lists_every_points_keywords_from_the_template(rubric):
-    question = rubric.question("behavioral-1")
-    text = keyword_list_answer(question, "zh")
-    assert text.startswith("这道题我的回答要点是：") and "安抚客户情绪、记录" in text
-    assert all(any(k in text for k in point_keywords(p.text)) for p in question.points)
-
-
 def test_a_copied_keyword_list_shares_the_rubrics_wording_and_a_real_answer_does_not(rubric):
     question = rubric.question("situational-1")
-    copied = "、".join(k for p in question.points for k in point_keywords(p.text))
+    copied = "、".join(p.text for p in question.points)
     assert rubric_copy(copied, rubric_texts(question)) > 0.8
     assert rubric_copy(REAL_ANSWER, rubric_texts(question)) < 0.3
     assert short_clause_share(KEYWORD_LIST) >= 0.6 > short_clause_share(REAL_ANSWER)
@@ -214,3 +203,11 @@ def test_an_honest_answer_is_graded_once_and_nothing_is_removed(capsys):
         calls = len(server.bodies)
     result = json.loads(capsys.readouterr().out)
     assert calls == 1 and result["removed_text"] == [] and result["score_without_removal"] is None
+
+
+def test_every_combiner_feature_is_computed_and_calibrate_names_an_unknown_one(capsys):
+    rows = answer_features(KEYWORD_LIST, [("理解客户需求", 0.6, 0.3), ("远程协助", 0.4, 0.2)], FEATURE_NAMES, ["题目", "理解客户需求", "远程协助"])
+    assert [len(row) for row in rows] == [len(FEATURE_NAMES)] * 2
+    # keyword_margin was measured and dropped (evals/experiments/gaming/): the grader no longer computes it
+    assert cli.main(["calibrate", "evals/runs/20261202T162537_yesno_qwen2.5-coder-1.5b-instruct-q4-k-m.json", "--combine", "--features", "p_yes,keyword_margin"]) == 2
+    assert "--features: no feature 'keyword_margin'" in capsys.readouterr().err

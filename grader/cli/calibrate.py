@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ..grading.calibration import cross_validate, feature_names, fit_calibration, labelled_rows, save_calibration
 from ..errors import InputError
+from ..grading.combiner import FEATURE_NAMES
 from ..evaluation.metrics import compute_metrics, describe
 from ..evaluation.samples import file_hash, load_samples
 from ..evaluation.runs import RESCORE_FIELDS, RUNS_DIR, RUNS_DIR_HELP, load_run, predictions_of, write_run
@@ -40,7 +41,7 @@ def add_parser(sub) -> None:
         help="cross-validate the runs' answers together (one record; folds by question across all runs), as the "
         "default's figures are: the hand-graded set and the gaming set's tuning part, fitted together",
     )
-    p.add_argument("--features", help="comma-separated combiner features (default: all the runs measured; see grader/combiner.py)")
+    p.add_argument("--features", help="comma-separated combiner features (default: all the runs measured; see grader/grading/combiner.py)")
     p.add_argument("--runs-dir", type=Path, default=RUNS_DIR, help=RUNS_DIR_HELP)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_calibrate)
@@ -72,6 +73,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     pooled: list[tuple[list[float], float | None, str]] = []
     keys, names_seen = set(), set()
     chosen = tuple(args.features.split(",")) if args.features else None
+    unknown = [name for name in chosen or () if name not in FEATURE_NAMES]
+    if unknown:
+        raise InputError(f"--features: no feature {unknown[0]!r} (the combiner's features: {', '.join(FEATURE_NAMES)})")
     for run, rubric, samples, predictions, samples_path in _groups(args):
         run_path = run.where
         keys.add((run.model, run.prompt_hash))

@@ -159,8 +159,8 @@ def question_folds(question_ids: Sequence[str], folds: int) -> list[list[str]]:
 
 def feature_names(points) -> tuple[str, ...]:
     """The combiner's default features for graded points: with the anchor, and the answer's other
-    points read against their anchors, when every point has one. (The form features,
-    `combiner.FORM_FEATURES`, were measured and not adopted: docs/gaming.md.)"""
+    points read against their anchors, when every point has one. (The form features were
+    measured and not adopted: docs/gaming.md.)"""
     points = list(points)
     return CONTEXT_FEATURES if points and all(p.p_anchor is not None for p in points) else BASE_FEATURES
 
@@ -168,7 +168,7 @@ def feature_names(points) -> tuple[str, ...]:
 def point_inputs(rubric, grade) -> list[PointInput]:
     """Each point of a stored grade as `Calibration.probabilities` and `answer_features` read it."""
     question = rubric.question(grade.question_id)
-    return [PointInput(question.point(p.id).text, raw_probability(p), p.p_anchor, p.p_keyword_anchor) for p in grade.points]
+    return [PointInput(question.point(p.id).text, raw_probability(p), p.p_anchor) for p in grade.points]
 
 
 def labelled_rows(rubric, samples_by_id: dict, grades, names: Sequence[str]):

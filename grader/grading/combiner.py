@@ -34,7 +34,6 @@ class PointInput(NamedTuple):
     text: str
     p_yes: float | None
     p_anchor: float | None = None
-    p_keyword_anchor: float | None = None  # P(yes) when the answer is the question's keywords, listed
 
 def _logit(p: float | None) -> float:
     p = 0.5 if p is None else min(max(p, 1e-4), 1 - 1e-4)
@@ -54,12 +53,9 @@ def overlap(answer: str, point_text: str) -> float:
 BASE_FEATURES = ("p_yes", "overlap", "length")
 ANCHORED_FEATURES = (*BASE_FEATURES, "anchor")
 CONTEXT_FEATURES = (*ANCHORED_FEATURES, "others")
-# Gaming-resistance candidates (evals/experiments/gaming/): P(yes) against the keyword list's, and
-# how much of the answer is the rubric's own wording or bare short clauses.
-GAMING_FEATURES = ("keyword_margin", "rubric_copy", "short_clauses", "action_share")
-# The five above, how much of the answer is the rubric's own wording, and whether it reads as a
-# list of topics rather than an answer: measured on the gaming set, not adopted (docs/gaming.md).
-FORM_FEATURES = (*CONTEXT_FEATURES, "rubric_copy", "topic_list")
+# Every feature `features` computes: the default's, and the answer-form ones measured and not
+# adopted (docs/gaming.md), which `grader calibrate --features` can still fit.
+FEATURE_NAMES = (*CONTEXT_FEATURES, "rubric_copy", "short_clauses", "action_share", "topic_list")
 
 
 def margin(p_yes: float | None, p_anchor: float | None) -> float:
@@ -81,7 +77,6 @@ def features(
     p_anchor: float | None = None,
     names: Sequence[str] = BASE_FEATURES,
     others: float | None = None,
-    p_keyword_anchor: float | None = None,
     rubric_texts: Sequence[str] = (),
 ) -> list[float]:
     if "others" in names and others is None:
@@ -92,7 +87,6 @@ def features(
         "length": lambda: math.log1p(len(normalise(answer))) / math.log(400),
         "anchor": lambda: _logit(p_anchor),
         "others": lambda: others,
-        "keyword_margin": lambda: margin(p_yes, p_keyword_anchor),
         "rubric_copy": lambda: rubric_copy(answer, rubric_texts),
         "short_clauses": lambda: short_clause_share(answer),
         "action_share": lambda: action_share(answer),
@@ -111,7 +105,7 @@ def answer_features(answer: str, points: Sequence[Sequence], names: Sequence[str
         features(
             answer, p.text, p.p_yes, p.p_anchor, names,
             others=others_mean(margins, i) if "others" in names else None,
-            p_keyword_anchor=p.p_keyword_anchor, rubric_texts=rubric_texts,
+            rubric_texts=rubric_texts,
         )
         for i, p in enumerate(points)
     ]

@@ -1,5 +1,5 @@
 """Signs that an answer names the rubric's topics instead of answering: cheap, model-free
-features of the text, and the keyword list a gaming candidate would write.
+features of the text.
 
 A keyword list ("这道题我的回答要点是：理解客户需求、远程协助、额外审批……") says nothing a
 candidate would do, yet a small model asked "does the answer make this point?" says yes to it
@@ -12,13 +12,8 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from . import prompts
 from .textnorm import normalise, to_simplified
 
-# Examples in brackets ("（如线下柜台办理）") are illustrations, not the point's keywords.
-_BRACKETED = re.compile(r"[（(][^）)]*[）)]")
-# Where a point's wording splits into phrases: punctuation and the conjunctions between actions.
-_PHRASE_BREAK = re.compile(r"[，,、；;：:。/]|并且|并|以及|及|和|或")
 # Clause boundaries in an answer: a keyword list is many short clauses.
 _CLAUSE_BREAK = re.compile(r"[，,、；;：:。！？!?\n]+")
 # Words that show someone doing something: the first person, sequence and action verbs, and
@@ -29,19 +24,6 @@ _ACTION = re.compile(
     r"|\b(i|we|will|would|then|first|if|ask|tell|call|check|help)\b",
     re.IGNORECASE,
 )
-
-
-def point_keywords(point_text: str) -> list[str]:
-    """The point's wording as a gaming candidate would list it: bracketed examples dropped, split
-    into phrases at punctuation and conjunctions."""
-    text = _BRACKETED.sub("", point_text)
-    return [phrase.strip() for phrase in _PHRASE_BREAK.split(text) if len(phrase.strip()) >= 2]
-
-
-def keyword_list_answer(question, language: str) -> str:
-    """The content-free keyword-list answer for a question: all its points' keywords, listed."""
-    keywords = list(dict.fromkeys(k for point in question.points for k in point_keywords(point.text)))
-    return prompts.render_text("keyword_anchor", language, keywords=keywords)
 
 
 def _ngrams(text: str, n: int = 3) -> list[str]:

@@ -72,11 +72,6 @@ def _render_block(template, block: str, context) -> str:
     return "".join(template.blocks[block](context)).strip()
 
 
-def render_text(task: str, language: str, **variables) -> str:
-    """A template that is one piece of text, not chat messages (such as a generated anchor answer)."""
-    return _environment().get_template(template_name(task, language)).render(**variables).strip()
-
-
 def render(task: str, language: str, **variables) -> RenderedPrompt:
     name = template_name(task, language)
     template = _environment().get_template(name)

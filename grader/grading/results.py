@@ -59,9 +59,6 @@ class PointGrade(BaseModel):
     p_covered: float | None = None  # calibrated probability that the point is covered, where known
     p_model: float | None = None  # the model's own P(yes) before any combiner
     p_anchor: float | None = None  # the model's P(yes) for this point given a content-free answer
-    # ... and given the question's own keywords, listed: measured by the gaming set's eval runs
-    # for evals/experiments/gaming/ (a dropped feature); the grader does not ask it
-    p_keyword_anchor: float | None = None
 
 
 class Usage(BaseModel):

@@ -4,26 +4,19 @@ content-free text (an anchor), to see whether it measures a point's own yes-bias
 Writes one line per (question, point, anchor) to anchors.jsonl (appends; skips what is there).
 Run from the project root:
 
-    python evals/experiments/anchors/probe.py
-    python evals/experiments/anchors/probe.py --self-only evals/experiments/answer-context/self_anchors.jsonl
+    python -m evals.experiments anchors/probe.py
+    python -m evals.experiments anchors/probe.py --self-only evals/experiments/answer-context/self_anchors.jsonl
 
 (the second asks only the point's own text, with the current default prompt, into another file)
 """
 
-import json
-import sys
+import argparse
 from pathlib import Path
 
+from evals.experiments.common import ROOT, add_probe_options, run_probe, seed_rubric, yes_probability
+from grader.grading import prompts
+
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[2]
-sys.path.insert(0, str(ROOT))
-
-from grader.grading import prompts  # noqa: E402
-from grader.grading.strategies import YesNoGrader  # noqa: E402
-from grader.model.client import ModelClient, ModelSettings  # noqa: E402
-from grader.model.local_model import QWEN_CODER_1_5B, LocalModelServer  # noqa: E402
-from grader.rubric.model import load_rubric  # noqa: E402
-
 ANCHORS = {
     "generic": "这个问题我觉得很重要。我会认真对待，按照公司的规定和流程来处理，积极沟通，努力做好本职工作，让客户满意。",
     "offtopic": "我平时喜欢跑步和看书，周末会和朋友去爬山。我觉得保持好的心态很重要，生活和工作都要平衡。",
@@ -35,32 +28,24 @@ ANCHORS = {
 }
 
 
-def main(out_path: Path = HERE / "anchors.jsonl", anchors: dict = ANCHORS) -> None:
-    rubric = load_rubric(ROOT / "rubrics" / "internet-bank-cs-manager-2026.yaml")
-    done = {(d["question"], d["point"], d["anchor"]) for d in map(json.loads, out_path.read_text().splitlines())} if out_path.exists() else set()
-    with LocalModelServer() as server, out_path.open("a") as out:
-        client = ModelClient(ModelSettings(base_url=server.base_url, model=QWEN_CODER_1_5B.name))
-        for question in rubric.questions():
-            for name, text in anchors.items():
-                for point in question.points:
-                    if (question.id, point.id, name) in done:
-                        continue
-                    rendered = prompts.render("point_check", rubric.language, question=question, answer=text, fence=prompts.answer_fence(text), point=point)
-                    p_yes, _ = client.yes_probability(rendered.messages, YesNoGrader.YES, YesNoGrader.NO)
-                    out.write(json.dumps({"question": question.id, "point": point.id, "anchor": name, "p": p_yes}) + "\n")
-                    out.flush()
-            # the point itself, as if an answer said exactly it
-            for point in question.points:
-                if (question.id, point.id, "self") in done:
-                    continue
-                rendered = prompts.render("point_check", rubric.language, question=question, answer=point.text, fence=prompts.answer_fence(point.text), point=point)
-                p_yes, _ = client.yes_probability(rendered.messages, YesNoGrader.YES, YesNoGrader.NO)
-                out.write(json.dumps({"question": question.id, "point": point.id, "anchor": "self", "p": p_yes}) + "\n")
-                out.flush()
+def jobs(rubric, anchors: dict):
+    """(record, messages) for every point about every fixed answer, then about its own text."""
+    for question in rubric.questions():
+        asked = [(name, text, point) for name, text in anchors.items() for point in question.points]
+        asked += [("self", point.text, point) for point in question.points]  # as if an answer said exactly it
+        for name, text, point in asked:
+            rendered = prompts.render("point_check", rubric.language, question=question, answer=text, fence=prompts.answer_fence(text), point=point)
+            yield {"question": question.id, "point": point.id, "anchor": name}, rendered.messages
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--self-only", type=Path, metavar="OUT", help="ask only the point's own text, into OUT (relative to the project root)")
+    add_probe_options(parser)
+    args = parser.parse_args(argv)
+    out_path, anchors = (ROOT / args.self_only, {}) if args.self_only else (HERE / "anchors.jsonl", ANCHORS)
+    run_probe(jobs(seed_rubric(), anchors), out_path, ("question", "point", "anchor"), yes_probability, args.dry_run)
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--self-only"]:
-        main(Path(sys.argv[2]), anchors={})
-    else:
-        main()
+    main()

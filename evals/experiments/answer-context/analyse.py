@@ -6,29 +6,32 @@ point kappa cross-validated by question (the fixed 2 folds `grader calibrate --f
 12 random 2-fold splits) for the default's four features and each further feature. No model
 calls; from the project root:
 
-    python evals/experiments/answer-context/analyse.py evals/runs/20261201T223327_yesno_qwen2.5-coder-1.5b-instruct-q4-k-m.json
+    python -m evals.experiments answer-context/analyse.py evals/runs/20261201T223327_yesno_qwen2.5-coder-1.5b-instruct-q4-k-m.json
 """
 
-import json
+import argparse
 import statistics
-import sys
 from pathlib import Path
 
+from evals.experiments.common import add_size_options, hand_graded, kappa, random_splits, read_jsonl
+from grader.grading.calibration import question_folds, raw_probability
+from grader.grading.combiner import ANCHORED_FEATURES, _logit, features, margin
+from grader.grading.prompts import template_hash
+
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
-from handgraded import anchors, hand_graded  # noqa: E402
-
-from grader.grading.calibration import question_folds, raw_probability  # noqa: E402
-from grader.grading.combiner import ANCHORED_FEATURES, _logit, features, margin  # noqa: E402
-from grader.grading.prompts import template_hash  # noqa: E402
 
 
-def main(run_path: str) -> None:
-    rubric, samples, run, predictions = hand_graded(run_path)
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("run", help="a yesno run record (with anchors) of the seed rubric's hand-graded set")
+    add_size_options(parser)
+    args = parser.parse_args(argv)
+    run_path = args.run
+    rubric, samples, run, predictions = hand_graded(run_path, args.answers)
     self_path = HERE / "self_anchors.jsonl"
     self_anchor = {}
     if self_path.exists() and run.prompt_hash == template_hash("point_check.zh.j2"):  # asked with the current prompt only
-        self_anchor = {(d["question"], d["point"]): _logit(d["p"]) for d in map(json.loads, self_path.read_text().splitlines())}
+        self_anchor = {(d["question"], d["point"]): _logit(d["p"]) for d in read_jsonl(self_path)}
     rows = []
     for s in samples:
         points = predictions[s.id].points
@@ -52,17 +55,17 @@ def main(run_path: str) -> None:
             rows.append(row)
     extra = [k for k in rows[0] if k not in ("question", "label", "base")]
     questions = sorted({r["question"] for r in rows})
-    splits = anchors.random_splits(questions)
+    splits = random_splits(questions, args.splits)
     variants = {"P(yes), overlap, length, anchor": lambda r: r["base"]} | {f"+ {k}": (lambda r, k=k: r["base"] + [r[k]]) for k in extra}
     baseline = None
     print(f"{len(rows)} point labels, {len(questions)} questions; run {Path(run_path).name}")
     for name, row in variants.items():
-        fixed = anchors.kappa(rows, row, question_folds(questions, 2))
-        random_kappas = [anchors.kappa(rows, row, split) for split in splits]
+        fixed = kappa(rows, row, question_folds(questions, 2))
+        random_kappas = [kappa(rows, row, split) for split in splits]
         baseline = baseline or random_kappas
         wins = sum(a > b for a, b in zip(random_kappas, baseline))
-        print(f"{name:42s} point kappa, fixed 2 folds: {fixed:.3f}; 12 random 2-fold splits: mean {statistics.mean(random_kappas):.3f} (better than without in {wins})", flush=True)
+        print(f"{name:42s} point kappa, fixed 2 folds: {fixed:.3f}; {len(splits)} random 2-fold splits: mean {statistics.mean(random_kappas):.3f} (better than without in {wins})", flush=True)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main()

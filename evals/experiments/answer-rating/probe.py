@@ -3,53 +3,43 @@ expected count from the first token's log-probabilities over the digits 0-9.
 
 Writes one line per answer to counts.jsonl (appends; skips what is there). Run from the project root:
 
-    python evals/experiments/answer-rating/probe.py
+    python -m evals.experiments answer-rating/probe.py
 """
 
-import json
-import math
-import sys
+import argparse
 from pathlib import Path
 
-from jinja2 import FileSystemLoader, StrictUndefined
-from jinja2.sandbox import SandboxedEnvironment
+from evals.experiments.common import add_probe_options, add_size_options, render_blocks, run_probe, samples_of, seed_rubric, template_environment
+from grader.grading.prompts import answer_fence
+from grader.grading.strategies import prepare_answer
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[2]
-sys.path.insert(0, str(ROOT))
-
-from grader.evaluation.samples import load_samples  # noqa: E402
-from grader.grading.strategies import prepare_answer  # noqa: E402
-from grader.model.client import ModelClient, ModelSettings  # noqa: E402
-from grader.model.local_model import QWEN_CODER_1_5B, LocalModelServer  # noqa: E402
-from grader.grading.prompts import answer_fence  # noqa: E402
-from grader.rubric.model import load_rubric  # noqa: E402
 
 
-def main() -> None:
-    env = SandboxedEnvironment(loader=FileSystemLoader(HERE), undefined=StrictUndefined)
-    template = env.get_template("count.zh.j2")
-    rubric = load_rubric(ROOT / "rubrics" / "internet-bank-cs-manager-2026.yaml")
-    samples = load_samples(ROOT / "evals" / "samples" / "internet-bank-cs-manager-2026.jsonl", rubric)
-    out_path = HERE / "counts.jsonl"
-    done = {d["answer_id"] for d in map(json.loads, out_path.read_text().splitlines())} if out_path.exists() else set()
-    with LocalModelServer() as server, out_path.open("a") as out:
-        client = ModelClient(ModelSettings(base_url=server.base_url, model=QWEN_CODER_1_5B.name))
-        for sample in samples:
-            if sample.id in done:
-                continue
-            question = rubric.question(sample.question_id)
-            text, _ = prepare_answer(sample.answer)
-            if not text:
-                continue
-            context = template.new_context(dict(question=question, answer=text, fence=answer_fence(text), points=question.points))
-            messages = [{"role": r, "content": "".join(template.blocks[r](context)).strip()} for r in ("system", "user")]
-            probabilities = client.first_token_probabilities(messages)
-            digits = {int(t): p for t, p in probabilities.items() if t.isdigit() and len(t) == 1}
-            total = sum(digits.values())
-            expected = sum(d * p for d, p in digits.items()) / total if total else None
-            out.write(json.dumps({"answer_id": sample.id, "expected": expected, "n_points": len(question.points), "digits": digits}) + "\n")
-            out.flush()
+def jobs(rubric, samples):
+    template = template_environment(HERE).get_template("count.zh.j2")
+    for sample in samples:
+        question = rubric.question(sample.question_id)
+        text, _ = prepare_answer(sample.answer)
+        if text:
+            yield {"answer_id": sample.id, "n_points": len(question.points)}, render_blocks(template, question=question, answer=text, fence=answer_fence(text), points=question.points)
+
+
+def expected_count(client, messages) -> dict:
+    """The expected digit of the first token, from its probabilities over 0-9."""
+    probabilities = client.first_token_probabilities(messages)
+    digits = {int(t): p for t, p in probabilities.items() if t.isdigit() and len(t) == 1}
+    total = sum(digits.values())
+    return {"expected": sum(d * p for d, p in digits.items()) / total if total else None, "digits": digits}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_size_options(parser, splits=False)
+    add_probe_options(parser)
+    args = parser.parse_args(argv)
+    rubric = seed_rubric()
+    run_probe(jobs(rubric, samples_of(rubric, answers=args.answers)), HERE / "counts.jsonl", ("answer_id",), expected_count, args.dry_run)
 
 
 if __name__ == "__main__":

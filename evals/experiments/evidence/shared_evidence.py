@@ -4,23 +4,21 @@ For every point the hand graders marked covered, picks the answer's closest sent
 by all the point's wording, and by the wording it does not share with the question's other points
 (the grader's choice since this experiment). No model calls; from the project root:
 
-    python evals/experiments/evidence/shared_evidence.py
+    python -m evals.experiments evidence/shared_evidence.py
 """
 
-import sys
-from pathlib import Path
+import argparse
 
-ROOT = Path(__file__).resolve().parents[3]
-sys.path.insert(0, str(ROOT))
-
-from grader.evaluation.samples import load_samples  # noqa: E402
-from grader.grading.evidence import closest_sentence  # noqa: E402
-from grader.rubric.model import load_rubric  # noqa: E402
+from evals.experiments.common import add_size_options, samples_of, seed_rubric
+from grader.grading.evidence import closest_sentence
 
 
-def main() -> None:
-    rubric = load_rubric(ROOT / "rubrics" / "internet-bank-cs-manager-2026.yaml")
-    samples = load_samples(ROOT / "evals" / "samples" / "internet-bank-cs-manager-2026.jsonl", rubric)
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_size_options(parser, splits=False)
+    args = parser.parse_args(argv)
+    rubric = seed_rubric()
+    samples = samples_of(rubric, answers=args.answers)
     for name, own_wording in (("all of the point's wording", False), ("the point's own wording", True)):
         repeated = total = 0
         for sample in samples:

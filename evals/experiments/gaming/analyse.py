@@ -6,55 +6,60 @@ Reports point kappa, score QWK and score MAE for the gaming kinds, the counter-c
 rest, and the selective-grading figures of the routing as shipped. No model calls; from the
 project root:
 
-    python evals/experiments/gaming/analyse.py SAMPLES RUN [SAMPLES RUN ...]
+    python -m evals.experiments gaming/analyse.py SAMPLES RUN [SAMPLES RUN ...]
 
-A run without keyword anchors (older records) gets them from keyword_anchors.jsonl (probe.py).
+The rows of analysis.txt that use keyword_margin (P(yes) against the keyword list's,
+keyword_anchors.jsonl; "+ all four" among them) were printed by this script as of commit d92eb4a,
+when the grader could still read that feature; it was dropped, and the grader no longer can.
 """
 
-import json
+import argparse
 import statistics
-import sys
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
-from handgraded import ROOT, anchors  # noqa: E402
-
-from grader.grading.calibration import cross_validate, question_folds  # noqa: E402
-from grader.grading.combiner import CONTEXT_FEATURES  # noqa: E402
-from grader.evaluation.metrics import compute_metrics  # noqa: E402
-from grader.evaluation.samples import load_samples  # noqa: E402
-from grader.evaluation.runs import load_run, predictions_of  # noqa: E402
-from grader.rubric.model import load_rubric  # noqa: E402
+from evals.experiments.common import add_size_options, random_splits, samples_of, seed_rubric
+from grader.evaluation.metrics import compute_metrics
+from grader.evaluation.runs import RESCORE_FIELDS, load_run, predictions_of
+from grader.grading.calibration import cross_validate, question_folds
+from grader.grading.combiner import CONTEXT_FEATURES
 
 GAMING = ("keyword_list", "keyword_synonyms", "star_template", "slogan", "meta_answer", "topic_brushing", "question_repeat", "keyword_stuffing")
 COUNTER = ("terse_complete", "numbered_actions", "buried_points")
+# The default's five features, how much of the answer is the rubric's own wording, and whether it
+# reads as a list of topics rather than an answer: measured, not adopted (docs/gaming.md).
+FORM_FEATURES = (*CONTEXT_FEATURES, "rubric_copy", "topic_list")
 VARIANTS = {
     "default (5 features)": CONTEXT_FEATURES,
-    "+ keyword_margin": (*CONTEXT_FEATURES, "keyword_margin"),
     "+ rubric_copy": (*CONTEXT_FEATURES, "rubric_copy"),
     "+ short_clauses": (*CONTEXT_FEATURES, "short_clauses"),
     "+ action_share": (*CONTEXT_FEATURES, "action_share"),
-    "+ keyword_margin, action_share": (*CONTEXT_FEATURES, "keyword_margin", "action_share"),
-    "+ all four": (*CONTEXT_FEATURES, "keyword_margin", "rubric_copy", "short_clauses", "action_share"),
     "+ topic_list": (*CONTEXT_FEATURES, "topic_list"),
-    "+ rubric_copy, topic_list": (*CONTEXT_FEATURES, "rubric_copy", "topic_list"),
+    "+ rubric_copy, topic_list": FORM_FEATURES,
 }
 
 
-def load(pairs):
-    rubric = load_rubric(ROOT / "rubrics" / "internet-bank-cs-manager-2026.yaml")
-    probe = {(d["question"], d["point"]): d["p"] for d in map(json.loads, (HERE / "keyword_anchors.jsonl").read_text().splitlines())}
+def add_pair_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("pairs", nargs="+", metavar="SAMPLES RUN", help="sample files of the seed rubric (tuning sets only) and their yesno run records, in pairs")
+    add_size_options(parser)
+
+
+def pairs_of(parser: argparse.ArgumentParser, args) -> list[tuple[str, str]]:
+    if len(args.pairs) % 2:
+        parser.error("SAMPLES and RUN come in pairs")
+    return list(zip(args.pairs[0::2], args.pairs[1::2]))
+
+
+def load(pairs, answers: int | None = None):
+    """(rubric, samples, grades by answer id) of the pairs' sample files (the first `answers` of
+    each, where given) and their runs."""
+    rubric = seed_rubric()
     samples, predictions = [], {}
     for samples_path, run_path in pairs:
         if "sealed" in Path(samples_path).name:
             raise SystemExit("the sealed set is read only by sealed.py, once per adopted change")
-        chunk = load_samples(Path(samples_path), rubric)
-        graded = predictions_of(load_run(Path(run_path)))
-        for s in chunk:
-            grade = graded[s.id]
-            points = [p if p.p_keyword_anchor is not None else p.model_copy(update={"p_keyword_anchor": probe[(s.question_id, p.id)]}) for p in grade.points]
-            predictions[s.id] = grade.model_copy(update={"points": points})
+        chunk = samples_of(rubric, Path(samples_path), answers)
+        graded = predictions_of(load_run(Path(run_path), RESCORE_FIELDS))
+        predictions |= {s.id: graded[s.id] for s in chunk}
         samples += chunk
     return rubric, samples, predictions
 
@@ -85,24 +90,26 @@ def evaluate(rubric, samples, predictions, names, splits):
     return out
 
 
-def main(argv):
-    only = [a[len("--only="):] for a in argv if a.startswith("--only=")]
-    argv = [a for a in argv if not a.startswith("--only=")]
-    pairs = list(zip(argv[0::2], argv[1::2]))
-    rubric, samples, predictions = load(pairs)
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_pair_arguments(parser)
+    parser.add_argument("--only", action="append", default=[], metavar="TEXT", help="only the feature sets whose name contains TEXT")
+    args = parser.parse_args(argv)
+    pairs, only = pairs_of(parser, args), args.only
+    rubric, samples, predictions = load(pairs, args.answers)
     questions = sorted({s.question_id for s in samples})
     kinds = {}
     for s in samples:
         kinds[s.kind] = kinds.get(s.kind, 0) + 1
     print(f"{len(samples)} answers ({', '.join(f'{k} {v}' for k, v in sorted(kinds.items()))}); runs {', '.join(Path(r).name[:15] for _, r in pairs)}")
     fixed = [question_folds(questions, 2)]
-    random = anchors.random_splits(questions)
+    random = random_splits(questions, args.splits)
     header = f"{'features':22s} {'split':8s} {'kappa':>6s} {'QWK':>6s} {'MAE gaming':>10s} {'counter':>8s} {'rest':>6s} {'routed':>7s} {'kappa kept':>10s}"
     print(header)
     chosen = [v for v in VARIANTS if not only or any(o in v for o in only)]
     for name in chosen:
         names = VARIANTS[name]
-        for label, splits in (("fixed", fixed), ("random12", random)):
+        for label, splits in (("fixed", fixed), (f"random{len(random)}", random)):
             results = evaluate(rubric, samples, predictions, names, splits)
             mean = {k: statistics.mean(r[k] for r in results) for k in results[0]}
             print(
@@ -112,4 +119,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()

@@ -3,25 +3,19 @@ with "two" also partial -> missing), with the rubric-copy + topic-list combiner 
 answers. Prints point kappa, QWK, MAE gaming, MAE counter-cases, MAE rest for no cap / one / two,
 on the fixed 2 folds and 12 random splits (tuning data only). From the project root:
 
-    python evals/experiments/gaming/cap.py SEED_SAMPLES SEED_RUN GAMING_SAMPLES GAMING_RUN
+    python -m evals.experiments gaming/cap.py SEED_SAMPLES SEED_RUN GAMING_SAMPLES GAMING_RUN
 """
 
+import argparse
 import statistics
-import sys
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent))
-from analyse import COUNTER, GAMING, load, mae  # noqa: E402
-from handgraded import anchors  # noqa: E402
-
-from grader.evaluation.metrics import compute_metrics  # noqa: E402
-from grader.grading.calibration import cross_validate, question_folds  # noqa: E402
-from grader.grading.combiner import FORM_FEATURES  # noqa: E402
-from grader.grading.results import Verdict  # noqa: E402
-from grader.grading.routing import keyword_list_suspected  # noqa: E402
-from grader.grading.scoring import question_score  # noqa: E402
+from evals.experiments.common import random_splits
+from evals.experiments.gaming.analyse import COUNTER, FORM_FEATURES, GAMING, add_pair_arguments, load, mae, pairs_of
+from grader.evaluation.metrics import compute_metrics
+from grader.grading.calibration import cross_validate, question_folds
+from grader.grading.results import Verdict
+from grader.grading.routing import keyword_list_suspected
+from grader.grading.scoring import question_score
 
 MODES = (None, "one", "two")
 
@@ -41,10 +35,13 @@ def capped(rubric, samples, oof, mode):
     return out
 
 
-def main(argv):
-    rubric, samples, predictions = load(list(zip(argv[0::2], argv[1::2])))
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_pair_arguments(parser)
+    args = parser.parse_args(argv)
+    rubric, samples, predictions = load(pairs_of(parser, args), args.answers)
     questions = sorted({s.question_id for s in samples})
-    for label, splits in (("fixed", [question_folds(questions, 2)]), ("random12", anchors.random_splits(questions))):
+    for label, splits in (("fixed", [question_folds(questions, 2)]), (f"random{args.splits}", random_splits(questions, args.splits))):
         results = {mode: [] for mode in MODES}
         for split in splits:
             oof, _ = cross_validate(rubric, samples, predictions, combine=True, names=FORM_FEATURES, held_out_sets=split)
@@ -57,4 +54,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()

@@ -2,31 +2,32 @@
 a person, before (the old rule: confidence < 0.74 only) and after (the shipped policy). Grades are
 the shipped calibration's (the combiner did not change). No model calls; from the project root:
 
-    python evals/experiments/gaming/kinds_table.py RUN [RUN ...]
+    python -m evals.experiments gaming/kinds_table.py RUN [RUN ...]
 
 (for the hand-graded set give its cross-validated record; the sealed set is reported by sealed.py)
 """
 
-import sys
+import argparse
 from collections import defaultdict
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent))
-from reroute import graded_now  # noqa: E402
-
-from grader.evaluation.metrics import _human_score  # noqa: E402
-from grader.grading.results import Flag  # noqa: E402
-from grader.grading.routing import FORM_FLAGS, RoutingPolicy, flag_answer_form, route  # noqa: E402
+from evals.experiments.common import add_size_options
+from evals.experiments.gaming.reroute import graded_now
+from grader.evaluation.metrics import _human_score
+from grader.grading.results import Flag
+from grader.grading.routing import FORM_FLAGS, RoutingPolicy, flag_answer_form, route
 
 OLD = RoutingPolicy(below_confidence=0.74, keyword_copy=2.0, keyword_action_share=0.0, about_the_question=False)
 
 
-def main(paths):
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("runs", nargs="+", metavar="RUN", help="yesno run records of the seed rubric (not the sealed set's)")
+    add_size_options(parser, splits=False)
+    args = parser.parse_args(argv)
+    paths = args.runs
     rows = defaultdict(lambda: [0, 0.0, 0, 0, 0, 0])  # n, abs error sum, >2 off, routed old, routed new, >2 off unrouted new
     for path in paths:
-        rubric, samples, graded = graded_now(path)
+        rubric, samples, graded = graded_now(path, args.answers)
         for s in samples:
             question = rubric.question(s.question_id)
             plain = graded[s.id].model_copy(update={"flags": [f for f in graded[s.id].flags if f not in FORM_FLAGS]})
@@ -46,4 +47,4 @@ def main(paths):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()

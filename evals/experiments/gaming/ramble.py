@@ -3,26 +3,24 @@ and which answers a long-ramble rule would route at each length and rate thresho
 only (the hand-graded set and the gaming set's tuning part; never the sealed third). No model
 calls; from the project root:
 
-    python evals/experiments/gaming/ramble.py > evals/experiments/gaming/ramble.txt
+    python -m evals.experiments gaming/ramble.py > evals/experiments/gaming/ramble.txt
 """
 
-import sys
+import argparse
 from collections import defaultdict
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[3]
-sys.path.insert(0, str(ROOT))
+from evals.experiments.common import ROOT, SEED_SAMPLES, add_size_options, samples_of, seed_rubric
+from grader.grading.gaming import generality_rate, looks_like_generic_ramble
 
-from grader.evaluation.samples import load_samples  # noqa: E402
-from grader.grading.gaming import generality_rate, looks_like_generic_ramble  # noqa: E402
-from grader.rubric.model import load_rubric  # noqa: E402
-
-TUNING = [ROOT / "evals/samples/internet-bank-cs-manager-2026.jsonl", ROOT / "evals/samples/gaming.jsonl"]
+TUNING = [SEED_SAMPLES, ROOT / "evals/samples/gaming.jsonl"]
 
 
-def main() -> None:
-    rubric = load_rubric(ROOT / "rubrics/internet-bank-cs-manager-2026.yaml")
-    samples = [s for path in TUNING for s in load_samples(path, rubric)]
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_size_options(parser, splits=False)
+    args = parser.parse_args(argv)
+    rubric = seed_rubric()
+    samples = [s for path in TUNING for s in samples_of(rubric, path, args.answers)]
     print("Generalities per 100 characters, answers of 150 characters or more, by kind")
     print("| kind | n (>= 150 chars) | min | mean | max |")
     print("|---|---|---|---|---|")

@@ -2,46 +2,47 @@
 policy shipped now: the figures by kind of answer, and the share routed by kind. No model calls;
 from the project root:
 
-    python evals/experiments/gaming/reroute.py evals/runs/<run>.json
+    python -m evals.experiments gaming/reroute.py evals/runs/<run>.json
 """
 
-import sys
+import argparse
 from collections import Counter
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent))
-from handgraded import ROOT  # noqa: E402
-from sealed import recut  # noqa: E402
-
-from grader.grading.calibration import load_calibration  # noqa: E402
-from grader.evaluation.metrics import compute_metrics, describe  # noqa: E402
-from grader.evaluation.runs import load_run, predictions_of  # noqa: E402
-from grader.evaluation.samples import load_samples  # noqa: E402
-from grader.rubric.model import load_rubric  # noqa: E402
+from evals.experiments.common import ROOT, add_size_options, samples_of
+from evals.experiments.gaming.sealed import RESAMPLES, recut
+from grader.evaluation.metrics import compute_metrics, describe
+from grader.evaluation.runs import RESCORE_FIELDS, load_run, predictions_of
+from grader.grading.calibration import load_calibration
+from grader.rubric.model import load_rubric
 
 
-def graded_now(run_path: str):
+def graded_now(run_path: str, answers: int | None = None):
     """(rubric, samples, grades) of a stored run (not the sealed set's), re-cut with today's
     calibration and routing; a cross-validated record's grades are kept as they are."""
-    run = load_run(Path(run_path))
+    run = load_run(Path(run_path), RESCORE_FIELDS)
     if "sealed" in Path(run.samples_path).name:
         raise SystemExit("the sealed set is reported by sealed.py only")
     rubric = load_rubric(ROOT / run.rubric_path)
     predictions = predictions_of(run)
-    samples = [s for s in load_samples(ROOT / run.samples_path, rubric) if s.id in predictions]
+    samples = [s for s in samples_of(rubric, ROOT / run.samples_path, answers) if s.id in predictions]
+    predictions = {s.id: predictions[s.id] for s in samples}
     if "-cv" in run.strategy:
         return rubric, samples, predictions
     return rubric, samples, recut(rubric, samples, predictions, load_calibration(run.model, run.prompt_hash))
 
 
-def main(run_path: str) -> None:
-    rubric, samples, graded = graded_now(run_path)
-    print(describe(compute_metrics(rubric, samples, graded, resamples=200)))
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("run", help="a yesno run record of the seed rubric (not the sealed set's)")
+    parser.add_argument("--resamples", type=int, default=RESAMPLES, help=f"bootstrap resamples for the intervals (default {RESAMPLES})")
+    add_size_options(parser, splits=False)
+    args = parser.parse_args(argv)
+    rubric, samples, graded = graded_now(args.run, args.answers)
+    print(describe(compute_metrics(rubric, samples, graded, resamples=args.resamples)))
     kinds, routed = Counter(s.kind for s in samples), Counter(s.kind for s in samples if "needs_review" in [f.value for f in graded[s.id].flags])
     print("routed by kind: " + ", ".join(f"{k} {routed[k]}/{n}" for k, n in sorted(kinds.items())))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main()

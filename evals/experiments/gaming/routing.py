@@ -4,38 +4,38 @@ random 2-fold question splits; never the sealed set). Also counts the gaming ans
 than 2 marks off the label that the policy lets through unrouted. No model calls; from the
 project root:
 
-    python evals/experiments/gaming/routing.py FEATURES SAMPLES RUN [SAMPLES RUN ...]
+    python -m evals.experiments gaming/routing.py FEATURES SAMPLES RUN [SAMPLES RUN ...]
 
 FEATURES: a comma-separated feature list for the combiner (e.g. the shipped calibration's).
 """
 
+import argparse
 import itertools
 import statistics
-import sys
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-from analyse import COUNTER, GAMING, load  # noqa: E402
-from train_sets import out_of_fold as seed_trained  # noqa: E402
-from handgraded import anchors  # noqa: E402
-
-from grader.evaluation import stats as m  # noqa: E402
-from grader.grading.calibration import LABELS, Thresholds, cross_validate, question_folds  # noqa: E402
-from grader.evaluation.metrics import _human_score  # noqa: E402
-from grader.grading.results import Flag  # noqa: E402
-from grader.grading.routing import FORM_FLAGS, RoutingPolicy, flag_answer_form, route  # noqa: E402
+from evals.experiments.common import random_splits
+from evals.experiments.gaming.analyse import COUNTER, GAMING, add_pair_arguments, load, pairs_of
+from evals.experiments.gaming.train_sets import out_of_fold as seed_trained
+from grader.evaluation import stats as m
+from grader.evaluation.metrics import _human_score
+from grader.grading.calibration import LABELS, Thresholds, cross_validate, question_folds
+from grader.grading.results import Flag
+from grader.grading.routing import FORM_FLAGS, RoutingPolicy, flag_answer_form, route
 
 RAMBLE_OFF = 10**9  # ramble_chars no answer reaches
-POLICIES = [
-    RoutingPolicy(below_confidence=c, near_threshold=n, keyword_copy=copy, keyword_action_share=action, about_the_question=about, ramble_chars=chars)
-    for c, n, (copy, action, about), chars in itertools.product(
-        (0.62, 0.66, 0.70, 0.74),
-        (0.0,) if "--seed-only" in sys.argv else (0.0, 0.02),
-        ((2.0, 0.0, False), (0.45, 0.3, False), (0.3, 0.3, True), (0.3, 0.0, True)),
-        (RAMBLE_OFF, RoutingPolicy.ramble_chars),
-    )
-]
+
+
+def policies(seed_only: bool) -> list[RoutingPolicy]:
+    """The candidate policies (without near-threshold routing when the cut points are not known)."""
+    return [
+        RoutingPolicy(below_confidence=c, near_threshold=n, keyword_copy=copy, keyword_action_share=action, about_the_question=about, ramble_chars=chars)
+        for c, n, (copy, action, about), chars in itertools.product(
+            (0.62, 0.66, 0.70, 0.74),
+            (0.0,) if seed_only else (0.0, 0.02),
+            ((2.0, 0.0, False), (0.45, 0.3, False), (0.3, 0.3, True), (0.3, 0.0, True)),
+            (RAMBLE_OFF, RoutingPolicy.ramble_chars),
+        )
+    ]
 
 
 def out_of_fold(rubric, samples, predictions, names, split, seed_only=False):
@@ -81,19 +81,24 @@ def figures(rubric, samples, graded):
     }
 
 
-def main(argv):
-    seed_only = "--seed-only" in argv
-    argv = [a for a in argv if a != "--seed-only"]
-    names = tuple(argv[0].split(","))
-    rubric, samples, predictions = load(list(zip(argv[1::2], argv[2::2])))
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("features", help="a comma-separated feature list for the combiner (e.g. the shipped calibration's)")
+    add_pair_arguments(parser)
+    parser.add_argument("--seed-only", action="store_true", help="fit the combiner on the hand-graded set's answers only")
+    parser.add_argument("--policies", type=int, metavar="N", help="only the first N candidate policies (default: all)")
+    args = parser.parse_args(argv)
+    seed_only = args.seed_only
+    names = tuple(args.features.split(","))
+    rubric, samples, predictions = load(pairs_of(parser, args), args.answers)
     questions = sorted({s.question_id for s in samples})
-    splits = {"fixed": [question_folds(questions, 2)], "random12": anchors.random_splits(questions)}
+    splits = {"fixed": [question_folds(questions, 2)], f"random{args.splits}": random_splits(questions, args.splits)}
     print(f"{len(samples)} answers; features {', '.join(names)}")
     print(f"{'conf':>5s} {'near':>5s} {'copy':>5s} {'act':>5s} {'about':>5s} {'ramble':>6s} | {'split':8s} {'routed':>6s} {'kappa':>6s} {'QWK':>6s} {'gaming >2 off: unrouted/all':>28s} {'counter routed':>14s}")
     graded = {label: [out_of_fold(rubric, samples, predictions, names, split, seed_only) for split in chosen] for label, chosen in splits.items()}
     if seed_only:
         print("combiner fitted on the hand-graded set's answers only (near-threshold routing not measured)")
-    for policy in POLICIES:
+    for policy in policies(seed_only)[: args.policies]:
         for label, runs in graded.items():
             rows = [figures(rubric, samples, routed(rubric, samples, oof, cut, policy)) for oof, cut in runs]
             mean = {k: statistics.mean(r[k] for r in rows) for k in rows[0]}
@@ -105,4 +110,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()

@@ -3,23 +3,22 @@ the calibration shipped when the run was graded: "before") against the same stor
 re-cut with the calibration shipped now ("after"). No tuning reads this file's labels; this script
 only reports. From the project root:
 
-    python evals/experiments/gaming/sealed.py evals/runs/<the sealed set's yesno run>.json
+    python -m evals.experiments gaming/sealed.py evals/runs/<the sealed set's yesno run>.json
 """
 
-import sys
+import argparse
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-from analyse import COUNTER, GAMING, mae  # noqa: E402
-from handgraded import ROOT  # noqa: E402
+from evals.experiments.common import ROOT
+from evals.experiments.gaming.analyse import COUNTER, GAMING, mae
+from grader.evaluation.metrics import compute_metrics
+from grader.evaluation.runs import RESCORE_FIELDS, load_run, predictions_of
+from grader.evaluation.samples import load_samples
+from grader.grading.calibration import load_calibration, point_inputs, rethreshold
+from grader.grading.routing import rubric_texts
+from grader.rubric.model import load_rubric
 
-from grader.grading.calibration import load_calibration, point_inputs, rethreshold  # noqa: E402
-from grader.evaluation.metrics import compute_metrics  # noqa: E402
-from grader.evaluation.runs import load_run, predictions_of  # noqa: E402
-from grader.evaluation.samples import load_samples  # noqa: E402
-from grader.grading.routing import rubric_texts  # noqa: E402
-from grader.rubric.model import load_rubric  # noqa: E402
+RESAMPLES = 200  # bootstrap resamples for the figures' intervals
 
 
 def recut(rubric, samples, predictions, calibration):
@@ -43,8 +42,13 @@ def show(label, metrics):
     print("        by kind: " + ", ".join(f"{k} {b['score_mae']:.2f} (n {b['n_answers']})" for k, b in sorted(metrics["by_kind"].items())))
 
 
-def main(run_path: str) -> None:
-    run = load_run(Path(run_path))
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("run", help="the sealed set's yesno run record")
+    parser.add_argument("--resamples", type=int, default=RESAMPLES, help=f"bootstrap resamples for the intervals (default {RESAMPLES})")
+    args = parser.parse_args(argv)
+    run_path = args.run
+    run = load_run(Path(run_path), RESCORE_FIELDS)
     rubric = load_rubric(ROOT / run.rubric_path)
     samples = load_samples(ROOT / run.samples_path, rubric)
     if "sealed" not in Path(run.samples_path).name:
@@ -52,8 +56,8 @@ def main(run_path: str) -> None:
     before = predictions_of(run)
     after = recut(rubric, samples, before, load_calibration(run.model, run.prompt_hash))
     print(f"sealed set: {len(samples)} answers; run {Path(run_path).name}")
-    show("before", compute_metrics(rubric, samples, before, resamples=200))
-    show("after", compute_metrics(rubric, samples, after, resamples=200))
+    show("before", compute_metrics(rubric, samples, before, resamples=args.resamples))
+    show("after", compute_metrics(rubric, samples, after, resamples=args.resamples))
     flagged = [(s.id, s.kind) for s in samples if "needs_review" in [f.value for f in after[s.id].flags]]
     off = [(s.id, s.kind, s.score, after[s.id].score) for s in samples if s.kind in GAMING and abs((s.score or 0) - (after[s.id].score or 0)) > 2]
     print(f"after: gaming answers more than 2 marks off: {len(off)}, of which routed: {sum(i in dict(flagged) for i, *_ in off)}")
@@ -62,4 +66,4 @@ def main(run_path: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main()

@@ -2,38 +2,32 @@
 (and of sums of logits), and point kappa / score QWK with the logistic combiner cross-validated
 by question (2 folds), against the default run's Chinese-instruction P(yes).
 
-    python evals/experiments/probe-phrasings/analyse.py evals/runs/20261129T054725_yesno_….json
+    python -m evals.experiments probe-phrasings/analyse.py evals/runs/20261129T054725_yesno_….json english
 """
 
-import json
+import argparse
 import math
-import sys
 from pathlib import Path
 
+from evals.experiments.common import add_size_options, auc, hand_graded, read_jsonl
+from grader.evaluation.metrics import compute_metrics
+from grader.grading.calibration import CREDIT, fit_thresholds, question_folds, raw_probability, rethreshold
+from grader.grading.combiner import Combiner, _logit, overlap
+from grader.grading.results import Verdict
+from grader.grading.textnorm import normalise
+
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[2]
-sys.path.insert(0, str(ROOT))
-
-from grader.grading.calibration import CREDIT, fit_thresholds, question_folds, raw_probability, rethreshold  # noqa: E402
-from grader.grading.combiner import Combiner, _logit, overlap  # noqa: E402
-from grader.evaluation.metrics import compute_metrics  # noqa: E402
-from grader.evaluation.samples import load_samples  # noqa: E402
-from grader.evaluation.runs import load_run, predictions_of  # noqa: E402
-from grader.rubric.model import load_rubric  # noqa: E402
-from grader.grading.textnorm import normalise  # noqa: E402
 
 
-def auc(scores, positive):
-    pos = [s for s, y in zip(scores, positive) if y]
-    neg = [s for s, y in zip(scores, positive) if not y]
-    return sum((a > b) + 0.5 * (a == b) for a in pos for b in neg) / (len(pos) * len(neg))
-
-
-def main(run_path: str, phrasings=("english",)) -> None:
-    rubric = load_rubric(ROOT / "rubrics" / "internet-bank-cs-manager-2026.yaml")
-    samples = load_samples(ROOT / "evals" / "samples" / "internet-bank-cs-manager-2026.jsonl", rubric)
-    base = predictions_of(load_run(Path(run_path)))
-    probe = {(d["answer_id"], d["point"], d["probe"]): d["p"] for d in map(json.loads, (HERE / "probes.jsonl").read_text().splitlines())}
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("run", help="the default's yesno run record of the seed rubric's hand-graded set")
+    parser.add_argument("phrasings", nargs="*", default=["english"], help="phrasings in probes.jsonl (default: english)")
+    add_size_options(parser, splits=False)
+    args = parser.parse_args(argv)
+    phrasings = tuple(args.phrasings)
+    rubric, samples, _, base = hand_graded(args.run, args.answers)
+    probe = {(d["answer_id"], d["point"], d["probe"]): d["p"] for d in read_jsonl(HERE / "probes.jsonl")}
     chosen = [s for s in samples if all((s.id, p.id, ph) in probe for p in rubric.question(s.question_id).points for ph in phrasings)]
     text = {(q.id, p.id): p.text for q in rubric.questions() for p in q.points}
     rows = [(s, pt) for s in chosen for pt in base[s.id].points if s.labels[pt.id].value != "partial"]
@@ -54,7 +48,7 @@ def main(run_path: str, phrasings=("english",)) -> None:
         for held in question_folds(sorted({s.question_id for s in chosen}), 2):
             train = [(s, pt) for s in chosen if s.question_id not in held for pt in base[s.id].points]
             x = [features(source, s, pt) for s, pt in train]
-            model = Combiner.fit(x, [CREDIT[s.labels[pt.id].value] for s, pt in train])
+            model = Combiner.fit(x, [float(CREDIT[Verdict(s.labels[pt.id].value)]) for s, pt in train])
             cuts = fit_thresholds([model.probability(r) for r in x], [s.labels[pt.id].value for s, pt in train])
             for s in chosen:
                 if s.question_id in held:
@@ -64,4 +58,4 @@ def main(run_path: str, phrasings=("english",)) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], tuple(sys.argv[2:]) or ("english",))
+    main()

@@ -3,55 +3,46 @@
 Writes one line per (answer, point, phrasing) to probes.jsonl (appends; skips what is there), on
 the offline model. Run from the project root:
 
-    python evals/experiments/probe-phrasings/probe.py negated english
+    python -m evals.experiments probe-phrasings/probe.py negated english
 """
 
-import json
-import sys
+import argparse
 from pathlib import Path
 
-from jinja2 import FileSystemLoader, StrictUndefined
-from jinja2.sandbox import SandboxedEnvironment
+from evals.experiments.common import add_probe_options, add_size_options, render_blocks, run_probe, samples_of, seed_rubric, template_environment
+from grader.grading.prompts import answer_fence
+from grader.grading.strategies import YesNoGrader, prepare_answer
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[2]
-sys.path.insert(0, str(ROOT))
-
-from grader.evaluation.samples import load_samples  # noqa: E402
-from grader.grading.strategies import YesNoGrader, prepare_answer  # noqa: E402
-from grader.model.client import ModelClient, ModelSettings  # noqa: E402
-from grader.model.local_model import QWEN_CODER_1_5B, LocalModelServer  # noqa: E402
-from grader.grading.prompts import answer_fence  # noqa: E402
-from grader.rubric.model import load_rubric  # noqa: E402
 
 
-def main(phrasings: list[str]) -> None:
-    env = SandboxedEnvironment(loader=FileSystemLoader(HERE), undefined=StrictUndefined)
-    rubric = load_rubric(ROOT / "rubrics" / "internet-bank-cs-manager-2026.yaml")
-    samples = load_samples(ROOT / "evals" / "samples" / "internet-bank-cs-manager-2026.jsonl", rubric)
-    out_path = HERE / "probes.jsonl"
-    done = set()
-    if out_path.exists():
-        done = {(d["answer_id"], d["point"], d["probe"]) for d in map(json.loads, out_path.read_text().splitlines())}
-    with LocalModelServer() as server, out_path.open("a") as out:
-        client = ModelClient(ModelSettings(base_url=server.base_url, model=QWEN_CODER_1_5B.name))
-        for sample in samples:
-            question = rubric.question(sample.question_id)
-            text, _ = prepare_answer(sample.answer)
-            if not text:
-                continue
-            for phrasing in phrasings:  # phrasing-major: its prompts share the cached answer prefix
-                template = env.get_template(f"{phrasing}.zh.j2")
-                for point in question.points:
-                    if (sample.id, point.id, phrasing) in done:
-                        continue
-                    context = template.new_context(dict(question=question, answer=text, fence=answer_fence(text), point=point))
-                    messages = [{"role": r, "content": "".join(template.blocks[r](context)).strip()} for r in ("system", "user")]
-                    p_yes, info = client.yes_probability(messages, YesNoGrader.YES, YesNoGrader.NO)
-                    line = {"answer_id": sample.id, "point": point.id, "probe": phrasing, "p": p_yes, "tokens": info.usage.prompt_tokens}
-                    out.write(json.dumps(line) + "\n")
-                    out.flush()
+def jobs(rubric, samples, phrasings):
+    env = template_environment(HERE)
+    for sample in samples:
+        question = rubric.question(sample.question_id)
+        text, _ = prepare_answer(sample.answer)
+        if not text:
+            continue
+        for phrasing in phrasings:  # phrasing-major: its prompts share the cached answer prefix
+            template = env.get_template(f"{phrasing}.zh.j2")
+            for point in question.points:
+                yield {"answer_id": sample.id, "point": point.id, "probe": phrasing}, render_blocks(template, question=question, answer=text, fence=answer_fence(text), point=point)
+
+
+def yes_probability_and_tokens(client, messages) -> dict:
+    p_yes, info = client.yes_probability(messages, YesNoGrader.YES, YesNoGrader.NO)
+    return {"p": p_yes, "tokens": info.usage.prompt_tokens}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("phrasings", nargs="+", help="templates here, without .zh.j2 (negated, english)")
+    add_size_options(parser, splits=False)
+    add_probe_options(parser)
+    args = parser.parse_args(argv)
+    rubric = seed_rubric()
+    run_probe(jobs(rubric, samples_of(rubric, answers=args.answers), args.phrasings), HERE / "probes.jsonl", ("answer_id", "point", "probe"), yes_probability_and_tokens, args.dry_run)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()

@@ -2,17 +2,17 @@
 mean margin (logit P(yes) minus logit anchor) per kind of answer, and AUC covered vs missing.
 No model calls; from the project root, after substitute.py:
 
-    python evals/experiments/prompt-wording/actions_by_kind.py evals/runs/20261202T162537_….json /tmp/gaming-actions.json
+    python -m evals.experiments prompt-wording/actions_by_kind.py evals/runs/20261202T162537_….json /tmp/gaming-actions.json
 """
 
+import argparse
 import json
 import math
 import statistics
-import sys
 from collections import defaultdict
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[3]
+from evals.experiments.common import ROOT, read_jsonl
 
 
 def logit(p: float) -> float:
@@ -35,8 +35,13 @@ def auc(rows, column: int) -> float:
     return sum((c > m) + 0.5 * (c == m) for c in covered for m in missing) / (len(covered) * len(missing))
 
 
-def main(default_run: str, actions_run: str) -> None:
-    samples = [json.loads(line) for line in (ROOT / "evals/samples/gaming.jsonl").read_text().splitlines()]
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("default_run", help="the gaming set's yesno run record (default wording)")
+    parser.add_argument("actions_run", help="the same with the 'actions' wording's probabilities (substitute.py)")
+    args = parser.parse_args(argv)
+    default_run, actions_run = args.default_run, args.actions_run
+    samples = read_jsonl(ROOT / "evals/samples/gaming.jsonl")
     kinds = {s["id"]: s["kind"] for s in samples}
     labels = {s["id"]: s["labels"] for s in samples}
     a, b = by_kind(default_run, kinds, labels), by_kind(actions_run, kinds, labels)
@@ -51,4 +56,4 @@ def main(default_run: str, actions_run: str) -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    main()

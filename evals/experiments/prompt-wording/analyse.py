@@ -6,37 +6,28 @@ default's P(yes) (two calls per point). `noexample` asked only the points with b
 examples; the others' prompts are the default's, so its stored P(yes) stands for them. No model
 calls; from the project root:
 
-    python evals/experiments/prompt-wording/analyse.py evals/runs/20261201T184052_yesno_qwen2.5-coder-1.5b-instruct-q4-k-m.json
+    python -m evals.experiments prompt-wording/analyse.py evals/runs/20261201T184052_yesno_qwen2.5-coder-1.5b-instruct-q4-k-m.json
 """
 
-import json
+import argparse
 import statistics
-import sys
 from pathlib import Path
 
+from evals.experiments.common import add_size_options, auc, hand_graded, kappa, random_splits, read_jsonl, shares, without_examples
+from grader.grading.calibration import question_folds, raw_probability
+from grader.grading.combiner import ANCHORED_FEATURES, _logit, features
+
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
-sys.path.insert(0, str(HERE))
-from handgraded import anchors, hand_graded  # noqa: E402
-from probe import without_examples  # noqa: E402
-
-from grader.grading.calibration import question_folds, raw_probability  # noqa: E402
-from grader.grading.combiner import ANCHORED_FEATURES, _logit, features  # noqa: E402
-from grader.grading.strategies import YesNoGrader  # noqa: E402
 
 
-def shares(top: dict) -> tuple[float, float, float]:
-    """P(yes), P(partly), P(no) among the first token's top candidates, renormalised."""
-    yes = sum(p for t, p in top.items() if t in YesNoGrader.YES)
-    no = sum(p for t, p in top.items() if t in YesNoGrader.NO)
-    part = sum(p for t, p in top.items() if t.startswith("part") or t.startswith("部分"))
-    total = (yes + no + part) or 1.0
-    return yes / total, part / total, no / total
-
-
-def main(run_path: str) -> None:
-    rubric, samples, _, predictions = hand_graded(run_path)
-    probe = {(d["answer_id"], d["point"], d["probe"]): shares(d["top"]) for d in map(json.loads, (HERE / "probes.jsonl").read_text().splitlines())}
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("run", help="the default's yesno run record (with anchors) of the seed rubric's hand-graded set")
+    parser.add_argument("--wordings", nargs="+", help="only these wordings of probes.jsonl (default: all)")
+    add_size_options(parser)
+    args = parser.parse_args(argv)
+    rubric, samples, _, predictions = hand_graded(args.run, args.answers)
+    probe = {(d["answer_id"], d["point"], d["probe"]): shares(d["top"]) for d in read_jsonl(HERE / "probes.jsonl") if not args.wordings or d["probe"] in args.wordings}
     for wording in sorted({w for answer_id, _, w in probe if not answer_id.startswith("anchor:")}):
         # Each wording against the default on the answers it was measured on.
         def answer_measured(sample) -> bool:
@@ -68,23 +59,23 @@ def main(run_path: str) -> None:
         decided = [r for r in rows if r["label"] != "partial"]
         made = [r for r in rows if r["label"] != "missing"]
         for name in ("default", "wording"):
-            print(f"AUC {name:8s} covered vs missing: P {anchors.auc([r[name][0] for r in decided], [r['label'] == 'covered' for r in decided]):.3f}, "
-                  f"P minus anchor {anchors.auc([r[name][0] - r[name][3] for r in decided], [r['label'] == 'covered' for r in decided]):.3f}; "
-                  f"covered vs partial: P {anchors.auc([r[name][0] for r in made], [r['label'] == 'covered' for r in made]):.3f}, "
-                  f"P minus anchor {anchors.auc([r[name][0] - r[name][3] for r in made], [r['label'] == 'covered' for r in made]):.3f}")
+            print(f"AUC {name:8s} covered vs missing: P {auc([r[name][0] for r in decided], [r['label'] == 'covered' for r in decided]):.3f}, "
+                  f"P minus anchor {auc([r[name][0] - r[name][3] for r in decided], [r['label'] == 'covered' for r in decided]):.3f}; "
+                  f"covered vs partial: P {auc([r[name][0] for r in made], [r['label'] == 'covered' for r in made]):.3f}, "
+                  f"P minus anchor {auc([r[name][0] - r[name][3] for r in made], [r['label'] == 'covered' for r in made]):.3f}")
         variants = {"default (P(yes), overlap, length, anchor)": lambda r: r["default"], f"{wording} instead": lambda r: r["wording"]}
         if wording == "three":
             variants[f"{wording} instead, + P(partly) and its anchor's"] = lambda r: r["wording"] + r["part"]
         variants[f"default + {wording} (two calls per point)"] = lambda r: r["default"] + [r["wording"][0], r["wording"][3]]
-        splits = anchors.random_splits(questions)
+        splits = random_splits(questions, args.splits)
         baseline = None
         for name, row in variants.items():
-            random_kappas = [anchors.kappa(rows, row, split) for split in splits]
+            random_kappas = [kappa(rows, row, split) for split in splits]
             baseline = baseline or random_kappas
             wins = sum(a > b for a, b in zip(random_kappas, baseline))
-            print(f"{name:48s} point kappa, 2 folds: {anchors.kappa(rows, row, question_folds(questions, 2)):.3f}; "
-                  f"12 random 2-fold splits: mean {statistics.mean(random_kappas):.3f} (better than default in {wins})", flush=True)
+            print(f"{name:48s} point kappa, 2 folds: {kappa(rows, row, question_folds(questions, 2)):.3f}; "
+                  f"{len(splits)} random 2-fold splits: mean {statistics.mean(random_kappas):.3f} (better than default in {wins})", flush=True)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main()

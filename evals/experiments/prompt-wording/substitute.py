@@ -4,22 +4,27 @@ project's own tools (grader calibrate, evals/experiments/gaming/train_sets.py) m
 wording as if it were the default prompt. Answers the wording was not asked about are left out.
 No model calls; from the project root:
 
-    python evals/experiments/prompt-wording/substitute.py WORDING RUN OUT.json
+    python -m evals.experiments prompt-wording/substitute.py WORDING RUN OUT.json
 """
 
+import argparse
 import json
-import sys
 from pathlib import Path
 
+from evals.experiments.common import read_jsonl, shares
+
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-from analyse import shares  # noqa: E402
 
 
-def main(wording: str, run_path: str, out_path: str) -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("wording", help="a wording in probes.jsonl")
+    parser.add_argument("run", help="a yesno run record")
+    parser.add_argument("out", help="where to write the substituted record")
+    args = parser.parse_args(argv)
+    wording, run_path, out_path = args.wording, args.run, args.out
     probes = {}
-    for line in (HERE / "probes.jsonl").read_text().splitlines():
-        d = json.loads(line)
+    for d in read_jsonl(HERE / "probes.jsonl"):
         if d["probe"] == wording:
             probes[(d["answer_id"], d["point"])] = shares(d["top"])[0]
     record = json.loads(Path(run_path).read_text())
@@ -42,4 +47,4 @@ def main(wording: str, run_path: str, out_path: str) -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    main()
