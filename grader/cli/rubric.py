@@ -1,4 +1,4 @@
-"""`grader rubric import|check|diff`."""
+"""`grader rubric import|show|check|diff`."""
 
 from __future__ import annotations
 
@@ -7,19 +7,22 @@ from pathlib import Path
 
 from ..errors import RubricError
 from ..rubric.model import load_rubric
-from ..rubric.importer import import_rubric, rubric_diff, rubric_summary, write_rubric_safely
+from ..rubric.importer import import_rubric, rubric_diff, rubric_show, rubric_summary, write_rubric_safely
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("rubric", help="import, check and diff rubrics")
+    p = sub.add_parser("rubric", help="import, show, check and diff rubrics")
     rsub = p.add_subparsers(dest="rubric_command", required=True)
-    imp = rsub.add_parser("import", help="turn a question-bank document (.txt .md .docx .pdf) into a rubric")
+    imp = rsub.add_parser("import", help="turn a question bank (.txt .md .docx .pdf .xlsx .csv) into a rubric; prints what it found and where")
     imp.add_argument("file", type=Path)
     imp.add_argument("-o", "--output", type=Path, required=True)
     imp.add_argument("--id", help="rubric id (default: the file name)")
     imp.add_argument("--script", choices=["simplified", "traditional", "keep"], default="simplified")
     imp.add_argument("--force", action="store_true", help="replace the output file if it exists")
     imp.set_defaults(func=cmd_import)
+    show = rsub.add_parser("show", help="each question with its points and weights, in order, to confirm an import")
+    show.add_argument("file", type=Path)
+    show.set_defaults(func=cmd_show)
     check = rsub.add_parser("check", help="validate a rubric and summarise it, with warnings")
     check.add_argument("file", type=Path)
     check.set_defaults(func=cmd_check_rubric)
@@ -32,14 +35,25 @@ def add_parser(sub) -> None:
 def cmd_import(args) -> int:
     result = import_rubric(args.file, args.id, args.script)
     questions = sum(len(s["questions"]) for s in result.rubric["sections"])
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     if not questions:
-        raise RubricError(f"{args.file}: no questions found (expected sections such as '一、行为面试题' and questions '1.题目：… 答案要点：…'); {args.output} not written")
+        raise RubricError(f"{args.file}: no questions found (no numbered questions or table rows with an answer block under them; "
+                          f"the layouts read are listed in docs/rubric-import.md); {args.output} not written")
+    print(f"found in {args.file}:")
+    print("\n".join(f"  {line}" for line in result.found))
     write_rubric_safely(result, args.output, args.force)
     for repair in result.repairs:
         print(f"repaired {repair}", file=sys.stderr)
     for problem in result.unrepaired:
         print(f"UNREPAIRED {problem}", file=sys.stderr)
-    print(f"wrote {args.output}: {len(result.rubric['sections'])} sections, {questions} questions; {len(result.repairs)} repairs, {len(result.unrepaired)} to review")
+    print(f"wrote {args.output}: {len(result.rubric['sections'])} sections, {questions} questions; {len(result.repairs)} repairs, "
+          f"{len(result.unrepaired)} to review, {len(result.warnings)} warnings (check them: `grader rubric show {args.output}`)")
+    return 0
+
+
+def cmd_show(args) -> int:
+    print(rubric_show(load_rubric(args.file)))
     return 0
 
 
