@@ -1,10 +1,12 @@
 """Importing the seed question set: every question id and prompt of the hand-made rubric, with
 no conversion damage left and every repair listed; the same from .docx and .pdf copies."""
 
+import json
 import os
 import re
 
 import pytest
+import yaml
 
 from grader import cli
 from grader.rubric.model import load_rubric
@@ -105,3 +107,119 @@ def test_check_and_diff(tmp_path, capsys):
     assert "20 questions" in capsys.readouterr().out
     assert cli.main(["rubric", "diff", str(RUBRIC_PATH), str(changed)]) == 0
     assert "stress-3.p1" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- banks in other layouts (issue 24)
+
+BANKS = ROOT / "tests" / "data" / "banks"
+EXPECTED = sorted(BANKS.glob("*.json"))
+
+
+@pytest.fixture(scope="module")
+def generated_banks(tmp_path_factory):
+    """The corpus's docx, xlsx, PDF and GBK banks, written by the committed generator."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_banks", BANKS / "make_banks.py")
+    make_banks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_banks)
+    folder = tmp_path_factory.mktemp("banks")
+    make_banks.build(folder)
+    return folder
+
+
+def _structure(rubric: dict) -> dict:
+    return {"title": rubric["title"], "language": rubric["language"], "sections": [
+        {"id": s["id"], "title": s["title"], "questions": [
+            {"id": q["id"], "prompt": q["prompt"], "max_score": q["max_score"], "points": [[p["text"], p["weight"]] for p in q["points"]]}
+            for q in s["questions"]]} for s in rubric["sections"]]}
+
+
+def test_the_corpus_covers_the_layouts_asked_for():
+    suffixes = [json.loads(p.read_text(encoding="utf-8"))["file"].rsplit(".", 1)[1] for p in EXPECTED]
+    assert len(EXPECTED) >= 12
+    assert {"md", "txt", "csv", "xlsx", "docx", "pdf"} <= set(suffixes)
+
+
+@pytest.mark.parametrize("expected_path", EXPECTED, ids=[p.stem for p in EXPECTED])
+def test_each_bank_imports_to_the_structure_a_person_reads(expected_path, generated_banks, tmp_path, capsys):
+    expected = json.loads(expected_path.read_text(encoding="utf-8"))
+    document = (generated_banks if expected.get("generated") else BANKS) / expected["file"]
+    result = import_rubric(document)
+    want = {k: expected[k] for k in ("title", "language", "sections")}
+    assert _structure(result.rubric) == want
+    # exactly the warnings a person would expect, no more
+    assert len(result.warnings) == len(expected["warnings"]), result.warnings
+    for warning in expected["warnings"]:
+        assert any(warning in w for w in result.warnings), (warning, result.warnings)
+    # the same document imports to the same ids and points again
+    assert import_rubric(document).rubric == result.rubric
+    out = tmp_path / "imported.yaml"
+    assert cli.main(["rubric", "import", str(document), "-o", str(out)]) == 0
+    assert cli.main(["rubric", "check", str(out)]) == 0
+    assert _structure(yaml.safe_load(out.read_text(encoding="utf-8"))) | {"title": expected["title"]} == want | {"title": expected["title"]}
+
+
+def test_import_prints_each_question_with_the_place_it_came_from(generated_banks, tmp_path, capsys):
+    assert cli.main(["rubric", "import", str(BANKS / "md_key_points.md"), "-o", str(tmp_path / "a.yaml")]) == 0
+    out = capsys.readouterr().out
+    assert "[behavioral] Behavioural questions (line 3)" in out
+    assert "behavioral-1 (line 5): 10 marks (line 5); 4 points under Key points (line 7)" in out
+    assert "p4 2.5  Follows up after the issue is closed  (line 11)" in out
+    assert cli.main(["rubric", "import", str(generated_banks / "xlsx_bank.xlsx"), "-o", str(tmp_path / "b.yaml")]) == 0
+    out = capsys.readouterr().out
+    assert "situational-3 (sheet '题库' cell C6): 12 marks (sheet '题库' cell E6)" in out
+    assert "p1 4  保持冷静，不与客户争执  (sheet '题库' cell D6)" in out
+
+
+def test_guesses_are_warned_and_written_into_the_rubric(tmp_path, capsys):
+    bank = tmp_path / "bank.txt"
+    bank.write_text("1. 如何处理投诉？（10分）\n- 倾听客户\n- 道歉并给出方案\n2. 如何看待加班？\n答案要点：理解业务需要，也注意效率。主动和主管沟通安排。\n", encoding="utf-8")
+    out = tmp_path / "r.yaml"
+    assert cli.main(["rubric", "import", str(bank), "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "warning: line 1: question 1 has no answer marker; took the 2 list items under it as its points" in err
+    assert "warning: line 5: question 2: one point looks like several" in err
+    assert "no marks found for questions-2; 10 each assumed" in err
+    assert "# warning line 1: question 1 has no answer marker" in out.read_text(encoding="utf-8")
+
+
+def test_a_bank_without_points_writes_nothing_and_says_why(tmp_path, capsys):
+    bank = tmp_path / "questions-only.txt"
+    bank.write_text("面试题\n1. 请介绍你自己。\n2. 你为什么离开上一家公司？\n", encoding="utf-8")
+    assert cli.main(["rubric", "import", str(bank), "-o", str(tmp_path / "r.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert "line 2: question 1 has no points" in err and "no questions found" in err and "docs/rubric-import.md" in err
+    assert not (tmp_path / "r.yaml").exists()
+
+
+def test_marks_from_sub_questions_and_some_points(tmp_path):
+    bank = tmp_path / "bank.txt"
+    bank.write_text("1. 回答下列问题（20分）\n（1）什么是KYC？\n答案要点：识别客户身份；了解资金来源\n（2）什么是洗钱？（8分）\n答案要点：掩饰非法所得来源\n"
+                    "2. 如何开户？（10分）\n答案要点：\n- 核验证件（4分）\n- 风险评估\n- 签署协议\n", encoding="utf-8")
+    result = import_rubric(bank)
+    marks = {q["id"]: (q["max_score"], [p["weight"] for p in q["points"]]) for q in result.rubric["sections"][0]["questions"]}
+    assert marks == {"questions-1-1": (12, [6, 6]), "questions-1-2": (8, [8]), "questions-2": (10, [4, 3, 3])}
+    assert any("20 marks split evenly among 1 sub-questions" in w for w in result.warnings)
+    assert any("1 of 3 points have marks; the other 2 share the remaining 6" in w for w in result.warnings)
+
+
+def test_ids_do_not_move_when_another_section_changes(tmp_path):
+    text = (BANKS / "mixed_markers.txt").read_text(encoding="utf-8")
+    before = import_rubric(BANKS / "mixed_markers.txt").rubric
+    edited = tmp_path / "mixed_markers.txt"
+    edited.write_text(text.replace("二、压力面试", "问题9：新加的一题？\n答案要点：\n1. 新要点一\n2. 新要点二\n\n二、压力面试"), encoding="utf-8")
+    after = import_rubric(edited).rubric
+    assert after["sections"][1] == before["sections"][1]
+    assert [q["id"] for q in after["sections"][0]["questions"]] == ["behavioral-1", "behavioral-2", "behavioral-9"]
+
+
+def test_show_lists_questions_points_and_weights_in_order(capsys):
+    assert cli.main(["rubric", "show", str(RUBRIC_PATH)]) == 0
+    out = capsys.readouterr().out
+    reference = load_rubric(RUBRIC_PATH)
+    ids = [q.id for q in reference.questions()]
+    positions = [out.index(f"  {qid}  (") for qid in ids]
+    assert positions == sorted(positions)
+    first = reference.question(ids[0])
+    assert f"{first.points[0].id:<4}{first.points[0].weight:>7g}  {first.points[0].text}" in out

@@ -165,9 +165,11 @@ def decode_text(path: Path, raw: bytes) -> tuple[str, str]:
         utf8_error = exc
     try:
         return raw.decode("gb18030"), "gb18030"
-    except UnicodeDecodeError:
-        line = raw[: utf8_error.start].count(b"\n") + 1
-        raise RubricError(f"{path}:{line}: not valid UTF-8 (byte {utf8_error.start}) nor GBK text; save the document as UTF-8 text") from None
+    except UnicodeDecodeError as gbk_error:
+        # Name the place in the encoding the document reads furthest in: the one it was written in.
+        start, name, other = max((utf8_error.start, "UTF-8", "GBK"), (gbk_error.start, "GBK", "UTF-8"), key=lambda e: e[0])
+        line = raw[:start].count(b"\n") + 1
+        raise RubricError(f"{path}:{line}: not valid {name} (byte {start}) nor {other} text; save the document as UTF-8 text") from None
 
 
 def text_lines(text: str, prefix: str = "line") -> list[Line]:
@@ -644,7 +646,7 @@ class _Parser:
         else:
             points = [self.point(item["text"], item["where"]) for item in items]
         for p in points:
-            if re.search(r"[；;]\s*\S", p.text) or len(re.findall(r"[。!?！？]\s*\S", p.text)) >= 1 and len(p.text) > 40:
+            if re.search(r"[；;。!?！？]\s*\S|\.\s+[A-Z]", p.text):  # two sentences, or a list kept in one line
                 self.warnings.append(f"{p.where}: {name}: one point looks like several ({p.text[:30]!r}...); kept as one")
         return points
 
