@@ -223,3 +223,34 @@ def test_show_lists_questions_points_and_weights_in_order(capsys):
     assert positions == sorted(positions)
     first = reference.question(ids[0])
     assert f"{first.points[0].id:<4}{first.points[0].weight:>7g}  {first.points[0].text}" in out
+
+
+def test_notes_end_the_points_and_a_table_without_a_header_is_read_as_lines(tmp_path):
+    import docx
+
+    document = docx.Document()
+    table = document.add_table(rows=2, cols=1)
+    table.rows[0].cells[0].text = "1. 你如何理解合规？（6分）\n答案要点：\n- 遵守法规\n- 保护客户"
+    table.rows[1].cells[0].text = "解析：考察合规意识"
+    document.save(tmp_path / "layout-table.docx")
+    result = import_rubric(tmp_path / "layout-table.docx")
+    (question,) = result.rubric["sections"][0]["questions"]
+    assert [p["text"] for p in question["points"]] == ["遵守法规", "保护客户"]
+    assert question["notes"] == "考察合规意识" and question["max_score"] == 6
+    assert "p2 3  保护客户  (table 1 row 1)" in "\n".join(result.found)
+
+
+def test_an_unreadable_spreadsheet_is_named(tmp_path, capsys):
+    bad = tmp_path / "bank.xlsx"
+    bad.write_bytes(b"PK\x03\x04 not a workbook")
+    assert cli.main(["rubric", "import", str(bad), "-o", str(tmp_path / "r.yaml")]) == 2
+    assert f"{bad}: not a readable spreadsheet" in capsys.readouterr().err
+    assert not (tmp_path / "r.yaml").exists()
+
+
+def test_section_ids_from_known_titles_else_their_label_else_their_place(tmp_path):
+    bank = tmp_path / "bank.md"
+    bank.write_text("## Section A: Technical\n### Q1. What is DNS?\nKey points:\n- Names to addresses\n"
+                    "## Section C: Miscellaneous\n### Q2. Why us?\nKey points:\n- Knows the firm\n"
+                    "## 其他问题\n### Q3. 你的期望薪资？\nKey points:\n- 有依据\n", encoding="utf-8")
+    assert [s["id"] for s in import_rubric(bank).rubric["sections"]] == ["technical", "section-c", "section-3"]

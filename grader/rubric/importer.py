@@ -66,9 +66,8 @@ def read_document(path: Path) -> str:
         raise RubricError(f"{path}: no such file" if not path.exists() else f"{path}: not a file")
     try:
         if suffix == ".docx":
-            import docx
-
-            text = "\n".join(p.text for p in docx.Document(str(path)).paragraphs)
+            text = "\n".join(line.text if isinstance(line, layouts.Line) else "\n".join(cell for row in line[1] for cell in row)
+                             for line in layouts.docx_items(path))
         elif suffix == ".pdf":
             from pypdf import PdfReader
 
@@ -226,6 +225,7 @@ def import_rubric(path: Path, rubric_id: str | None = None, script: str = "simpl
         script = "traditional" if _mostly_traditional(raw) else "simplified"
     if script == "traditional":
         result.rubric = _convert_strings(result.rubric, to_traditional)
+        result.found = [to_traditional(line) for line in result.found]
         result.repairs = [r for r in result.repairs if r.kind != "script"]
     return result
 
@@ -330,14 +330,14 @@ def _import_sheets(path: Path, rubric_id: str | None) -> tuple[ImportResult, str
 _SECTION_WORDS = {**SECTION_IDS, "behavio": "behavioral", "situation": "situational", "knowledge": "knowledge", "technical": "technical", "stress": "stress"}
 
 
-def _section_id(title: str, where_text: str, index: int) -> str:
+def _section_id(title: str, label: str, index: int) -> str:
     lowered = title.lower()
     known = next((v for k, v in _SECTION_WORDS.items() if k in lowered), None)
     if known:
         return known
-    label = re.match(r"^(section|part)\s+([a-z0-9]+)\b", where_text.strip().lower())
-    if label:
-        return f"{label.group(1)}-{label.group(2)}"
+    named = re.match(r"^(section|part)\s+([a-z0-9]+)\b", label.strip().lower())
+    if named:
+        return f"{named.group(1)}-{named.group(2)}"
     return f"section-{index}"
 
 
@@ -354,7 +354,7 @@ def _build(path: Path, rubric_id: str | None, found: "layouts.Found", repairs: l
         listing.append(f"marks: {found.each_marks:g} a question ({found.each_where})")
     sections, section_ids, defaulted = [], set(), []
     for index, s in enumerate(found.sections, start=1):
-        sid = _section_id(s.title, s.title, index) if s.title else "questions"
+        sid = _section_id(s.title, s.label, index) if s.title else "questions"
         while sid in section_ids:
             sid += "-b"
         section_ids.add(sid)
@@ -378,7 +378,7 @@ def _build(path: Path, rubric_id: str | None, found: "layouts.Found", repairs: l
             question["points"] = [{"id": f"p{i}", "text": p.text, "weight": w} for i, (p, w) in enumerate(zip(q.points, weights), start=1)]
             questions.append(question)
             under = f" under {q.marker} ({q.marker_where})" if q.marker else ""
-            listing.append(f"  {qid} ({q.where}): {marks:g} marks ({marks_where}); {len(q.points)} points{under}")
+            listing.append(f"  {qid} ({q.where}): {marks:g} marks ({marks_where}); {len(q.points)} point{'s' * (len(q.points) != 1)}{under}")
             listing += [f"    p{i} {w:g}  {p.text}  ({p.where})" for i, (p, w) in enumerate(zip(q.points, weights), start=1)]
         section = {"id": sid, "title": stitle, "questions": questions}
         sections.append(section)

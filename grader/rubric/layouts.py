@@ -142,6 +142,7 @@ class FoundSection:
     each_marks: float | None = None
     each_where: str = ""
     questions: list[FoundQuestion] = field(default_factory=list)
+    label: str = ""  # the heading as written (`Section A: …`), for the section's id
 
 
 @dataclass
@@ -527,10 +528,11 @@ class _Parser:
 
     # -- sections and questions
 
-    def section(self, title: str, where: str, each: float | None = None) -> FoundSection:
+    def section(self, text: str, where: str) -> FoundSection:
         self.finish()
         self.close_parent()
-        section = FoundSection(title, where, each, where if each is not None else "")
+        each = _each_marks(text)
+        section = FoundSection(_section_title(text), where, each, where if each is not None else "", label=_strip_emphasis(text))
         self.sections.append(section)
         self.last_number = 0
         return section
@@ -686,7 +688,7 @@ class _Parser:
                 # A first heading above everything else names the document
                 self.title, self.title_where = _strip_emphasis(text), line.where
                 return
-            self.section(_section_title(text), line.where, _each_marks(text))
+            self.section(text, line.where)
             return
         if item.marker:
             kind = _marker_kind(item.marker.group("marker"))
