@@ -254,3 +254,12 @@ def test_section_ids_from_known_titles_else_their_label_else_their_place(tmp_pat
                     "## Section C: Miscellaneous\n### Q2. Why us?\nKey points:\n- Knows the firm\n"
                     "## 其他问题\n### Q3. 你的期望薪资？\nKey points:\n- 有依据\n", encoding="utf-8")
     assert [s["id"] for s in import_rubric(bank).rubric["sections"]] == ["technical", "section-c", "section-3"]
+
+
+def test_a_sheet_with_a_model_answer_and_a_points_column_takes_the_points(tmp_path):
+    sheet = tmp_path / "bank.csv"
+    sheet.write_text("题号,题目,参考答案,评分标准,分值\n1,为什么选择我们？,我一直关注贵行的发展……,了解公司；动机真实,4\n", encoding="gbk")
+    result = import_rubric(sheet)
+    (question,) = result.rubric["sections"][0]["questions"]
+    assert (question["id"], [p["text"] for p in question["points"]]) == ("questions-1", ["了解公司", "动机真实"])
+    assert "under 评分标准 (row 1, column D)" in "\n".join(result.found)

@@ -299,6 +299,10 @@ def _header_key(cell: str) -> str:
 def _header_roles(cells: list[str]) -> dict[str, int]:
     keys = [_header_key(c) for c in cells]
     roles: dict[str, int] = {}
+    # A points column beats a model-answer column (`参考答案` beside `评分标准`).
+    points = [i for i, key in enumerate(keys) if key in POINT_MARKERS]
+    if points:
+        roles["points"] = points[0]
     for exact in (True, False):
         for role, names in _COLUMNS.items():
             if role in roles:
