@@ -263,3 +263,70 @@ def test_a_sheet_with_a_model_answer_and_a_points_column_takes_the_points(tmp_pa
     (question,) = result.rubric["sections"][0]["questions"]
     assert (question["id"], [p["text"] for p in question["points"]]) == ("questions-1", ["了解公司", "动机真实"])
     assert "under 评分标准 (row 1, column D)" in "\n".join(result.found)
+
+
+# ---------------------------------------------------------------- --llm: a model extracts what the rules miss
+
+
+@pytest.fixture
+def extraction_server():
+    """A local OpenAI-compatible endpoint answering every request with one extraction, one point
+    of which is not in the document; it records the requests it got."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    answer = {"title": "客服岗面试说明", "sections": [{"title": "", "questions": [
+        {"number": "1", "prompt": "请说说你如何处理客户投诉。", "marks": 9,
+         "points": [{"text": "倾听客户"}, {"text": "及时道歉"}, {"text": "给出解决方案"}, {"text": "赔偿客户损失"}]}]}]}
+    requests = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            requests.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            body = json.dumps({"id": "x", "object": "chat.completion", "created": 0, "model": "stub", "choices": [
+                {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": json.dumps(answer, ensure_ascii=False)}}],
+                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1", requests
+    server.shutdown()
+
+
+PROSE_BANK = "客服岗面试说明\n第一道题请说说你如何处理客户投诉。好的回答要讲到倾听客户、及时道歉、给出解决方案，满分9分。\n"
+
+
+def test_llm_extraction_keeps_only_points_in_the_document_and_marks_each_question(tmp_path, capsys, extraction_server, monkeypatch):
+    monkeypatch.delenv("GRADER_BASE_URL", raising=False)
+    base_url, requests = extraction_server
+    bank, out = tmp_path / "prose.txt", tmp_path / "r.yaml"
+    bank.write_text(PROSE_BANK, encoding="utf-8")
+    assert cli.main(["rubric", "import", str(bank), "-o", str(out)]) == 2  # the rules find nothing
+    assert cli.main(["rubric", "import", str(bank), "-o", str(out), "--llm", "--base-url", base_url]) == 0
+    captured = capsys.readouterr()
+    assert "赔偿客户损失' is not in the document; dropped" in captured.err
+    assert "questions-1 [model-extracted: review] (model-extracted, line 2): 9 marks" in captured.out
+    rubric = load_rubric(out)
+    assert [(p.text, p.weight) for p in rubric.question("questions-1").points] == [("倾听客户", 3), ("及时道歉", 3), ("给出解决方案", 3)]
+    assert "# model-extracted (--llm), review each: questions-1" in out.read_text(encoding="utf-8")
+    # the document reaches the model as data inside delimiters
+    assert len(requests) == 1 and "<document>\n客服岗面试说明" in requests[0]["messages"][1]["content"]
+
+
+def test_llm_is_not_asked_where_the_rules_read_the_bank_and_needs_an_endpoint(tmp_path, capsys, extraction_server, monkeypatch):
+    monkeypatch.delenv("GRADER_BASE_URL", raising=False)
+    base_url, requests = extraction_server
+    assert cli.main(["rubric", "import", str(BANKS / "per_point_marks.txt"), "-o", str(tmp_path / "a.yaml"), "--llm", "--base-url", base_url]) == 0
+    assert requests == [] and "model-extracted" not in (tmp_path / "a.yaml").read_text(encoding="utf-8")
+    bank = tmp_path / "prose.txt"
+    bank.write_text(PROSE_BANK, encoding="utf-8")
+    assert cli.main(["rubric", "import", str(bank), "-o", str(tmp_path / "b.yaml"), "--llm"]) == 2
+    assert "--llm needs an endpoint" in capsys.readouterr().err and not (tmp_path / "b.yaml").exists()

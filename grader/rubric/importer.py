@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 from ..grading.textnorm import to_simplified, to_traditional
-from . import layouts
+from . import extraction, layouts
 
 SECTION_IDS = {"行为": "behavioral", "情景": "situational", "业务知识": "knowledge", "知识": "knowledge", "压力": "stress", "技术": "technical"}
 _CJK = "\u3400-\u9fff"
@@ -55,6 +55,8 @@ class ImportResult:
     found: list[str] = field(default_factory=list)
     # Where the import guessed or left something out.
     warnings: list[str] = field(default_factory=list)
+    # Ids of the questions a model extracted (`--llm`), for review.
+    model_extracted: list[str] = field(default_factory=list)
 
 
 def read_document(path: Path) -> str:
@@ -208,19 +210,28 @@ def _points(key_points: str) -> list[str]:
     return points
 
 
-def import_rubric(path: Path, rubric_id: str | None = None, script: str = "simplified") -> ImportResult:
+def import_rubric(path: Path, rubric_id: str | None = None, script: str = "simplified", ask: "extraction.Ask | None" = None) -> ImportResult:
     """The document as a rubric, read by its layout (docs/rubric-import.md), with what was found
-    and where. Parsed in Simplified; converted afterwards if another script is wanted."""
+    and where. Parsed in Simplified; converted afterwards if another script is wanted. `ask` (a
+    model's structured answer) extracts questions only where the rules find none."""
     path = Path(path)
     if path.suffix.lower() in (".xlsx", ".xlsm", ".csv"):
         result, raw = _import_sheets(path, rubric_id)
     else:
         raw = read_document(path)
         seed = _import_seed_layout(path, raw, rubric_id)
-        result = _import_lines(path, rubric_id)
+        items, repairs, unrepaired, warnings = _document_items(path)
+        result = _build(path, rubric_id, layouts.parse_items(items, warnings), repairs, unrepaired)
         # The seed's layout wins only where it finds more: its parser reads text with the line breaks removed.
         if _count_questions(seed.rubric) > _count_questions(result.rubric):
             result = seed
+        if ask is not None and not _count_questions(result.rubric):
+            lines = [i for i in items if isinstance(i, layouts.Line)]
+            lines += [layouts.Line(f"{q.prompt}\n" + "\n".join(t for t, _ in q.points), q.where) for i in items if isinstance(i, list) for q in i]
+            found = extraction.extract(lines, ask)
+            # The rules' warnings were about a reading that is replaced.
+            found.warnings.insert(0, f"{path.name}: the rules found no questions; every question below is the model's (--llm)")
+            result = _build(path, rubric_id, found, repairs, unrepaired)
     if script == "keep":
         script = "traditional" if _mostly_traditional(raw) else "simplified"
     if script == "traditional":
@@ -247,7 +258,8 @@ def _repaired(text: str, where: str, repairs: list[Repair], unrepaired: list[Rep
 _LINE_BREAKS = re.compile("[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 
 
-def _import_lines(path: Path, rubric_id: str | None) -> ImportResult:
+def _document_items(path: Path) -> tuple[list, list[Repair], list[Repair], list[str]]:
+    """(the document's repaired lines and table questions in order, repairs, what could not be repaired, warnings)."""
     suffix = path.suffix.lower()
     if suffix == ".docx":
         items = layouts.docx_items(path)
@@ -286,7 +298,7 @@ def _import_lines(path: Path, rubric_id: str | None) -> ImportResult:
             parsed += [layouts.Line(_repaired(part, place, repairs, unrepaired), place) for place, cells in numbered for cell in cells for part in cell.split("\n")]
     if suffix not in (".docx", ".pdf") and encoding != "utf-8":
         warnings.insert(0, f"{path.name}: not UTF-8; read as {encoding.upper()} (GBK)")
-    return _build(path, rubric_id, layouts.parse_items(parsed, warnings), repairs, unrepaired)
+    return parsed, repairs, unrepaired, warnings
 
 
 def _import_sheets(path: Path, rubric_id: str | None) -> tuple[ImportResult, str]:
@@ -352,7 +364,7 @@ def _build(path: Path, rubric_id: str | None, found: "layouts.Found", repairs: l
     listing = [f"title: {title}" + (f" ({found.title_where})" if found.title_where else " (the file name: none found)")]
     if found.each_marks is not None:
         listing.append(f"marks: {found.each_marks:g} a question ({found.each_where})")
-    sections, section_ids, defaulted = [], set(), []
+    sections, section_ids, defaulted, model_extracted = [], set(), [], []
     for index, s in enumerate(found.sections, start=1):
         sid = _section_id(s.title, s.label, index) if s.title else "questions"
         while sid in section_ids:
@@ -378,14 +390,16 @@ def _build(path: Path, rubric_id: str | None, found: "layouts.Found", repairs: l
             question["points"] = [{"id": f"p{i}", "text": p.text, "weight": w} for i, (p, w) in enumerate(zip(q.points, weights), start=1)]
             questions.append(question)
             under = f" under {q.marker} ({q.marker_where})" if q.marker else ""
-            listing.append(f"  {qid} ({q.where}): {marks:g} marks ({marks_where}); {len(q.points)} point{'s' * (len(q.points) != 1)}{under}")
+            if q.model_extracted:
+                model_extracted.append(qid)
+            listing.append(f"  {qid}{' [model-extracted: review]' if q.model_extracted else ''} ({q.where}): {marks:g} marks ({marks_where}); {len(q.points)} point{'s' * (len(q.points) != 1)}{under}")
             listing += [f"    p{i} {w:g}  {p.text}  ({p.where})" for i, (p, w) in enumerate(zip(q.points, weights), start=1)]
         section = {"id": sid, "title": stitle, "questions": questions}
         sections.append(section)
     if defaulted:
         warnings.append(f"no marks found for {', '.join(defaulted)}; {layouts.DEFAULT_MARKS:g} each assumed")
     rubric = {"id": rubric_id or path.stem, "title": title, "language": language, "sections": sections}
-    return ImportResult(rubric, repairs, unrepaired, listing, warnings)
+    return ImportResult(rubric, repairs, unrepaired, listing, warnings, model_extracted)
 
 
 def _question_marks(q, s, found, qid: str, warnings: list[str], defaulted: list[str]) -> tuple[float, str]:
@@ -493,6 +507,8 @@ def write_rubric(result: ImportResult, out: Path) -> None:
     header += "".join(f"# repaired {r}\n" for r in result.repairs if r.kind != "boilerplate")
     header += "".join(f"# UNREPAIRED {r}\n" for r in result.unrepaired)
     header += "".join(f"# warning {w}\n" for w in result.warnings)
+    if result.model_extracted:
+        header += f"# model-extracted (--llm), review each: {', '.join(result.model_extracted)}\n"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(header + yaml.safe_dump(result.rubric, allow_unicode=True, sort_keys=False, width=200), encoding="utf-8")
 

@@ -133,6 +133,7 @@ class FoundQuestion:
     marker_where: str = ""
     points: list[FoundPoint] = field(default_factory=list)
     notes: str = ""
+    model_extracted: bool = False  # from `rubric import --llm`: a person must review it
 
 
 @dataclass
