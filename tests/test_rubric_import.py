@@ -330,3 +330,10 @@ def test_llm_is_not_asked_where_the_rules_read_the_bank_and_needs_an_endpoint(tm
     bank.write_text(PROSE_BANK, encoding="utf-8")
     assert cli.main(["rubric", "import", str(bank), "-o", str(tmp_path / "b.yaml"), "--llm"]) == 2
     assert "--llm needs an endpoint" in capsys.readouterr().err and not (tmp_path / "b.yaml").exists()
+
+
+def test_a_traditional_sheet_keeps_its_script_on_request(tmp_path):
+    sheet = tmp_path / "bank.csv"
+    sheet.write_text("題目,答案要點,分值\n請說明你處理客戶投訴的經驗。,傾聽客戶；提出方案,4\n", encoding="utf-8")
+    (question,) = import_rubric(sheet, script="keep").rubric["sections"][0]["questions"]
+    assert question["prompt"] == "請說明你處理客戶投訴的經驗。" and question["points"][0]["text"] == "傾聽客戶"

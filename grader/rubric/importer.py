@@ -318,7 +318,7 @@ def _import_sheets(path: Path, rubric_id: str | None) -> tuple[ImportResult, str
     for name, rows in sheets:
         def cell_ref(where: str, index: int, name=name) -> str:
             row = where.rsplit(" ", 1)[1]
-            return f"sheet {name!r} cell {layouts._column_letter(index)}{row}" if xlsx else f"{where}, column {layouts._column_letter(index)}"
+            return f"sheet {name!r} cell {layouts.column_letter(index)}{row}" if xlsx else f"{where}, column {layouts.column_letter(index)}"
 
         questions, title, has_header = layouts.table_questions(
             rows, lambda cell: _repaired(cell, f"sheet {name!r}" if xlsx else path.name, repairs, unrepaired), warnings, cell_ref)
@@ -335,7 +335,7 @@ def _import_sheets(path: Path, rubric_id: str | None) -> tuple[ImportResult, str
     found = layouts.parse_items(items, warnings)
     found.title = next((title for _, _, title in read if title), None)
     found.title_where = "above the header row" if found.title else ""
-    raw = "\n".join(p.text for s in found.sections for q in s.questions for p in [layouts.FoundPoint(q.prompt, "")] + q.points)
+    raw = "\n".join(cell for _, rows in sheets for _, cells in rows for cell in cells)  # as written, for --script keep
     return _build(path, rubric_id, found, repairs, unrepaired), raw
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import RubricError
+from ..grading.textnorm import to_simplified
 
 DEFAULT_MARKS = 10.0  # what the seed's importer has always assumed; a warning says so when used
 
@@ -197,7 +198,7 @@ def pdf_lines(path: Path) -> list[Line]:
     for where, text in raw:
         text = text.strip()
         previous = lines[-1].text if lines else ""
-        starts_item = not text or _numbering(text) or _BULLET.match(text) or _MARKER.match(text) and _marker_ok(_MARKER.match(text))
+        starts_item = not text or _numbering(text) or _BULLET.match(text) or _marker_of(text)
         if previous and width >= 20 and len(previous) >= 0.8 * width and not starts_item:
             joiner = " " if re.match(r"[\x21-\x7e]", text) and re.search(r"[\x21-\x7e]$", previous) else ""
             lines[-1].text = previous + joiner + text
@@ -293,7 +294,7 @@ _COLUMNS = {
 
 
 def _header_key(cell: str) -> str:
-    cell = re.sub(r"[（(][^）)]*[）)]", "", str(cell)).strip().lower()
+    cell = re.sub(r"[（(][^）)]*[）)]", "", to_simplified(str(cell))).strip().lower()
     return re.sub(r"\s+", " ", cell.strip("*:： "))
 
 
@@ -317,7 +318,7 @@ def _header_roles(cells: list[str]) -> dict[str, int]:
     return roles
 
 
-def _column_letter(index: int) -> str:
+def column_letter(index: int) -> str:
     letters, index = "", index + 1
     while index:
         index, rem = divmod(index - 1, 26)
@@ -737,16 +738,10 @@ class _Parser:
         q["after_blank"] = False
 
     def question_line(self, item: _Classified, number: str | None, sub: bool) -> None:
-        text = item.number[2] if item.number and not item.line.list_style else item.text
-        rest = ""
-        marker = None
+        text = item.number[2] if item.number else item.text  # `inline` was searched in this text
+        self.start_question(number, text[: item.inline.start()] if item.inline else text, item.line.where, sub)
         if item.inline:
-            offset = len(text) - len((item.number[2] if item.number else item.text)[item.inline.start():])
-            rest, marker = text[offset:], item.inline
-            text = text[:offset]
-        self.start_question(number, text, item.line.where, sub)
-        if marker:
-            self.open_block(marker.group("marker"), marker.group("marks") or "", item.line.where, marker.group("rest"))
+            self.open_block(item.inline.group("marker"), item.inline.group("marks") or "", item.line.where, item.inline.group("rest"))
 
     def outside(self, item: _Classified) -> None:
         """A line outside any question: the title, a default of marks, or preamble."""
@@ -774,7 +769,7 @@ class _Parser:
             else:
                 section = self.current_section()
             self.seen_content = True
-            items = [{"kind": "plain" if len(tq.points) == 1 else "line", "text": text, "where": where, "style": None, "number": 0} for text, where in tq.points]
+            items = [{"kind": "plain", "text": text, "where": where, "style": None, "number": 0} for text, where in tq.points]
             name = f"question {tq.number}" if tq.number else f"the question at {tq.where}"
             points = [p for p in self.block_points({"items": items}, name) if p.text]
             if not points:
