@@ -489,8 +489,8 @@ def _classify(line: Line) -> _Classified:
 
 
 def _question_styles(items: list) -> tuple[str | None, str | None]:
-    """(question style, sub-question style): the numbering (or heading level) that stands
-    last before each answer marker, by votes; the runner-up is the sub-questions' style."""
+    """(question style, sub-question style). Each answer marker votes for the numbering (or heading
+    level) that stands last before it; without markers, the first numbering in the document."""
     votes: dict[str, int] = {}
     order: dict[str, int] = {}  # where each style first occurs
     last = None
