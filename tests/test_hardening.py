@@ -68,7 +68,7 @@ def test_rubric_import_refuses_to_overwrite_and_keeps_the_old_rubric_on_failure(
         ("corrupt.pdf", b"%PDF-1.4\n garbage", "not a readable PDF file"),
         ("empty.pdf", b"", "not a readable PDF file"),
         ("binary.txt", bytes(range(256)), ":2: not valid UTF-8"),
-        ("gbk.txt", "第一行\n题目：客户投诉".encode("gbk"), ":1: not valid UTF-8"),
+        ("neither.txt", "第一行\n".encode("gbk") + b"\x81\x20", ":2: not valid GBK (byte 7) nor UTF-8"),
         ("nul.txt", b"line one\nline\x00two\n", ":2: binary data"),
         ("blank.txt", b"  \n\n", "has no text"),
     ],
