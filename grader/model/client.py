@@ -188,12 +188,12 @@ def positive_seconds(text: str, where: str) -> float:
 class Deadline:
     """The wall-clock end of one model call, which every attempt, wait and HTTP phase shares."""
 
-    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic):
-        self.seconds, self._clock = seconds, clock
-        self.end = clock() + seconds
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.end = time.monotonic() + seconds
 
     def remaining(self) -> float:
-        return self.end - self._clock()
+        return self.end - time.monotonic()
 
     def exceeded(self, detail: str) -> CallTimeoutError:
         return CallTimeoutError(f"no usable reply within the call's {self.seconds:g} s deadline (--timeout, GRADER_TIMEOUT): {detail}")
@@ -277,7 +277,10 @@ def _origin(url) -> tuple[str, str, int | None]:
 
 
 def _redirect_message(response) -> str:
-    target = response.request.url.join(response.headers["location"])
+    try:
+        target = response.request.url.join(response.headers["location"])
+    except _http.InvalidURL:
+        return f"the endpoint redirected ({response.status_code}) to an address that is not a URL; redirects are not followed"
     shown = f"{target.scheme}://{target.netloc.decode('ascii')}{target.path}"
     if _origin(target) != _origin(response.request.url):
         return f"the endpoint redirected ({response.status_code}) to another host, {shown}; redirects are not followed, so nothing was sent there"
