@@ -6,10 +6,12 @@ Retries live here and only here (tenacity; the openai client's own retries are s
 of the requested shape (re-asked with the validation error).
 
 Every call has one wall-clock deadline (`ModelSettings.timeout_s`, --timeout / GRADER_TIMEOUT) that
-covers all its attempts and waits: no HTTP phase may outlast it, the reply's body is cut off at it
-(httpx's read timeout alone restarts with every byte), and a wait the server asks for that would
-pass it ends the call instead. Redirects are never followed (the request carries a candidate's
-answer), and a reply that is not a chat completion is an error naming what it was.
+covers all its attempts and waits: each HTTP wait (connect, send, a read) is capped at the time
+left, the reply's body is cut off at it (httpx's read timeout alone restarts with every byte), and
+a wait the server asks for that would pass it ends the call instead. httpx has no total timeout,
+so a server trickling the status line and headers themselves is bounded per read only. Redirects
+are never followed (the request carries a candidate's answer), and a reply that is not a chat
+completion is an error naming what it was.
 """
 
 from __future__ import annotations
@@ -287,7 +289,7 @@ def _redirect_message(response) -> str:
     return f"the endpoint redirected ({response.status_code}) to {shown}; redirects are not followed: give that address as --base-url"
 
 
-def guarded_http_client(http_client: Any = None):
+def _guarded_http_client(http_client: Any = None):
     """The HTTP client under the openai client: openai's defaults (connection limits, environment
     proxies), but never following a redirect (openai's default client follows them), and holding
     every request to the deadline of the call that makes it."""
@@ -358,7 +360,7 @@ class ModelClient:
             api_key=settings.api_key or "no-key",
             max_retries=0,
             timeout=settings.timeout_s,
-            http_client=guarded_http_client(http_client),
+            http_client=_guarded_http_client(http_client),
         )
         # Servers that reject `json_schema` get `json_object` from then on.
         self.response_mode = "json_schema"
