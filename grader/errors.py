@@ -5,6 +5,10 @@
     │   ├── RubricError     ... a rubric
     │   └── TableError      ... a table of answers as a whole
     ├── ModelOutputError    the model answered, but not with what was asked
+    ├── EndpointError       the endpoint's reply cannot be used, and asking again would not help
+    │   ├── EndpointRedirectError  ... it redirected (never followed)
+    │   ├── NotACompletionError    ... it is not a chat completion
+    │   └── CallTimeoutError       ... none came within the call's deadline (--timeout)
     ├── LocalModelError     the bundled offline model cannot be set up or run
     └── WorkerError         a batch worker process failed (its errors, as text)
 
@@ -48,3 +52,22 @@ class LocalModelError(GraderError, RuntimeError):
 
 class WorkerError(GraderError, RuntimeError):
     """A batch worker process failed; the message carries each worker's error."""
+
+
+class EndpointError(GraderError):
+    """The endpoint's reply cannot be used, and asking again would not help; the answer is left
+    unscored with this reason."""
+
+
+class EndpointRedirectError(EndpointError):
+    """The endpoint answered with a redirect. Redirects are never followed: the request carries a
+    candidate's answer, and the address it points to is not the one the user configured."""
+
+
+class NotACompletionError(EndpointError):
+    """A 2xx reply that is not a chat completion (an HTML page, a JSON list, an empty body, a
+    choice without a message): usually a wrong --base-url or a broken proxy."""
+
+
+class CallTimeoutError(EndpointError):
+    """No usable reply within the call's deadline (--timeout), attempts and waits included."""

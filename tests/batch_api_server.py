@@ -67,7 +67,9 @@ class BatchApiServer:
             def do_GET(self):
                 owner.headers.append(dict(self.headers))
                 with owner._lock:
-                    if m := re.fullmatch(r"/v1/batches/([\w-]+)", self.path):
+                    if self.path == "/v1/models":  # what `batch` asks first, to check the URL
+                        self._reply({"object": "list", "data": [{"id": "m", "object": "model", "created": 0, "owned_by": "tests"}]})
+                    elif m := re.fullmatch(r"/v1/batches/([\w-]+)", self.path):
                         self._reply(owner._retrieve(m.group(1)))
                     elif m := re.fullmatch(r"/v1/files/([\w-]+)/content", self.path):
                         self._reply(None, raw=owner.files[m.group(1)])

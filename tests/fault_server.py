@@ -28,6 +28,12 @@ FAULTS = (
 )
 # Not retried: a 401 whose message echoes the key it was sent, as some proxies do.
 ECHO_KEY = "401_echo_key"
+# 2xx replies that are not chat completions (a wrong --base-url, a broken proxy); not retried.
+NOT_COMPLETIONS = ("json_list", "html", "empty_body", "null_message")
+# A 307 to `redirect_to` (another server); a body sent one byte every `trickle_s`; a 429 asking
+# for a wait of more than a day.
+REDIRECT, TRICKLE, RETRY_AFTER_A_DAY = "redirect_307", "trickle", "429_retry_after_a_day"
+HTML_PAGE = "<!DOCTYPE html><html><head><title>Welcome</title></head><body>It works!</body></html>"
 
 
 def _grade_for(body: dict) -> dict:
@@ -37,12 +43,19 @@ def _grade_for(body: dict) -> dict:
 
 
 class FaultServer:
-    def __init__(self, script: list[str], *, default: str = GOOD, timeout_s: float = 3.0):
+    def __init__(self, script: list[str], *, default: str = GOOD, timeout_s: float = 3.0, models: str = "list",
+                 redirect_to: str | None = None, trickle_s: float = 0.05):
+        """`models`: what GET {base}/models answers: "list" (the models), "html", "404" or REDIRECT."""
         self.script = list(script)
         self.default = default
         self.timeout_s = timeout_s
+        self.models = models
+        self.redirect_to = redirect_to
+        self.trickle_s = trickle_s
         self.seen: list[str] = []
         self.bodies: list[dict] = []
+        self.gets: list[str] = []  # paths asked with GET (not in `seen`, which counts completions)
+        self.trickled: list[tuple[int, int]] = []  # (bytes sent, bytes in the body) per trickled reply
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -58,6 +71,21 @@ class FaultServer:
                 owner.bodies.append(body)
                 owner._respond(self, behaviour, body, self.headers.get("authorization", ""))
 
+            def do_GET(self):
+                owner.gets.append(self.path)
+                if self.path.rstrip("/").endswith("/models") and owner.models != "list":
+                    owner._respond(self, {"html": "html", "404": "404", REDIRECT: REDIRECT}[owner.models], {})
+                elif self.path.rstrip("/").endswith("/models"):
+                    listing = {"object": "list", "data": [{"id": "fault-server", "object": "model", "created": 0, "owned_by": "tests"}]}
+                    data = json.dumps(listing).encode()
+                    self.send_response(200)
+                    self.send_header("content-type", "application/json")
+                    self.send_header("content-length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                else:
+                    owner._respond(self, "404", {})
+
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}/v1"
@@ -71,10 +99,10 @@ class FaultServer:
         self._server.server_close()
 
     def _respond(self, handler: BaseHTTPRequestHandler, behaviour: str, body: dict, authorization: str = "") -> None:
-        def send(status: int, payload: dict | str, headers: dict | None = None) -> None:
+        def send(status: int, payload: dict | list | str, headers: dict | None = None, content_type: str = "application/json") -> None:
             data = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
             handler.send_response(status)
-            handler.send_header("content-type", "application/json")
+            handler.send_header("content-type", content_type)
             handler.send_header("content-length", str(len(data)))
             for k, v in (headers or {}).items():
                 handler.send_header(k, v)
@@ -100,7 +128,9 @@ class FaultServer:
             send(200, completion(json.dumps(_grade_for(body))))
         elif behaviour == "429_retry_after":
             send(429, error, {"retry-after": "0.05"})
-        elif behaviour in ("429", "500", "502", "503"):
+        elif behaviour == RETRY_AFTER_A_DAY:
+            send(429, error, {"retry-after": "100000"})
+        elif behaviour in ("404", "429", "500", "502", "503"):
             send(int(behaviour), error)
         elif behaviour == "timeout":
             time.sleep(self.timeout_s)
@@ -124,5 +154,34 @@ class FaultServer:
             send(401, {"error": {"message": f"Incorrect API key provided: {authorization.removeprefix('Bearer ')}", "type": "auth"}})
         elif behaviour == "refusal":
             send(200, completion("", refusal="I can't help with grading."))
+        elif behaviour == "json_list":
+            send(200, [])
+        elif behaviour == "html":
+            send(200, HTML_PAGE, content_type="text/html; charset=utf-8")
+        elif behaviour == "empty_body":
+            send(200, "")
+        elif behaviour == "null_message":
+            send(200, {"choices": [{"message": None}]})
+        elif behaviour == REDIRECT:
+            handler.send_response(307)
+            handler.send_header("location", self.redirect_to)
+            handler.send_header("content-length", "0")
+            handler.end_headers()
+        elif behaviour == TRICKLE:
+            data = json.dumps(completion(json.dumps(_grade_for(body)))).encode()
+            handler.send_response(200)
+            handler.send_header("content-type", "application/json")
+            handler.send_header("content-length", str(len(data)))
+            handler.end_headers()
+            sent = 0
+            try:
+                for i in range(len(data)):
+                    handler.wfile.write(data[i : i + 1])
+                    handler.wfile.flush()
+                    sent += 1
+                    time.sleep(self.trickle_s)
+            except OSError:  # the client hung up
+                pass
+            self.trickled.append((sent, len(data)))
         else:  # pragma: no cover - a typo in a test
             raise ValueError(behaviour)

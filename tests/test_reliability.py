@@ -25,7 +25,8 @@ def client_for(server, attempts=3):
     return ModelClient(settings, sleep=waits.append), waits
 
 
-@pytest.mark.parametrize("fault", FAULTS)
+# A reply slower than the call's deadline leaves no time to ask again (test_hardening2_client).
+@pytest.mark.parametrize("fault", [f for f in FAULTS if f != "timeout"])
 def test_each_fault_is_retried_then_succeeds(rubric, fault):
     with FaultServer([fault]) as server:
         client, waits = client_for(server)
@@ -44,7 +45,7 @@ def test_a_persistent_fault_leaves_the_answer_unscored_with_a_reason(rubric, fau
         result = StructuredGrader(client, rubric).grade(rubric.question("situational-4"), ANSWER)
     assert result.status == "unscored" and result.score is None and result.points == []
     assert result.error and "sk-fault-test" not in result.error
-    assert len(server.seen) == 2
+    assert len(server.seen) == (1 if fault == "timeout" else 2)  # a timeout spends the call's whole deadline
 
 
 def test_faults_in_a_batch_are_counted_and_a_resume_grades_only_what_failed(tmp_path, rubric):
@@ -56,7 +57,7 @@ def test_faults_in_a_batch_are_counted_and_a_resume_grades_only_what_failed(tmp_
         client, _ = client_for(server, attempts=1)
         stats = grade_candidates(StructuredGrader(client, rubric), rubric, answers, store, concurrency=1, show_progress=False)
     assert stats.unscored == 3
-    assert Counter(stats.failures) == Counter({"InternalServerError": 1, "APITimeoutError": 1, "ModelOutputError": 1})
+    assert Counter(stats.failures) == Counter({"InternalServerError": 1, "CallTimeoutError": 1, "ModelOutputError": 1})
     with FaultServer([]) as server:
         client, _ = client_for(server, attempts=1)
         again = grade_candidates(StructuredGrader(client, rubric), rubric, answers, store, concurrency=2, show_progress=False)

@@ -65,6 +65,8 @@ def cmd_batch(args) -> int:
     )
     stats, paths = run_batch(options, rubric, answers, problems)
     print(stats.describe(), file=sys.stderr)
+    if stats.stopped:
+        print(f"{stats.stopped}; no reports written (the grades so far are kept in {args.output})", file=sys.stderr)
     for path in paths:
         print(f"wrote {path}", file=sys.stderr)
-    return 2 if problems else (1 if stats.unscored else 0)
+    return 2 if problems else (1 if stats.unscored or stats.stopped else 0)

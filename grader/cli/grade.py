@@ -69,12 +69,16 @@ def cmd_grade(args: argparse.Namespace) -> int:
         if args.output is None:
             raise InputError("batch mode needs -o OUT.jsonl")
         with session.open_client(settings) as client:
+            if settings.is_configured:  # a wrong --base-url fails here, not once per answer
+                client.check_endpoint()
             transform = redact if options.redact else (lambda text, names=(): text)
             summary = grade_jsonl(session.make_grader(strategy, client, rubric, keep_anchors=True), rubric, args.input, args.output, transform)
         for problem in summary.problems:
             print(f"input: {problem}", file=sys.stderr)
         print(summary.describe(), file=sys.stderr)
-        return EXIT_BAD_INPUT if summary.problems else (EXIT_FAILURE if summary.unscored else EXIT_OK)
+        if summary.stopped:
+            print(summary.stopped, file=sys.stderr)
+        return EXIT_BAD_INPUT if summary.problems else (EXIT_FAILURE if summary.unscored or summary.stopped else EXIT_OK)
     if not args.question:
         raise InputError("give --question ID (or an INPUT.jsonl for batch mode)")
     try:

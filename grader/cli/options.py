@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from ..errors import InputError
+from ..model.client import DEFAULT_TIMEOUT_S, positive_seconds
 from ..model.session import STRATEGIES, ModelOptions
 
 
@@ -21,6 +23,19 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--max-attempts", type=int, default=4, help="attempts per answer before it is left unscored")
     group.add_argument("--no-prompt-cache", action="store_true", help="ask the server not to reuse cached prompts (bit-exact reproduction, slower)")
     group.add_argument("--redact", action="store_true", help="mask names, phone, ID-card and bank-card numbers, e-mails in answers before grading")
+    group.add_argument(
+        "--timeout",
+        type=_timeout,
+        metavar="SECONDS",
+        help=f"most seconds one model call may take, retries and waits included (env GRADER_TIMEOUT; default {DEFAULT_TIMEOUT_S:g})",
+    )
+
+
+def _timeout(text: str) -> float:
+    try:
+        return positive_seconds(text, "--timeout")
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def model_options(args: argparse.Namespace) -> ModelOptions:
@@ -32,4 +47,5 @@ def model_options(args: argparse.Namespace) -> ModelOptions:
         max_attempts=args.max_attempts,
         prompt_cache=not args.no_prompt_cache,
         redact=args.redact,
+        timeout_s=args.timeout,
     )

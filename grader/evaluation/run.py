@@ -57,6 +57,8 @@ def run_eval(options: EvalOptions, rubric: Rubric, samples: list[Sample]) -> Run
     strategy = options.model.strategy_for(settings)
     started = time.monotonic()
     with session.open_client(settings) as client:
+        if settings.is_configured:  # a wrong --base-url fails here, not once per sample
+            client.check_endpoint()
         grader = session.make_grader(strategy, client, rubric)
         predictions = grade_samples(grader, rubric, samples, Progress(len(samples)))
         model = client.model

@@ -122,6 +122,7 @@ class BatchSummary:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     problems: list[str] = field(default_factory=list)
+    stopped: str = ""  # why the run stopped asking before every answer was graded ("" when it did not)
 
     def count(self, grade: AnswerGrade, cached: bool, prices_per_million: tuple[float, float] = (0.0, 0.0), discount: float = 1.0) -> None:
         """Add one committed grade. `discount` scales the price (Batch APIs charge less)."""
@@ -144,6 +145,7 @@ class BatchSummary:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for kind, count in other.failures.items():
             self.failures[kind] = self.failures.get(kind, 0) + count
+        self.stopped = "; ".join(filter(None, (self.stopped, other.stopped)))
 
     def describe(self) -> str:
         return (

@@ -4,6 +4,14 @@ OpenAI-compatible endpoint.
 Retries live here and only here (tenacity; the openai client's own retries are switched off):
 429 honouring Retry-After, 5xx, timeouts, dropped connections, and output that is not valid JSON
 of the requested shape (re-asked with the validation error).
+
+Every call has one wall-clock deadline (`ModelSettings.timeout_s`, --timeout / GRADER_TIMEOUT) that
+covers all its attempts and waits: each HTTP wait (connect, send, a read) is capped at the time
+left, the reply's body is cut off at it (httpx's read timeout alone restarts with every byte), and
+a wait the server asks for that would pass it ends the call instead. httpx has no total timeout,
+so a server trickling the status line and headers themselves is bounded per read only. Redirects
+are never followed (the request carries a candidate's answer), and a reply that is not a chat
+completion is an error naming what it was.
 """
 
 from __future__ import annotations
@@ -13,29 +21,34 @@ import json
 import math
 import re
 import os
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Iterator, TypeVar
+from urllib.parse import urlsplit
 
 import openai
 from pydantic import BaseModel, ValidationError
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+from tenacity import RetryCallState, Retrying, retry_if_exception, wait_random_exponential
 
-from ..errors import LocalModelError, ModelOutputError
+from ..errors import CallTimeoutError, EndpointError, EndpointRedirectError, InputError, LocalModelError, ModelOutputError, NotACompletionError
 from ..grading.results import Usage
 
 T = TypeVar("T", bound=BaseModel)
 
 # What leaves an answer unscored: the endpoint or the transport failed (after retries), or the
 # model's output could not be used. Any other exception is a bug and propagates.
-MODEL_FAILURES: tuple[type[BaseException], ...] = (openai.OpenAIError, ModelOutputError, LocalModelError, ValidationError)
+MODEL_FAILURES: tuple[type[BaseException], ...] = (openai.OpenAIError, ModelOutputError, EndpointError, LocalModelError, ValidationError)
 # ... and the HTTP library's own errors, where one escapes the client (openai uses httpx, or its
 # successor httpx2, depending on the version installed).
 _http = getattr(openai, "_httpx", None) or __import__("httpx")
 MODEL_FAILURES += (_http.HTTPError, _http.StreamError)
 
 DEFAULT_SEED = 1234
-MAX_RETRY_AFTER_S = 120.0
+# One call's deadline, attempts and waits included, unless --timeout or GRADER_TIMEOUT says otherwise:
+# ample for a hosted model's graded reply, short enough that a stuck endpoint costs minutes, not hours.
+DEFAULT_TIMEOUT_S = 120.0
 
 
 @dataclass(frozen=True)
@@ -47,7 +60,7 @@ class ModelSettings:
     api_key: str | None = None
     temperature: float = 0.0
     seed: int = DEFAULT_SEED
-    timeout_s: float = 300.0
+    timeout_s: float = DEFAULT_TIMEOUT_S  # the deadline of one call, attempts and waits included
     max_attempts: int = 4
     backoff_initial_s: float = 1.0
     max_tokens: int = 1500
@@ -60,6 +73,8 @@ class ModelSettings:
 
     @classmethod
     def from_env(cls, base_url: str | None = None, model: str | None = None, **overrides: Any) -> "ModelSettings":
+        if "timeout_s" not in overrides and os.environ.get("GRADER_TIMEOUT"):
+            overrides["timeout_s"] = positive_seconds(os.environ["GRADER_TIMEOUT"], "GRADER_TIMEOUT")
         return cls(
             base_url=base_url or os.environ.get("GRADER_BASE_URL") or None,
             model=model or os.environ.get("GRADER_MODEL") or None,
@@ -155,10 +170,163 @@ def _make_wait(initial_s: float) -> Callable[[RetryCallState], float]:
         exc = state.outcome.exception() if state.outcome else None
         server_says = _retry_after_s(exc)
         if server_says is not None:
-            return min(server_says, MAX_RETRY_AFTER_S)
+            return server_says  # the deadline (`_make_stop`) decides whether it is worth waiting
         return backoff(state)
 
     return wait
+
+
+def positive_seconds(text: str, where: str) -> float:
+    """`text` as a positive number of seconds, or InputError naming `where` (a flag or variable)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise InputError(f"{where}: {text!r} is not a positive number of seconds")
+    return value
+
+
+class Deadline:
+    """The wall-clock end of one model call, which every attempt, wait and HTTP phase shares."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.end = time.monotonic() + seconds
+
+    def remaining(self) -> float:
+        return self.end - time.monotonic()
+
+    def exceeded(self, detail: str) -> CallTimeoutError:
+        return CallTimeoutError(f"no usable reply within the call's {self.seconds:g} s deadline (--timeout, GRADER_TIMEOUT): {detail}")
+
+
+# The deadline of the call this thread is making: read by the HTTP client's hooks, which see only
+# the request. Threads of a batch each make their own calls.
+_active = threading.local()
+
+
+def _active_deadline() -> Deadline | None:
+    return getattr(_active, "deadline", None)
+
+
+def _make_stop(max_attempts: int, deadline: Deadline) -> Callable[[RetryCallState], bool]:
+    """Stop after `max_attempts`; end the call when the next wait would reach its deadline."""
+
+    def stop(state: RetryCallState) -> bool:
+        if state.upcoming_sleep >= deadline.remaining():
+            exc = state.outcome.exception() if state.outcome else None
+            last = f"the last attempt: {type(exc).__name__}: {exc}"
+            asked = _retry_after_s(exc)
+            if asked is not None and asked >= deadline.remaining():
+                last = f"the endpoint asked to wait {asked:g} s before asking again ({type(exc).__name__})"
+            raise deadline.exceeded(last) from exc
+        return state.attempt_number >= max_attempts
+
+    return stop
+
+
+def _timeouts_within(timeouts: dict[str, float | None], remaining: float, phases=("connect", "read", "write", "pool")) -> dict[str, float | None]:
+    """httpx's per-phase timeouts, none of them reaching past `remaining` seconds."""
+    return {k: (min(v, remaining) if v is not None else remaining) if k in phases else v for k, v in timeouts.items()}
+
+
+def _check_request(request) -> None:
+    """httpx request hook: the request may not outlast the call's deadline in any phase."""
+    deadline = _active_deadline()
+    if deadline is None:
+        return
+    remaining = deadline.remaining()
+    if remaining <= 0:
+        raise _http.PoolTimeout("the call's deadline passed before the request was sent", request=request)
+    request.extensions["timeout"] = _timeouts_within(request.extensions.get("timeout", {}), remaining)
+
+
+class _BodyWithinDeadline(_http.SyncByteStream):
+    """A reply's body that stops at the call's deadline: each byte a server trickles would restart
+    httpx's read timeout, so the deadline is checked between the chunks as they arrive."""
+
+    def __init__(self, stream, deadline: Deadline, request):
+        self._stream, self._deadline, self._request = stream, deadline, request
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._stream:
+            if self._deadline.remaining() <= 0:
+                raise _http.ReadTimeout(f"the reply was still arriving at the call's {self._deadline.seconds:g} s deadline", request=self._request)
+            yield chunk
+
+    def close(self) -> None:
+        self._stream.close()
+
+
+def _check_response(response) -> None:
+    """httpx response hook (the headers are in, the body is not): refuse a redirect, and hold the
+    body to the call's deadline."""
+    if response.has_redirect_location:
+        raise EndpointRedirectError(_redirect_message(response))
+    deadline = _active_deadline()
+    if deadline is None:
+        return
+    # httpcore reads the body's timeouts when it starts on the body, which is after this hook.
+    request = response.request
+    request.extensions["timeout"] = _timeouts_within(request.extensions.get("timeout", {}), max(deadline.remaining(), 0.001), ("read",))
+    response.stream = _BodyWithinDeadline(response.stream, deadline, request)
+
+
+def _origin(url) -> tuple[str, str, int | None]:
+    parts = urlsplit(str(url))
+    return parts.scheme, (parts.hostname or "").lower(), parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+
+
+def _redirect_message(response) -> str:
+    try:
+        target = response.request.url.join(response.headers["location"])
+    except _http.InvalidURL:
+        return f"the endpoint redirected ({response.status_code}) to an address that is not a URL; redirects are not followed"
+    shown = f"{target.scheme}://{target.netloc.decode('ascii')}{target.path}"
+    if _origin(target) != _origin(response.request.url):
+        return f"the endpoint redirected ({response.status_code}) to another host, {shown}; redirects are not followed, so nothing was sent there"
+    return f"the endpoint redirected ({response.status_code}) to {shown}; redirects are not followed: give that address as --base-url"
+
+
+def _guarded_http_client(http_client: Any = None):
+    """The HTTP client under the openai client: openai's defaults (connection limits, environment
+    proxies), but never following a redirect (openai's default client follows them), and holding
+    every request to the deadline of the call that makes it."""
+    client = http_client if http_client is not None else openai.DefaultHttpxClient(follow_redirects=False)
+    client.follow_redirects = False
+    hooks = client.event_hooks
+    client.event_hooks = {"request": [*hooks["request"], _check_request], "response": [_check_response, *hooks["response"]]}
+    return client
+
+
+def _describe_reply(reply: Any) -> str:
+    """What a reply that is not a chat completion is, in a few words, for an error message."""
+    if isinstance(reply, str):
+        text = reply.strip()
+        if not text:
+            return "an empty body"
+        kind = "an HTML page" if text[:1] == "<" else "text"
+        return f"{kind}: {text[:80]!r}"
+    if isinstance(reply, list):
+        return f"a JSON list of {len(reply)} items"
+    if reply is None or isinstance(reply, (int, float, bool)):
+        return f"the JSON value {json.dumps(reply)}"
+    choices = getattr(reply, "choices", None)
+    if not isinstance(choices, list) or not choices:
+        return "an object with no choices"
+    return "a choice without a message"
+
+
+def _chat_completion(reply: Any):
+    """`reply` (what the openai client made of a 2xx body) if it is a chat completion with at least
+    one choice that has a message; NotACompletionError otherwise."""
+    from openai.types.chat import ChatCompletion, ChatCompletionMessage
+
+    choices = getattr(reply, "choices", None) if isinstance(reply, ChatCompletion) else None
+    if isinstance(choices, list) and choices and all(isinstance(getattr(c, "message", None), ChatCompletionMessage) for c in choices):
+        return reply
+    raise NotACompletionError(f"the endpoint's reply is not a chat completion: {_describe_reply(reply)}")
 
 
 # Key shapes masked in every message, whichever key was configured: endpoints and proxies echo
@@ -192,7 +360,7 @@ class ModelClient:
             api_key=settings.api_key or "no-key",
             max_retries=0,
             timeout=settings.timeout_s,
-            http_client=http_client,
+            http_client=_guarded_http_client(http_client),
         )
         # Servers that reject `json_schema` get `json_object` from then on.
         self.response_mode = "json_schema"
@@ -205,14 +373,62 @@ class ModelClient:
         """`text` with the API key masked, for anything that may reach logs or reports."""
         return mask_secrets(text, self.settings.api_key)
 
-    def _retrying(self) -> Retrying:
-        return Retrying(
-            retry=retry_if_exception(_is_retryable),
-            wait=_make_wait(self.settings.backoff_initial_s),
-            stop=stop_after_attempt(self.settings.max_attempts),
-            sleep=self._sleep,
-            reraise=True,
-        )
+    def check_endpoint(self) -> None:
+        """Before many answers are graded: InputError when the base URL is not an OpenAI-compatible
+        API (a web page, a redirect, a 404), so that a wrong --base-url fails once, not once per
+        answer. It asks GET {base}/models, and where that is 404 one 1-token completion. A failure
+        that says nothing about the URL (unreachable, a refused key, a 5xx) is left to the calls."""
+        base = str(self._client.base_url).rstrip("/")
+        not_api = f"{base}: this URL does not look like an OpenAI-compatible endpoint"
+        hint = "check --base-url (OpenAI-compatible servers usually answer under .../v1)"
+        with self._deadline():
+            try:
+                reply = self._client.get("/models", cast_to=_http.Response)
+            except EndpointRedirectError as exc:
+                raise InputError(f"{not_api}: GET {base}/models: {exc}") from None
+            except openai.NotFoundError:
+                reply = None
+            except MODEL_FAILURES:
+                return
+            if reply is not None:
+                try:
+                    listing = reply.json()
+                except ValueError:
+                    listing = reply.text
+                if not (isinstance(listing, dict) and isinstance(listing.get("data"), list)):
+                    what = _describe_reply(listing) if not isinstance(listing, dict) else "a JSON object without a list of models"
+                    raise InputError(f"{not_api}: GET {base}/models answered {what}; {hint}")
+                return
+            try:
+                self._create(messages=[{"role": "user", "content": "Reply with OK."}], max_tokens=1)
+            except (openai.NotFoundError, EndpointError) as exc:
+                raise InputError(f"{not_api}: GET {base}/models and POST {base}/chat/completions answered {self.scrub(str(exc))}; {hint}") from None
+            except MODEL_FAILURES:
+                return
+
+    @contextmanager
+    def _deadline(self) -> Iterator[Deadline]:
+        """One call's deadline, for the HTTP requests this thread makes inside the block (a call
+        made inside another call keeps the outer one's)."""
+        outer = _active_deadline()
+        deadline = outer or Deadline(self.settings.timeout_s)
+        _active.deadline = deadline
+        try:
+            yield deadline
+        finally:
+            _active.deadline = outer
+
+    @contextmanager
+    def _call(self) -> Iterator[Retrying]:
+        """One model call: its retries (iterate them), all within one deadline."""
+        with self._deadline() as deadline:
+            yield Retrying(
+                retry=retry_if_exception(_is_retryable),
+                wait=_make_wait(self.settings.backoff_initial_s),
+                stop=_make_stop(self.settings.max_attempts, deadline),
+                sleep=self._sleep,
+                reraise=True,
+            )
 
     def _create(self, *, response_format: dict[str, Any] | None = None, **kwargs: Any):
         extra_body: dict[str, Any] = {}
@@ -224,12 +440,17 @@ class ModelClient:
             extra_body["cache_prompt"] = False
         if extra_body:
             kwargs["extra_body"] = extra_body
-        return self._client.chat.completions.create(
-            model=self.model,
-            temperature=self.settings.temperature,
-            seed=self.settings.seed,
-            **kwargs,
-        )
+        try:
+            reply = self._client.chat.completions.create(
+                model=self.model,
+                temperature=self.settings.temperature,
+                seed=self.settings.seed,
+                **kwargs,
+            )
+        except json.JSONDecodeError as exc:  # a JSON content type over a body that is not JSON
+            what = f"not JSON ({exc.msg}): {exc.doc[:80]!r}" if exc.doc.strip() else "an empty body"
+            raise NotACompletionError(f"the endpoint's reply is not a chat completion: {what}") from None
+        return _chat_completion(reply)
 
     @staticmethod
     def _record(info: CallInfo, completion: Any) -> None:
@@ -248,22 +469,23 @@ class ModelClient:
         """Ask for one JSON object of `schema`; re-ask with the error when the output does not validate."""
         info = CallInfo()
         conversation = list(messages)
-        for attempt in self._retrying():
-            with attempt:
-                info.attempts += 1
-                completion = self._create_structured(conversation, schema, schema_name)
-                self._record(info, completion)
-                try:
-                    return parse_completion(completion, schema), info
-                except ModelOutputError as exc:
-                    if exc.content is None:
+        with self._call() as retrying:
+            for attempt in retrying:
+                with attempt:
+                    info.attempts += 1
+                    completion = self._create_structured(conversation, schema, schema_name)
+                    self._record(info, completion)
+                    try:
+                        return parse_completion(completion, schema), info
+                    except ModelOutputError as exc:
+                        if exc.content is None:
+                            raise
+                        # Re-ask with the error, as instructor does; the next attempt sees what was wrong.
+                        conversation = list(messages) + [
+                            {"role": "assistant", "content": exc.content[:4000]},
+                            {"role": "user", "content": f"That output is invalid: {exc.brief}. Reply with corrected JSON only."},
+                        ]
                         raise
-                    # Re-ask with the error, as instructor does; the next attempt sees what was wrong.
-                    conversation = list(messages) + [
-                        {"role": "assistant", "content": exc.content[:4000]},
-                        {"role": "user", "content": f"That output is invalid: {exc.brief}. Reply with corrected JSON only."},
-                    ]
-                    raise
         raise AssertionError("unreachable")  # pragma: no cover
 
     def structured_request(self, messages: list[dict[str, str]], schema: type[BaseModel], schema_name: str = "grade") -> dict[str, Any]:
@@ -283,29 +505,33 @@ class ModelClient:
     def submit_batch(self, requests: list[dict[str, Any]], metadata: dict[str, str]) -> str:
         """Upload `requests` (Batch API input lines) and start a batch; returns its id."""
         data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in requests).encode("utf-8")
-        for attempt in self._retrying():
-            with attempt:
-                uploaded = self._client.files.create(file=("grader-batch.jsonl", data, "application/jsonl"), purpose="batch")
-        for attempt in self._retrying():
-            with attempt:
-                batch = self._client.batches.create(
-                    input_file_id=uploaded.id, endpoint="/v1/chat/completions", completion_window="24h", metadata=metadata
-                )
+        with self._call() as retrying:
+            for attempt in retrying:
+                with attempt:
+                    uploaded = self._client.files.create(file=("grader-batch.jsonl", data, "application/jsonl"), purpose="batch")
+        with self._call() as retrying:
+            for attempt in retrying:
+                with attempt:
+                    batch = self._client.batches.create(
+                        input_file_id=uploaded.id, endpoint="/v1/chat/completions", completion_window="24h", metadata=metadata
+                    )
         return batch.id
 
     def batch_state(self, batch_id: str):
         """The provider's record of a batch (`status`, `output_file_id`, `error_file_id`, counts)."""
-        for attempt in self._retrying():
-            with attempt:
-                return self._client.batches.retrieve(batch_id)
+        with self._call() as retrying:
+            for attempt in retrying:
+                with attempt:
+                    return self._client.batches.retrieve(batch_id)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def batch_file_lines(self, file_id: str) -> list[dict[str, Any]]:
         """The JSON lines of a batch's output or error file."""
-        for attempt in self._retrying():
-            with attempt:
-                text = self._client.files.content(file_id).text
-                return [json.loads(line) for line in text.splitlines() if line.strip()]
+        with self._call() as retrying:
+            for attempt in retrying:
+                with attempt:
+                    text = self._client.files.content(file_id).text
+                    return [json.loads(line) for line in text.splitlines() if line.strip()]
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _create_structured(self, messages: list[dict[str, str]], schema: type[BaseModel], name: str):
@@ -328,18 +554,19 @@ class ModelClient:
         case-folded, probabilities of tokens that fold together added); empty when the server
         gives no log-probabilities."""
         info = info if info is not None else CallInfo()
-        for attempt in self._retrying():
-            with attempt:
-                info.attempts += 1
-                completion = self._create(messages=messages, max_tokens=1, logprobs=True, top_logprobs=10)
-                self._record(info, completion)
-                logprobs = completion.choices[0].logprobs
-                probabilities: dict[str, float] = {}
-                if logprobs and logprobs.content:
-                    for candidate in logprobs.content[0].top_logprobs:
-                        token = candidate.token.strip().casefold()
-                        probabilities[token] = probabilities.get(token, 0.0) + math.exp(candidate.logprob)
-                return probabilities
+        with self._call() as retrying:
+            for attempt in retrying:
+                with attempt:
+                    info.attempts += 1
+                    completion = self._create(messages=messages, max_tokens=1, logprobs=True, top_logprobs=10)
+                    self._record(info, completion)
+                    logprobs = completion.choices[0].logprobs
+                    probabilities: dict[str, float] = {}
+                    if logprobs and logprobs.content:
+                        for candidate in logprobs.content[0].top_logprobs:
+                            token = candidate.token.strip().casefold()
+                            probabilities[token] = probabilities.get(token, 0.0) + math.exp(candidate.logprob)
+                    return probabilities
         raise AssertionError("unreachable")  # pragma: no cover
 
     def yes_probability(self, messages: list[dict[str, str]], yes: tuple[str, ...], no: tuple[str, ...]) -> tuple[float | None, CallInfo]:

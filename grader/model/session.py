@@ -28,11 +28,14 @@ class ModelOptions:
     max_attempts: int = 4
     prompt_cache: bool = True
     redact: bool = False  # mask personal data in answers before grading
+    timeout_s: float | None = None  # one call's deadline; None: GRADER_TIMEOUT, else the default
 
     def settings(self) -> ModelSettings:
         extra = {"max_attempts": self.max_attempts, "prompt_cache": self.prompt_cache}
         if self.seed is not None:
             extra["seed"] = self.seed
+        if self.timeout_s is not None:
+            extra["timeout_s"] = self.timeout_s
         return ModelSettings.from_env(base_url=self.base_url, model=self.model, **extra)
 
     def strategy_for(self, settings: ModelSettings) -> str:

@@ -62,6 +62,8 @@ def run_batch(options: BatchOptions, rubric: Rubric, answers: list[CandidateAnsw
     started = time.monotonic()
     try:
         with session.open_client(settings) as client:
+            if settings.is_configured:  # a wrong --base-url fails here, not once per answer
+                client.check_endpoint()
             grader = session.make_grader(strategy, client, rubric)
             if options.provider_batch:
                 from .provider_batch import BatchRunOptions, grade_with_provider_batch
@@ -84,6 +86,10 @@ def run_batch(options: BatchOptions, rubric: Rubric, answers: list[CandidateAnsw
                     prices_per_million=options.prices_per_million,
                 )
             meta = {"model": client.model, "strategy": strategy, "prompt_hash": grader.prompt_hash, "rubric_hash": rubric.content_hash}
+        if stats.stopped:
+            # Answers were left unasked: a ranking now would total their candidates without them.
+            # The grades are kept, and the re-run that grades the rest writes the reports.
+            return stats, []
         meta.update(rubric_path=str(options.rubric_path.resolve()), cutoff=options.cutoff, margin=options.margin)
         stats.problems = list(problems)
         reviews = applicable_reviews(review_store.latest(), answers)

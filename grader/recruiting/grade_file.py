@@ -14,6 +14,7 @@ from ..grading.strategies import Grader
 from ..jsonl import read_records
 from ..grading.results import AnswerGrade, BatchSummary
 from ..rubric.model import Rubric
+from .runner import FailureBreaker
 
 
 # Fields of an answer record that name the candidate (masked in the answer by --redact).
@@ -61,6 +62,7 @@ def grade_jsonl(grader: Grader, rubric: Rubric, input_path: Path, output: Path, 
     finished = done_ids(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     _drop_partial_last_line(output)
+    breaker, not_asked = FailureBreaker(), 0
     with output.open("a", encoding="utf-8") as out:
         for _, record in records:
             if isinstance(record, str):
@@ -69,10 +71,16 @@ def grade_jsonl(grader: Grader, rubric: Rubric, input_path: Path, output: Path, 
             if record.id in finished:
                 summary.already_done += 1
                 continue
+            if breaker.tripped:  # left for a re-run, like a crash would
+                not_asked += 1
+                continue
             names = [str(v) for k, v in (record.model_extra or {}).items() if k in NAME_FIELDS and v]
             result = grader.grade(rubric.question(record.question_id), transform(record.answer, names), answer_id=record.id)
             append_result(out, result)
             summary.count(result, cached=False)
+            breaker.record(result)
+    if not_asked:
+        summary.stopped = breaker.reason(not_asked)
     return summary
 
 

@@ -57,6 +57,35 @@ class RateLimiter:
                 self._used.append((self._clock(), tokens))
 
 
+class FailureBreaker:
+    """Stops a run from asking an endpoint that keeps failing the same way: once `limit` answers
+    in a row are left unscored by the same kind of error (a dead endpoint, a wrong key, a timeout),
+    asking the rest would only fail again. The answers not asked stay ungraded, so a re-run
+    resumes them."""
+
+    def __init__(self, limit: int = 5):
+        self.limit = limit
+        self.kind, self.count, self.last_error = "", 0, ""
+        self.tripped = False  # once tripped it stays so: what it held back is reported, not lost
+
+    def record(self, grade: AnswerGrade) -> None:
+        if self.tripped:
+            return
+        if grade.status == "scored":
+            self.kind, self.count = "", 0
+            return
+        kind = (grade.error or "unknown").split(":")[0]  # the error's type, as BatchSummary counts them
+        self.count = self.count + 1 if kind == self.kind else 1
+        self.kind, self.last_error = kind, grade.error or "unknown"
+        self.tripped = self.count >= self.limit
+
+    def reason(self, not_asked: int) -> str:
+        return (
+            f"stopped asking the endpoint after {self.count} answers in a row failed with {self.kind} "
+            f"(the last: {self.last_error[:300]}); {not_asked} answers were not asked: fix the endpoint and re-run to grade them"
+        )
+
+
 def cached_grade(cache: GradeCache | None, grader, question, item: CandidateAnswer) -> tuple[str, AnswerGrade | None]:
     """The cache key of `item` for this grader, and its cached grade (named for this candidate),
     if there is one."""
@@ -78,10 +107,14 @@ def grade_candidates(
     tokens_per_minute: float | None = None,
     prices_per_million: tuple[float, float] = (0.0, 0.0),
     show_progress: bool = True,
+    stop_after_failures: int = 5,
 ) -> BatchSummary:
     """Grade every answer not yet in `store`, `concurrency` at a time, committing each result as
-    it finishes. `prices_per_million` is (input, output) USD per million tokens, for the estimate."""
+    it finishes. `prices_per_million` is (input, output) USD per million tokens, for the estimate.
+    After `stop_after_failures` answers in a row fail the same way, no more are asked
+    (`BatchSummary.stopped` says why); those in flight still finish and are kept."""
     stats = BatchSummary(total=len(answers))
+    breaker = FailureBreaker(stop_after_failures)
     todo = [a for a in answers if not store.finished(a.candidate, a.question_id, a.answer)]
     stats.already_done = len(answers) - len(todo)
     limiter = RateLimiter(requests_per_minute, tokens_per_minute)
@@ -102,20 +135,23 @@ def grade_candidates(
     def commit(item: CandidateAnswer, grade: AnswerGrade, cached: bool) -> None:
         store.put(item.candidate, item.answer, grade, cached)
         stats.count(grade, cached, prices_per_million)
+        breaker.record(grade)
         if progress:
             progress.step(f"{item.candidate} {item.question_id}")
 
     # A bounded window of submitted work keeps memory flat in the number of answers.
     pending: set = set()
     queue = iter(todo)
+    submitted = 0
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         try:
             while True:
-                while len(pending) < 2 * max(1, concurrency):
+                while len(pending) < 2 * max(1, concurrency) and not breaker.tripped:
                     item = next(queue, None)
                     if item is None:
                         break
                     pending.add(pool.submit(work, item))
+                    submitted += 1
                 if not pending:
                     break
                 finished, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -127,6 +163,10 @@ def grade_candidates(
                         errors.append(exc)
                 if errors:
                     raise errors[0]
+                if breaker.tripped:  # what has not started yet is not asked either
+                    cancelled = {future for future in pending if future.cancel()}
+                    pending -= cancelled
+                    submitted -= len(cancelled)
         except BaseException:
             # Interrupted (Ctrl-C, or a worker failed): keep every grade that still finishes.
             for future in pending:
@@ -138,6 +178,8 @@ def grade_candidates(
                     except BaseException:  # noqa: BLE001 - already stopping
                         pass
             raise
+    if breaker.tripped and submitted < len(todo):
+        stats.stopped = breaker.reason(len(todo) - submitted)
     return stats
 
 
