@@ -69,8 +69,9 @@ def cmd_grade(args: argparse.Namespace) -> int:
         if args.output is None:
             raise InputError("batch mode needs -o OUT.jsonl")
         with session.open_client(settings) as client:
+            # The grader masks what any answer may hold; the records' name fields say whose it is.
             transform = redact if options.redact else (lambda text, names=(): text)
-            summary = grade_jsonl(session.make_grader(strategy, client, rubric, keep_anchors=True), rubric, args.input, args.output, transform)
+            summary = grade_jsonl(session.make_grader(strategy, client, rubric, redact=options.redact, keep_anchors=True), rubric, args.input, args.output, transform)
         for problem in summary.problems:
             print(f"input: {problem}", file=sys.stderr)
         print(summary.describe(), file=sys.stderr)
@@ -82,10 +83,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
     except KeyError as exc:
         raise InputError(f"{args.rubric}: {exc.args[0]}") from None
     answer = _read_answer(args)
-    if options.redact:
-        answer = redact(answer)
     with session.open_client(settings) as client:
-        result = session.make_grader(strategy, client, rubric, keep_anchors=True).grade(question, answer)
+        result = session.make_grader(strategy, client, rubric, redact=options.redact, keep_anchors=True).grade(question, answer)
     if args.json:
         print(result.model_dump_json(indent=2))
     else:

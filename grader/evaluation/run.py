@@ -57,7 +57,7 @@ def run_eval(options: EvalOptions, rubric: Rubric, samples: list[Sample]) -> Run
     strategy = options.model.strategy_for(settings)
     started = time.monotonic()
     with session.open_client(settings) as client:
-        grader = session.make_grader(strategy, client, rubric)
+        grader = session.make_grader(strategy, client, rubric, redact=options.model.redact)
         predictions = grade_samples(grader, rubric, samples, Progress(len(samples)))
         model = client.model
     wall = time.monotonic() - started
