@@ -6,7 +6,9 @@ injection can satisfy."""
 from __future__ import annotations
 
 import json
+import re
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -120,3 +122,53 @@ def test_a_batch_stores_no_personal_data_under_redact(tmp_path, monkeypatch):
     stored = b"".join(p.read_bytes() for p in (tmp_path / "run").rglob("*") if p.is_file())
     for secret in PII.values():
         assert secret.encode("utf-8") not in stored
+
+
+# ---------------------------------------------------------------- 5. the forms redact() masks
+
+DATA = Path(__file__).resolve().parent / "data"
+PII_FORMS = [json.loads(line) for line in (DATA / "pii_forms.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+ORDINARY = sorted(
+    {json.loads(line)["answer"] for path in [*sorted(SAMPLES_PATH.parent.glob("*.jsonl")), DATA / "plain_answers.jsonl"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
+)
+MASK_LABEL = re.compile(r"\[(?:姓名|电话|邮箱|身份证号|银行卡号|微信号|QQ号|护照号|地址)\]")
+
+
+@pytest.mark.parametrize("form", PII_FORMS, ids=[f["form"] for f in PII_FORMS])
+def test_redact_masks_the_form(form):
+    masked = redact(form["text"])
+    for secret in form["secrets"]:
+        assert secret not in masked, masked
+    assert MASK_LABEL.search(masked)
+    assert redact(masked) == masked  # masking twice (a batch, then its grader) changes nothing more
+
+
+def test_redact_masks_no_ordinary_answer():
+    """The hand-graded samples and the plain answers (480 distinct texts) hold no personal data:
+    not one span of them is masked, so --redact sends them, and grades them, as written."""
+    assert len(ORDINARY) >= 220
+    touched = [answer[:40] for answer in ORDINARY if redact(answer) != answer]
+    assert touched == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我是客户经理，会先向经理汇报，再请理财经理和大堂经理一起跟进。",
+        "任何老师都会这样教；于是，我向主管反映了情况。",
+        "方便，快捷，是客户最在意的。周末负责值班的同事会回电。",
+        "高风险产品要先做风险测评，金额超过50万元的转账要二次核实，拨打96110反诈专线。",
+        "I'm sorry, I would explain it through the WeChat mini-program and the WeChat account.",
+        "年化收益率0.5%，2024年3月15日到期，工单号20240315。",
+    ],
+    ids=["titles-as-words", "prepositions", "surname-initial-words", "numbers", "english", "dates-and-rates"],
+)
+def test_redact_leaves_ordinary_words(text):
+    assert redact(text) == text
+
+
+def test_the_grade_of_an_ordinary_answer_is_the_same_under_redact():
+    from grader.grading.strategies import prepared
+
+    for answer in ORDINARY:
+        assert prepared(answer, redact=True) == prepared(answer)
