@@ -23,8 +23,10 @@ from .textnorm import normalise
 # Cyrillic ӏ as "l"; each look-alike once, or the later entry wins: і once read as "l"): Cyrillic,
 # Greek, Armenian and the Latin small capitals (ɪɢɴᴏʀᴇ), which NFKC leaves as they are.
 _HOMOGLYPHS = str.maketrans(
-    "аеіоӏрсухАВЕНІКМОРСТХѕјԁһԛԝѵӀ" "ΑΒΕΖΗΙΚΜΝΟΡΤΥΧαεικνοτυχ" "օսհոԁ" "ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘǫʀꜱᴛᴜᴠᴡʏᴢıɑ",
-    "aeiolpcyxABEHIKMOPCTXsjdhqwvl" "ABEZHIKMNOPTYXaeikvotux" "ouhnd" "abcdefghijklmnopqrstuvwyzia",
+    "аеіоӏрсухАВЕНІКМОРСТХѕјԁһԛԝѵӀ" "ΑΒΕΖΗΙΚΜΝΟΡΤΥΧαεικνοτυχ" "օսհոԁ" "ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘǫʀꜱᴛᴜᴠᴡʏᴢıɑ"
+    "ᎪᏴᏟᎬᎻᎥᏆᎫᏦᏞᎷᏢᏚᎢᏔᏙᏃꭵꮃꮪꮯꮇꮋ",
+    "aeiolpcyxABEHIKMOPCTXsjdhqwvl" "ABEZHIKMNOPTYXaeikvotux" "ouhnd" "abcdefghijklmnopqrstuvwyzia"
+    "ABCEHiIJKLMPSTWVZiwscmh",
 )
 # Characters that show nothing (zero-width, joiners, bidi controls, fillers, variation selectors,
 # the Unicode tag block): dropped before detection, so that 忽\u200b略 reads as 忽略. Tag
@@ -35,10 +37,11 @@ _INVISIBLE = re.compile(
 )
 _TAGS = re.compile("[\U000e0020-\U000e007e]+")
 # Leetspeak digits and signs read as letters: 1 as i ("g1ve"), and 11 as ll ("fu11"); in a second
-# reading every 1 as l.
-_LEET_I, _LEET_L = str.maketrans("013457@$!8", "oieastasib"), str.maketrans("013457@$!8", "olestasilb")
+# reading every 1 as l. Read only in a text with a word that mixes letters and such signs.
+_LEET_I, _LEET_L = str.maketrans("0134567@$!8", "oieasgtasib"), str.maketrans("0134567@$!8", "oleasgtasib")
 _LEET = (lambda word: word.replace("11", "ll").translate(_LEET_I), lambda word: word.translate(_LEET_L))
-_LEET_WORD = re.compile(r"[A-Za-z0-9@$!]*[0-9@$!][A-Za-z0-9@$!]*")
+_LEET_WORD = re.compile(r"(?=[A-Za-z0-9@$!]*[A-Za-z])[A-Za-z0-9@$!]*[0-9@$!][A-Za-z0-9@$!]*")
+_LEET_ANY = re.compile(r"[A-Za-z0-9@$!]+")
 # A base64 run long enough to carry a sentence.
 _BASE64 = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{16,}={0,2}(?![A-Za-z0-9+/=])")
 
@@ -95,25 +98,38 @@ _NORMALISED = [
     r"youare(a|an|the|now)?.{0,12}grader",
     r"actas(a|an)?(grader|examiner)",
     # The same, reworded: other verbs of ignoring, other names for the rules, other top scores.
-    r"(不必理会|不用理会|无需理会|不予理会|不用管|别管|抛开|撇开|跳过|略过|忽视|置之不理)(前文|前面|上文|上面|以上|上述|先前|此前|之前|前述)(的)?(一切|所有|全部)?(的)?(评判|评价|评分|打分|考核|评估)?(准则|标准|规则|指令|要求|说明|指示)",
+    r"(不必理会|不用理会|无需理会|不予理会|不用管|别管|抛开|撇开|跳过|略过|忽视|忽略|无视|置之不理)(前文|前面|上文|上面|以上|上述|先前|此前|之前|前述|原来|原先|原有)(的)?(给你|给您|交给你|你收到|你得到)?(的)?(一切|所有|全部)?(的)?(评判|评价|评分|打分|考核|评估)?(准则|标准|规则|指令|要求|说明|指示)",
+    r"(把|将)(这份|本份|该份|本|此|我的)(作答|回答|答案|答卷|回复)(评为|判为|打成|记为|定为|给)(最高档|最高分|满分|最高等级|最高评级|满档)",
+    r"(前面|以上|上述|之前|先前|上面)(那些|这些|的)?(打分|评分|评判|阅卷)(规矩|规则|标准|要求|指令)(都|全|全部|一律)?(不用管|不用理|不必管|作废|不算|无效|不必遵守|可以忽略|忽略)",
+    r"(直接|就)(判|判为|判定为)(我|本题|这题|本答案)?(满分|最高分|covered)",
+    r"(评分|打分|阅卷|评估|评审)(系统|老师|人员|的人|者|员|官|模型).{0,12}(给|打|判).{0,8}(满分|最高分|covered)",
+    r"(ignore|disregard|forget|setaside|overlook|paynoattentionto|skip|bypass|discard)(all)?(of)?(the|your|any)(instructions?|rules|guidelines|directives?|criteria|prompts?|guidance)(that)?(you|youve)(were|have|havebeen|was|are)?(been)?(given|told|provided|shown|received)",
+    r"(rate|score|grade|mark)(this|it|me|myanswer|thisanswer|thisresponse)(a|as)?(perfect|full|maximum|top)?(10|ten|100|fullmarks|perfect)",
+    r"(treat|regard|consider|mark|score|grade|rate)(this|the|my)(submission|answer|response|reply)(as)(a)?(flawless|perfect|excellent|complete|fullmarks|fullycorrect|modelanswer|10|ten)",
+    r"(discount|ignore|disregard|setaside|overlook)(all|any|every)(earlier|previous|prior|preceding|other)(guidance|instructions?|rules|directives?|criteria|guidelines)",
+    r"(the)?(ai|model|system|bot|llm|grader)(that|which|who)?(is)?(grading|scoring|marking|evaluating|assessing|reviewing|reading)(this|these|my|the)",
     r"(ignore|disregard|forget|setaside|paynoattentionto|overlook|skip|bypass|discard|neglect|dontfollow|donotfollow|stopfollowing)(all|any|everything)?(of)?(the|your|that)?(stated|said|written|given)?(preceding|prior|earlier|above|previous|foregoing|original|initial|system)(grading|scoring)?(guidance|directives?|criteria|instructions?|rules|prompts?|guidelines|orders|constraints)",
     r"(ignore|disregard|forget|setaside|overlook|paynoattentionto)(everything|anything|all)(stated|said|written|mentioned)?(earlier|before|above|previously)",
     r"请.{0,6}(给予|给出|评为|评定为|记为|打出|按)(本|这份|该份|此|这)?(份)?(作答|回答|答案|答卷|回复)?.{0,4}(最高分|最高评级|最高等级|最高档|满分)",
     r"(给予|给)(这份|本份|该份|本|此)(作答|回答|答案|答卷|回复)(以)?(最高分|最高评级|最高等级|最高档|满分)",
     r"(每|所有|全部|各)(一|个|项|条)?(考核点|评分点|得分点|考察点|评分项)(都|均|全部)?(应|应该|请|要)?(已)?(记为|记作|视为|判为|判定为|算作|标记为|评为)?(已)?(满足|达成|覆盖|达到|命中)",
     r"(assign|award|give|grant|record)(this|the|my)?(response|answer|submission|reply|candidate)?(the|a)?(maximum|highest|top|perfect|full|best)(possible)?(rating|score|grade|marks?|band)",
-    r"(give|award|grant)(this|the)(agent|candidate|answer|response|employee|person|staff|rep)?(full|maximum|perfect)(marks|score|points)",
+    r"(give|award|grant)(this|the)(agent|candidate|answer|response|employee|person|staff|rep)?(a)?(full|maximum|perfect)(marks|score|points)",
     r"(score|mark|grade|rate|record)(every|each|all)(the)?(criteri\w*|points?|items?|requirements?)(as)?(fully)?(met|satisfied|covered|fulfilled|complete)",
     r"(every|each|all)(the)?(criterion|criteria|points?|requirements?|rubricitems?)(should|must|shall|willbe|are|is)?(be)?(recorded|marked|scored|graded|rated|counted|treated)(as)?(fully)?(satisfied|met|fulfilled|achieved|covered|complete)",
     # Someone from HR, or a customer, passing a request on to whoever grades.
     r"(人力资源|人事部|招聘部|招聘负责人|hr).{0,30}(候选人|考生|该生|candidate|applicant).{0,30}(录用|内定|通过|内推|批准|高分|满分|最高|approved|hired|selected)",
-    r"(hr|humanresources|recruit\w*|hiringmanager|hiringteam|hiringcommittee).{0,60}(approved|preapproved|hired|selected|decided|confirmed|signedoff).{0,60}(score|mark|rate|grade|criteri|points?)",
+    r"(hr|humanresources|recruit\w*|hiringmanager|hiringteam|hiringcommittee).{0,60}(approved|preapproved|hired|selected|decided|confirmed|signedoff|toppick|preferred|favou?rite|shortlisted|referred|referral).{0,60}(score|mark|rate|grade|criteri|points?|accordingly)",
     r"(告诉|转告|致|转达|请)(给)?(评分|打分|阅卷|评估|评审|评卷|判卷)(的)?(人|者|人员|老师|员|官)",
     r"(whoever|anyone|theperson|those)(who)?(is|are)?(grades?|grading|marks?|marking|scores?|scoring|evaluates?|evaluating|assess(es)?|assessing|reviews?|reviewing)(this|these|my|the)",
     r"(noteto|dear|attention|hello|hi)(the)?(assessor|evaluator|grader|marker|examiner|scorer|rater|aievaluator|reviewer)",
     # Pinyin (tone marks dropped, ü as u or v).
     r"(hulue|hulve|wushi|wangji|buyaolihui)(yishang|shangmian|shangshu|qianmian|zhiqian).{0,20}(guize|zhiling|yaoqiu|biaozhun|shuoming)",
-    r"(qing)?(gei|da)(wo|ni|bendaan|zhefendaan)(ge)?manfen",
+    r"(gei|da)(wo|ni|bendaan|zhefendaan)(ge)?manfen",
+    r"qing(ni|nin)?(zhijie)?(gei|da)(wo|ni|bendaan|zhefendaan)?(ge)?manfen",
+    r"(bendaan|zhefendaan|zhegedaan|wodedaan|wodehuida)(yinggai|yingdang|keyi|zhide)?(de|ping|pingwei|gei|dedao|na)?manfen",
+    r"(ba|jiang)(zhefen|ben|zhege|wode)(daan|huida)(pingwei|panwei|dawei|gei|da|pan)(manfen|zuigaofen)",
+    r"(pingfenyuan|yuejuanlaoshi|yuejuanren|kaoguan)(qing|ni|nin)",
     r"(suoyou|quanbu|meige)(de)?yaodian.{0,8}(panwei|pan|biaowei|suanzuo)",
     r"(qing|gei|xiexie)(kaoguan|yuejuanren|yuejuanlaoshi|pingfenyuan)",
     r"pingfen(guize|biaozhun)(yi)?(shixiao|zuofei|wuxiao)",
@@ -135,9 +151,11 @@ _RAW = [
     # An HTML comment that talks grading, or to the one who grades: no interview answer holds one.
     rf"<!--(?:(?!-->)[\s\S]){{0,400}}?(?:{_GRADING}|grader|marker|examiner|reviewer|\bAI\b|model|评委|审核|考官)",
     # A pasted "reference answer", and a table of verdicts (| p1 | covered |).
-    r"(?:参考答案|标准答案|满分答案|官方答案|示范答案|范例答案|评分参考|model\s*answer|reference\s*answer|sample\s*answer|ideal\s*answer|expected\s*answer|official\s*answer|answer\s*key)\s*(?:[:：（(]|[】\]])",
-    r"\|\s*(?:p\d+|要点\s*\d*|point\s*\d*|criterion\s*\d*|考核点\s*\d*)\s*\|[^\n]*?(?:covered|partial|missing|\bmet\b|已覆盖|覆盖|满足|✓|✔|√|满分|\d+\s*分)",
-    r"\|\s*(?:要点|points?|criteri(?:on|a)|考核点)\s*\|\s*(?:判定|结果|verdict|status|得分|score|评分|结论)",
+    r"(?:(?:参考|标准|满分|官方|示范|范例|正确)(?:评分)?答案|评分答案|评分参考)\s*(?:[:：（(]|[】\]])",
+    r"\b(?:model|reference|sample|ideal|expected|official|correct|marking[\s-]*guide|marking[\s-]*scheme|grading[\s-]*guide|scoring[\s-]*guide)\s*(?:answer|response|solution)s?\s*(?:[:：(]|[\]】])|\banswer\s*key\s*[:：(]",
+    r"\|\s*(?:p\d+|要点\s*\d*|points?\s*\d*|criteri(?:on|a)\s*\d*|考核点\s*\d*|评分点\s*\d*|得分点\s*\d*)\s*\|[^\n]*?(?:covered|partial|missing|\bmet\b|已覆盖|覆盖|满足|✓|✔|√|✅|☑|满分|\d+\s*分)",
+    r"\|\s*(?:要点|points?|criteri(?:on|a)|考核点|评分点|得分点|考察点)\s*\|\s*(?:判定|结果|verdict|status|得分|score|评分|结论|met|covered|达成|是否)",
+    r"\|[^|\n]{1,40}\|\s*(?:✅|☑|✔|✓|√)\s*\|",
     # A bracketed note from HR about the candidate.
     r"[【\[]\s*(?:HR|人力资源|人事|招聘)[^】\]]{0,8}[】\]][^。！？!?\n]{0,60}?(?:候选人|考生|candidate|满分|高分|评为|score)",
 ]
@@ -172,8 +190,9 @@ def readable(answer: str) -> str:
     return f"{text}\n{hidden}" if hidden else text
 
 
-def _without_tones(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", text.replace("ü", "v").replace("Ü", "V")) if not unicodedata.combining(c))
+def _without_marks(text: str) -> str:
+    """Latin letters without their accents: pinyin's tone marks (ǐ, ü as u), "ïgnörè"."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 def _decoded_base64(text: str) -> list[str]:
@@ -199,9 +218,9 @@ def injection_suspected(answer: str, _depth: int = 0) -> bool:
     # The same instruction disguised: reversed, in pinyin with tone marks, in leetspeak, in base64.
     variants = [plain, plain[::-1]]
     if _TONED.search(raw):
-        variants.append(normalise(_without_tones(raw)))
-    if _LEET_WORD.search(raw) and re.search("[A-Za-z]", raw):
-        variants += [_LEET_WORD.sub(lambda m: read(m.group(0)), plain) for read in _LEET]
+        variants.append(normalise(_without_marks(raw)))
+    if _LEET_WORD.search(raw):
+        variants += [normalise(_LEET_ANY.sub(lambda m: read(m.group(0)), raw)) for read in _LEET]
     if any(_any(_NORMALISED_RES, v) for v in variants):
         return True
     return _depth < 2 and any(injection_suspected(decoded, _depth + 1) for decoded in _decoded_base64(raw))
@@ -279,6 +298,14 @@ def strip_injections(answer: str) -> tuple[str, list[str]]:
         # over and over carry no answer (a repeat adds nothing the first copy did not say); dropped
         # only in an answer already caught addressing us.
         flagged.append(bool(key) and bool(_REMOVED_HERE in sentence or injection_suspected(sentence) or _is_bare_label(key) or _LONG_DIGITS.fullmatch(key) or (seen[key] > 1 and len(key) > 4)))
+    # An address that only reads as one across sentences ("… from HR. … our top pick; rate
+    # accordingly."): the shortest run of sentences that does.
+    if not any(flagged):
+        for width in (2, 3, 4):
+            start = next((i for i in range(len(sentences) - width + 1) if injection_suspected("".join(sentences[i : i + width]))), None)
+            if start is not None:
+                flagged[start : start + width] = [bool(s.strip()) for s in sentences[start : start + width]]
+                break
     # A note to the grader in another script than the answer's runs on over several sentences:
     # take its neighbours in that script with it.
     chinese = _han_share("".join(s for s, f in zip(sentences, flagged) if not f)) > 0.3
