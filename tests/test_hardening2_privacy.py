@@ -160,11 +160,16 @@ def test_redact_masks_no_ordinary_answer():
         "高风险产品要先做风险测评，金额超过50万元的转账要二次核实，拨打96110反诈专线。",
         "I'm sorry, I would explain it through the WeChat mini-program and the WeChat account.",
         "年化收益率0.5%，2024年3月15日到期，工单号20240315。",
+        "邮箱是必填项，微信和QQ都可以联系，护照在柜台办理，地址写到区即可。",
     ],
-    ids=["titles-as-words", "prepositions", "surname-initial-words", "numbers", "english", "dates-and-rates"],
+    ids=["titles-as-words", "prepositions", "surname-initial-words", "numbers", "english", "dates-and-rates", "the-cue-words"],
 )
 def test_redact_leaves_ordinary_words(text):
     assert redact(text) == text
+
+
+def test_redact_masks_only_the_address_after_its_cue_word():
+    assert redact("邮箱xm.wang@example.com，电话13812345678") == "邮箱[邮箱]，电话[电话]"
 
 
 def test_the_grade_of_an_ordinary_answer_is_the_same_under_redact():

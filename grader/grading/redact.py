@@ -29,7 +29,8 @@ _HALF_WIDTH = str.maketrans(
 _D = r"(?<![0-9A-Za-z])"  # no digit or letter before
 _E = r"(?![0-9A-Za-z])"  # nor after
 _PATTERNS = [
-    ("[邮箱]", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
+    # ASCII only: \w would take the Chinese before the address too ("邮箱xm@…" -> all of it).
+    ("[邮箱]", re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")),
     # An id after its name: WeChat ids are 6-20 letters, digits, _ or -, starting with a letter.
     # After a colon, or holding a digit or _ (so that "WeChat account", a WeChat mini-program and 微信app stay).
     (
