@@ -82,6 +82,15 @@ def _eval(tmp_path, server):
 COMMANDS = {"grade": _grade_one, "grade-file": _grade_file, "batch": _batch, "check": _check, "serve": _serve, "eval": _eval}
 
 
+def test_every_command_that_takes_redact_is_tested_here():
+    """A command added with the model options (and so --redact) must join COMMANDS above."""
+    import argparse
+
+    subparsers = next(a for a in cli.build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    taking = {name for name, parser in subparsers.choices.items() if any("--redact" in a.option_strings for a in parser._actions)}
+    assert taking == {name.split("-")[0] for name in COMMANDS}
+
+
 @pytest.mark.parametrize("command", COMMANDS, ids=list(COMMANDS))
 def test_redact_masks_the_answer_before_any_command_sends_it(command, tmp_path, monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
