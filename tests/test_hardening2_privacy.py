@@ -170,8 +170,9 @@ def test_redact_masks_no_ordinary_answer():
         "I'm sorry, I would explain it through the WeChat mini-program and the WeChat account.",
         "年化收益率0.5%，2024年3月15日到期，工单号20240315。",
         "邮箱是必填项，微信和QQ都可以联系，护照在柜台办理，地址写到区即可。",
+        "存款保险保障５０万元以内的本息，\u3000这是全角写法。",
     ],
-    ids=["titles-as-words", "prepositions", "surname-initial-words", "numbers", "english", "dates-and-rates", "the-cue-words"],
+    ids=["titles-as-words", "prepositions", "surname-initial-words", "numbers", "english", "dates-and-rates", "the-cue-words", "full-width"],
 )
 def test_redact_leaves_ordinary_words(text):
     assert redact(text) == text

@@ -21,7 +21,7 @@ from .textnorm import normalise
 
 # Latin look-alikes from other scripts, so "іgnоre" (Cyrillic і, о) reads as "ignore" (and
 # Cyrillic ӏ as "l"; each look-alike once, or the later entry wins: і once read as "l"): Cyrillic,
-# Greek, Armenian and the Latin small capitals (ɪɢɴᴏʀᴇ), which NFKC leaves as they are.
+# Greek, Armenian, Cherokee and the Latin small capitals (ɪɢɴᴏʀᴇ), which NFKC leaves as they are.
 _HOMOGLYPHS = str.maketrans(
     "аеіоӏрсухАВЕНІКМОРСТХѕјԁһԛԝѵӀ" "ΑΒΕΖΗΙΚΜΝΟΡΤΥΧαεικνοτυχ" "օսհոԁ" "ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘǫʀꜱᴛᴜᴠᴡʏᴢıɑ"
     "ᎪᏴᏟᎬᎻᎥᏆᎫᏦᏞᎷᏢᏚᎢᏔᏙᏃꭵꮃꮪꮯꮇꮋ",

@@ -176,7 +176,8 @@ _WORDS_ENDING_IN_A_SURNAME = frozenset("任何 如何 为何 几何 有何 从�
 
 
 def redact(text: str, names: Iterable[str] = ()) -> str:
-    text = text.translate(_HALF_WIDTH)
+    """`text` with personal data masked; `text` itself, unchanged to the byte, where none is found."""
+    original, text = text, text.translate(_HALF_WIDTH)
     for label, pattern in _PATTERNS:
         text = pattern.sub(label, text)
     # The candidate's own name, wherever it appears (the batch input names the candidate).
@@ -184,4 +185,5 @@ def redact(text: str, names: Iterable[str] = ()) -> str:
         text = text.replace(name, NAME)
     for pattern in _name_patterns():
         text = pattern.sub(NAME, text)
-    return _sentence_start_names(_titled_names(text))
+    text = _sentence_start_names(_titled_names(text))
+    return original if text == original.translate(_HALF_WIDTH) else text
