@@ -46,8 +46,11 @@ MUTATIONS = {
         "grader/cli/__init__.py", 'print(mask_secrets(f"error: {message}"), file=sys.stderr)', 'print(f"error: {message}", file=sys.stderr)',
         ["tests/test_hardening.py", "tests/test_secrets.py"]),
     "--redact without self-introductions": (
-        "grader/grading/redact.py", "    for pattern in _SELF_NAMED:\n        text = pattern.sub(\"[姓名]\", text)\n", "",
+        "grader/grading/redact.py", "    for pattern in _name_patterns():\n        text = pattern.sub(NAME, text)\n", "",
         ["tests/test_hardening.py", "tests/test_redact.py"]),
+    "--redact left to each command (not in the grader)": (
+        "grader/grading/strategies.py", "    if redact:\n        written = text = redaction.redact(text)\n", "",
+        ["tests/test_hardening2_privacy.py"]),
     "rubric import overwrites in place": (
         "grader/rubric/importer.py", "    if out.exists() and not force:", "    if False:", ["tests/test_hardening.py"]),
     "workers outlive the main process": (

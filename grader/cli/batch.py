@@ -38,13 +38,6 @@ def cmd_batch(args) -> int:
         raise InputError(f"{args.output}: is a file; -o names the run folder (it is created, or resumed)")
     rubric = load_rubric(args.rubric)
     answers, problems = read_answers(args.input, rubric)
-    if args.redact:  # before anything is stored
-        from dataclasses import replace
-
-        from ..grading.redact import redact
-
-        names = {a.candidate for a in answers}
-        answers = [replace(a, answer=redact(a.answer, names)) for a in answers]
     for problem in problems:
         print(f"input: {problem}", file=sys.stderr)
     options = BatchOptions(

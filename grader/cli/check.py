@@ -65,7 +65,7 @@ def cmd_check(args) -> int:
     settings = options.settings()
     strategy = options.strategy_for(settings)
     with session.open_client(settings) as client:
-        grade = session.make_grader(strategy, client, rubric, keep_anchors=True).grade(question, answer)
+        grade = session.make_grader(strategy, client, rubric, redact=options.redact, keep_anchors=True).grade(question, answer)
     log.add(rubric, question.id, answer, grade)
     print()
     print(format_feedback(feedback(question, grade, reveal=args.reveal), rubric.language, log.history(rubric, question.id)))

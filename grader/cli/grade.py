@@ -71,8 +71,9 @@ def cmd_grade(args: argparse.Namespace) -> int:
         with session.open_client(settings) as client:
             if settings.is_configured:  # a wrong --base-url fails here, not once per answer
                 client.check_endpoint()
+            # The grader masks what any answer may hold; the records' name fields say whose it is.
             transform = redact if options.redact else (lambda text, names=(): text)
-            summary = grade_jsonl(session.make_grader(strategy, client, rubric, keep_anchors=True), rubric, args.input, args.output, transform)
+            summary = grade_jsonl(session.make_grader(strategy, client, rubric, redact=options.redact, keep_anchors=True), rubric, args.input, args.output, transform)
         for problem in summary.problems:
             print(f"input: {problem}", file=sys.stderr)
         print(summary.describe(), file=sys.stderr)
@@ -86,10 +87,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
     except KeyError as exc:
         raise InputError(f"{args.rubric}: {exc.args[0]}") from None
     answer = _read_answer(args)
-    if options.redact:
-        answer = redact(answer)
     with session.open_client(settings) as client:
-        result = session.make_grader(strategy, client, rubric, keep_anchors=True).grade(question, answer)
+        result = session.make_grader(strategy, client, rubric, redact=options.redact, keep_anchors=True).grade(question, answer)
     if args.json:
         print(result.model_dump_json(indent=2))
     else:

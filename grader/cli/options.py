@@ -22,7 +22,7 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--seed", type=int, default=None, help="sampling seed (default: fixed)")
     group.add_argument("--max-attempts", type=int, default=4, help="attempts per answer before it is left unscored")
     group.add_argument("--no-prompt-cache", action="store_true", help="ask the server not to reuse cached prompts (bit-exact reproduction, slower)")
-    group.add_argument("--redact", action="store_true", help="mask names, phone, ID-card and bank-card numbers, e-mails in answers before grading")
+    group.add_argument("--redact", action="store_true", help="mask names, phone, ID, bank-card and passport numbers, e-mails, WeChat/QQ ids and addresses in answers before they are sent")
     group.add_argument(
         "--timeout",
         type=_timeout,

@@ -28,7 +28,7 @@ def cmd_serve(args) -> int:
     settings = options.settings()
     strategy = options.strategy_for(settings)
     with session.open_client(settings) as client:
-        app = PracticeApp(rubric, session.make_grader(strategy, client, rubric, keep_anchors=True), AttemptLog(), endpoint=settings.base_url if settings.is_configured else None)
+        app = PracticeApp(rubric, session.make_grader(strategy, client, rubric, redact=options.redact, keep_anchors=True), AttemptLog(), endpoint=settings.base_url if settings.is_configured else None)
         print(f"serving {rubric.title} on http://{args.host}:{args.port}/  (Ctrl-C to stop)", file=sys.stderr)
         serve(app.asgi(args.host), args.host, args.port)
     return 0

@@ -59,7 +59,7 @@ def run_eval(options: EvalOptions, rubric: Rubric, samples: list[Sample]) -> Run
     with session.open_client(settings) as client:
         if settings.is_configured:  # a wrong --base-url fails here, not once per sample
             client.check_endpoint()
-        grader = session.make_grader(strategy, client, rubric)
+        grader = session.make_grader(strategy, client, rubric, redact=options.model.redact)
         predictions = grade_samples(grader, rubric, samples, Progress(len(samples)))
         model = client.model
     wall = time.monotonic() - started

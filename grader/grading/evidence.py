@@ -1,24 +1,41 @@
 """The evidence check: a covered/partial verdict must quote the answer, or it is downgraded.
 
 Small models copy the rubric's wording as "evidence"; requiring the quote to occur in the answer
-(after normalisation, see `textnorm`) is what keeps them honest.
+(after normalisation, see `textnorm`) is what keeps them honest. The answer checked is the one
+the model was sent, so text removed as addressed to the grader (`strip_injections`) is never
+there to quote; and a quote made only of verdict words (covered, 满分, 得分, p1…), such as a copy
+of a pasted `| p1 | covered |` table, is no evidence of an answer either.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Iterable
 
 from .results import Flag, PointGrade, Verdict
 from .textnorm import normalise, quote_occurs
 
+# What a verdict, a score or a point id is written with, in either language (matched against the
+# normalised quote with only letters, digits and Han characters left).
+_VERDICT_WORDS = re.compile(
+    r"covered|partial(?:ly)?|missing|verdicts?|scores?|fullmarks|marks|points?|evidence|yes|no|met|pass(?:ed)?|"
+    r"p\d+|\d+分|\d+(?:of|/)\d+|满分|得分|分数|打分|评分|扣分|要点\d*|部分覆盖|已?覆盖|缺失|判为|判定|通过|合格|是|否|分"
+)
+
+
+def _only_verdict_words(evidence: str) -> bool:
+    letters = re.sub(r"[^\w]|_", "", normalise(evidence))
+    return len(_VERDICT_WORDS.sub("", letters)) < 2
+
 
 def check_evidence(point: PointGrade, answer: str) -> PointGrade:
-    """Return `point`, downgraded to missing and flagged when its quote is absent from `answer`."""
+    """Return `point`, downgraded to missing and flagged when its quote is absent from `answer`
+    or says nothing but a verdict."""
     if point.verdict is Verdict.missing:
         return point
     if not normalise(point.evidence):
         flag = Flag.evidence_empty
-    elif not quote_occurs(point.evidence, answer):
+    elif _only_verdict_words(point.evidence) or not quote_occurs(point.evidence, answer):
         flag = Flag.evidence_not_found
     else:
         return point

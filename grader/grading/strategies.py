@@ -17,6 +17,7 @@ from .calibration import Calibration, Thresholds, load_calibration
 from .combiner import PointInput
 from .evidence import check_evidence, closest_sentence
 from .injection import injection_suspected, strip_injections
+from . import redact as redaction
 from ..errors import ModelOutputError
 from ..model.client import MODEL_FAILURES, CallInfo, ModelClient, parse_completion
 from .results import AnswerGrade, Flag, PointGrade, Verdict
@@ -63,12 +64,16 @@ class PreparedAnswer(NamedTuple):
     as_written: str  # the answer had nothing been removed (NULs dropped, cut to MAX_ANSWER_CHARS)
 
 
-def prepared(answer: str) -> PreparedAnswer:
-    """The text the model sees, and flags: NULs dropped, cut to MAX_ANSWER_CHARS, and sentences
-    addressed to the grader removed (the answer is flagged; nothing of the answer is lost, since an
-    instruction to the grader answers no interview question). The detector runs once, here."""
+def prepared(answer: str, redact: bool = False) -> PreparedAnswer:
+    """The text the model sees, and flags: NULs dropped, personal data masked (`redact`, first, so
+    that no text the model is sent, the answer as written included, carries it), cut to
+    MAX_ANSWER_CHARS, and sentences addressed to the grader removed (the answer is flagged; nothing
+    of the answer is lost, since an instruction to the grader answers no interview question). The
+    detector runs once, here."""
     flags: list[Flag] = []
     written = text = answer.replace("\x00", "").strip()
+    if redact:
+        written = text = redaction.redact(text)
     removed: list[str] = []
     if injection_suspected(text):
         flags.append(Flag.injection_suspected)
@@ -80,9 +85,9 @@ def prepared(answer: str) -> PreparedAnswer:
     return PreparedAnswer(text, flags, removed, written[:MAX_ANSWER_CHARS])
 
 
-def prepare_answer(answer: str) -> tuple[str, list[Flag]]:
+def prepare_answer(answer: str, redact: bool = False) -> tuple[str, list[Flag]]:
     """The text the model sees, and its flags (see `prepared`)."""
-    return prepared(answer)[:2]
+    return prepared(answer, redact)[:2]
 
 
 def finish(question: Question, points: list[PointGrade], text: str = "", thresholds: Thresholds | None = None, **fields) -> AnswerGrade:
@@ -105,20 +110,23 @@ def finish(question: Question, points: list[PointGrade], text: str = "", thresho
 
 class _ModelGrader:
     """What every model-backed strategy shares: answer preparation, the empty-answer shortcut,
-    and turning a model's failure after retries into an unscored result (never a zero)."""
+    and turning a model's failure after retries into an unscored result (never a zero).
+    `redact`: mask personal data in every answer before any of it is sent (`--redact`): here, in
+    the one path every command grades through, so that no command can forget it."""
 
     strategy = ""
     task = ""
 
-    def __init__(self, client: ModelClient, rubric: Rubric):
+    def __init__(self, client: ModelClient, rubric: Rubric, redact: bool = False):
         self.client = client
         self.rubric = rubric
+        self.redact = redact
         self.language = rubric.language
         self.prompt_hash = prompts.template_hash(prompts.template_name(self.task, self.language))
 
     def grade(self, question: Question, answer: str, answer_id: str | None = None) -> AnswerGrade:
         started = time.monotonic()
-        text, flags, removed, written = prepared(answer)
+        text, flags, removed, written = self.prepare(answer)
         if not text:
             return self.empty_grade(question, answer_id)
         info = CallInfo()  # filled in as calls are made, so a failure still reports what it cost
@@ -136,6 +144,10 @@ class _ModelGrader:
                 }
             )
         return grade
+
+    def prepare(self, answer: str) -> PreparedAnswer:
+        """What of `answer` the model is sent (see `prepared`), masked where this grader redacts."""
+        return prepared(answer, self.redact)
 
     def assemble(self, question: Question, answer_id: str | None, flags: list[Flag], text: str, info: CallInfo, points: Callable[[], list[PointGrade]], started: float | None = None) -> AnswerGrade:
         """The grade from the points `points()` returns: scored, or unscored where the model failed
@@ -221,7 +233,7 @@ class StructuredGrader(_ModelGrader):
         body) for `messages(question, prepared answer)`; `failure`: why there is no completion.
         What was removed is kept; the answer as written is not graded again (one request per answer
         in a batch)."""
-        text, flags, removed, _ = prepared(answer)
+        text, flags, removed, _ = self.prepare(answer)
 
         def points() -> list[PointGrade]:
             if failure is not None:
@@ -260,8 +272,9 @@ class YesNoGrader(_ModelGrader):
         rubric: Rubric,
         thresholds: Thresholds | None = None,
         anchor_cache: AnchorCache | None = None,
+        redact: bool = False,
     ):
-        super().__init__(client, rubric)
+        super().__init__(client, rubric, redact)
         if thresholds is None:
             self.calibration = load_calibration(client.model, self.prompt_hash)
         else:

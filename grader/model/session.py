@@ -69,8 +69,9 @@ def resolve_strategy(strategy: str, settings: ModelSettings) -> str:
     return "structured" if settings.is_configured else OFFLINE_DEFAULT_STRATEGY
 
 
-def make_grader(strategy: str, client: ModelClient, rubric: Rubric, *, keep_anchors: bool = False) -> Grader:
-    """`keep_anchors`: keep the yes/no grader's point anchors in the user's cache folder, so that
+def make_grader(strategy: str, client: ModelClient, rubric: Rubric, *, redact: bool = False, keep_anchors: bool = False) -> Grader:
+    """`redact`: the grader masks personal data in every answer before it is sent (`--redact`).
+    `keep_anchors`: keep the yes/no grader's point anchors in the user's cache folder, so that
     a one-shot grade on the bundled model asks them once per machine, not once per process. Off
     for evals: there every run asks its own anchors, so that its requests, and with the prompt
     cache its probabilities, are the same on a fresh machine. Off too without the prompt cache
@@ -81,5 +82,5 @@ def make_grader(strategy: str, client: ModelClient, rubric: Rubric, *, keep_anch
         from .local_model import cache_dir
 
         cache = AnchorCache(cache_dir() / "anchors.sqlite", f"{client.model}@{client.settings.pinned_weights}")
-        return YesNoGrader(client, rubric, anchor_cache=cache)
-    return STRATEGIES[strategy](client, rubric)
+        return YesNoGrader(client, rubric, anchor_cache=cache, redact=redact)
+    return STRATEGIES[strategy](client, rubric, redact=redact)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .ranking import rank
@@ -13,6 +13,7 @@ from .reports import write_reports
 from .runner import grade_candidates, grade_candidates_in_workers, lock_run_folder
 from .store import GradeCache, GradeStore
 from ..errors import InputError
+from ..grading.redact import redact
 from ..grading.results import BatchSummary
 from ..rubric.model import Rubric
 from ..model.session import ModelOptions
@@ -51,6 +52,11 @@ def run_batch(options: BatchOptions, rubric: Rubric, answers: list[CandidateAnsw
     strategy = options.model.strategy_for(settings)
     if options.provider_batch and (not settings.is_configured or strategy != "structured"):
         raise InputError("--provider-batch needs a configured endpoint (--base-url) and --strategy structured: a Batch API returns whole completions, and the offline model has none")
+    if options.model.redact:
+        # Before anything is stored, with every candidate's name (the grader masks the rest again
+        # before sending, but knows no names).
+        names = {a.candidate for a in answers}
+        answers = [replace(a, answer=redact(a.answer, names)) for a in answers]
     lock = lock_run_folder(options.output)  # held (and inherited by workers) until this process ends
     store = GradeStore(options.output / "grades.sqlite")
     from .review import ReviewStore, applicable_reviews
@@ -64,7 +70,7 @@ def run_batch(options: BatchOptions, rubric: Rubric, answers: list[CandidateAnsw
         with session.open_client(settings) as client:
             if settings.is_configured:  # a wrong --base-url fails here, not once per answer
                 client.check_endpoint()
-            grader = session.make_grader(strategy, client, rubric)
+            grader = session.make_grader(strategy, client, rubric, redact=options.model.redact)
             if options.provider_batch:
                 from .provider_batch import BatchRunOptions, grade_with_provider_batch
 
@@ -74,7 +80,7 @@ def run_batch(options: BatchOptions, rubric: Rubric, answers: list[CandidateAnsw
                 from ..model.client import ModelClient
 
                 stats = grade_candidates_in_workers(
-                    lambda: session.make_grader(strategy, ModelClient(client.settings), rubric), rubric, answers,
+                    lambda: session.make_grader(strategy, ModelClient(client.settings), rubric, redact=options.model.redact), rubric, answers,
                     options.output / "grades.sqlite", cache_path, workers=options.workers,
                     concurrency=options.concurrency, requests_per_minute=options.requests_per_minute, tokens_per_minute=options.tokens_per_minute,
                     prices_per_million=options.prices_per_million,

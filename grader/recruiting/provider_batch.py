@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from .runner import cached_grade
-from ..grading.strategies import StructuredGrader, prepare_answer, response_schema
+from ..grading.strategies import StructuredGrader, response_schema
 from ..model.client import CallInfo
 from ..grading.results import AnswerGrade, BatchSummary, Usage
 from ..rubric.model import Rubric
@@ -78,7 +78,7 @@ def grade_with_provider_batch(
             store.put(item.candidate, item.answer, hit, True)
             stats.count(hit, True)
             continue
-        text, _ = prepare_answer(item.answer)
+        text = grader.prepare(item.answer).text
         if not text:
             grade = grader.empty_grade(question, item.answer_id)
             store.put(item.candidate, item.answer, grade, False)
