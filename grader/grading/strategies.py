@@ -319,7 +319,7 @@ class YesNoGrader(_ModelGrader):
         # All points first: a point's combined probability reads what the model said of the others.
         combined = self.calibration.probabilities(text, asked, rubric_texts(question))
         points = []
-        for point, (_, p_yes, p_anchor, _), p_covered in zip(question.points, asked, combined):
+        for point, (_, p_yes, p_anchor), p_covered in zip(question.points, asked, combined):
             verdict = self.calibration.thresholds.verdict(p_covered)
             if p_yes is None:
                 reason = "no yes/no token among the top log-probabilities"
