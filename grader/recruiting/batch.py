@@ -86,6 +86,7 @@ def run_batch(options: BatchOptions, rubric: Rubric, answers: list[CandidateAnsw
             meta = {"model": client.model, "strategy": strategy, "prompt_hash": grader.prompt_hash, "rubric_hash": rubric.content_hash}
         meta.update(rubric_path=str(options.rubric_path.resolve()), cutoff=options.cutoff, margin=options.margin)
         stats.problems = list(problems)
+        stats.candidates = len({a.candidate for a in answers})
         reviews = applicable_reviews(review_store.latest(), answers)
         results = rank(rubric, answers, store.all_grades(), cutoff=options.cutoff, margin=options.margin, reviews=reviews)
         meta["wall_s"] = round(time.monotonic() - started, 1)
