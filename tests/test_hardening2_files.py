@@ -100,3 +100,58 @@ def test_a_utf8_row_in_a_gbk_file_is_read_right(tmp_path, rubric):
     answers, problems = read_answers(source, rubric)
     assert problems == []
     assert [(a.candidate, a.answer) for a in answers] == [("李娜", "先道歉再处理"), ("张伟", "我会先核实身份"), ("王芳", "保持冷静")]
+
+
+# ---------------------------------------------------------------- 12. a damaged practice history
+
+GOOD_ANSWER = "我会先核实客户身份并检查账户安全，然后解释常见的诈骗手段，提醒客户以后不要点击陌生链接，最后提供96110反诈专线。"
+
+
+def _damaged_history(path, rubric) -> bytes:
+    earlier = {"time": "2026-12-01T10:00:00+00:00", "rubric": rubric.id, "question_id": "situational-4", "score": 3.5, "max_score": 10.0, "answer": "x"}
+    content = (
+        json.dumps(earlier).encode() + b"\n"
+        + b"[1,2]\n"  # line 2: JSON, not an object
+        + b'{"rubric": "\xff\xfe", "score": 1}\n'  # line 3: not UTF-8
+        + json.dumps({"rubric": rubric.id, "question_id": "situational-4"}).encode() + b"\n"  # line 4: no score
+    )
+    path.write_bytes(content)
+    return content
+
+
+def test_check_with_a_damaged_history_shows_the_grade_and_names_the_bad_lines(tmp_path, monkeypatch, capsys, rubric):
+    monkeypatch.setenv("GRADER_DATA_DIR", str(tmp_path))
+    log = tmp_path / "attempts.jsonl"
+    before = _damaged_history(log, rubric)
+    (tmp_path / "answer.txt").write_text(GOOD_ANSWER, encoding="utf-8")
+    use_scripted_session(monkeypatch, ScriptedGrader())
+    code = cli.main(["check", "--rubric", str(RUBRIC_PATH), "--question", "situational-4", "--answer-file", str(tmp_path / "answer.txt")])
+    out, err = capsys.readouterr()
+    assert code == 0 and "Traceback" not in err
+    assert "得分" in out and "第 1 次 3.5" in out  # the grade, and the good earlier attempt in the history
+    warned = {line.split(": ")[1]: line for line in err.splitlines() if line.startswith("practice history: ")}
+    for number, what in [(2, "expected a JSON object"), (3, "not valid UTF-8"), (4, "field score: Field required")]:
+        assert what in warned[f"{log}:{number}"]
+    assert log.read_bytes().startswith(before) and log.read_bytes().count(b"\n") == 5  # nothing lost, the new attempt kept
+
+
+def test_serve_with_a_damaged_history_grades_and_warns(tmp_path, rubric):
+    import http.client
+
+    from grader.practice.feedback import AttemptLog
+    from grader.practice.webapp import PracticeApp
+
+    log = tmp_path / "attempts.jsonl"
+    _damaged_history(log, rubric)
+    warnings: list[str] = []
+    app = PracticeApp(rubric, ScriptedGrader(), AttemptLog(log, warn=warnings.append))
+    with app.make_server("127.0.0.1", 0) as running:
+        for _ in range(2):
+            conn = http.client.HTTPConnection("127.0.0.1", running.port, timeout=30)
+            conn.request("POST", "/api/grade", body=json.dumps({"question_id": "situational-4", "answer": GOOD_ANSWER}).encode(), headers={"content-type": "application/json"})
+            response = conn.getresponse()
+            status, body = response.status, json.loads(response.read())
+            conn.close()
+            assert status == 200 and body["status"] == "scored"
+    assert [h["score"] for h in body["history"]][0] == 3.5 and len(body["history"]) == 3  # the earlier one and both new ones
+    assert len(warnings) == 3 and all(str(log) in w for w in warnings)  # once per bad line, not per request
