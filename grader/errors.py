@@ -6,6 +6,7 @@
     │   └── TableError      ... a table of answers as a whole
     ├── ModelOutputError    the model answered, but not with what was asked
     ├── LocalModelError     the bundled offline model cannot be set up or run
+    ├── StorageError        a file or store of results cannot be written (a full disk, an I/O error)
     └── WorkerError         a batch worker process failed (its errors, as text)
 
 The command line maps InputError to exit code 2 and any other GraderError to 1. Grading leaves an
@@ -44,6 +45,11 @@ class ModelOutputError(GraderError):
 
 class LocalModelError(GraderError, RuntimeError):
     """The bundled offline model cannot be assembled, loaded or run."""
+
+
+class StorageError(GraderError):
+    """A file or store of results cannot be written (a full disk, an I/O error); the message names
+    it. What was written before stays as it was."""
 
 
 class WorkerError(GraderError, RuntimeError):

@@ -155,3 +155,103 @@ def test_serve_with_a_damaged_history_grades_and_warns(tmp_path, rubric):
             assert status == 200 and body["status"] == "scored"
     assert [h["score"] for h in body["history"]][0] == 3.5 and len(body["history"]) == 3  # the earlier one and both new ones
     assert len(warnings) == 3 and all(str(log) in w for w in warnings)  # once per bad line, not per request
+
+
+# ---------------------------------------------------------------- 3. killed while the reports are written
+
+REPORTS = ["grades.jsonl", "ranking.csv", "ranking.xlsx", "report.html", "run.json"]
+
+
+class Killed(KeyboardInterrupt):
+    """What the process gets mid-write (Ctrl-C; SIGTERM kills it at the same point)."""
+
+
+def die_while_writing(monkeypatch, name: str) -> None:
+    """Any file opened for writing whose name contains `name` gets half of its first write, then
+    the process is interrupted: what a kill in the middle of writing that file leaves."""
+    import builtins
+    import io
+
+    real_open = builtins.open
+
+    class Dying:
+        def __init__(self, f):
+            self._f, self._dead = f, False
+
+        def write(self, data):
+            if self._dead:  # a dead process writes nothing more (a writer's clean-up may try)
+                return len(data)
+            self._dead = True
+            self._f.write(data[: len(data) // 2])
+            self._f.flush()
+            raise Killed
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self._f.close()
+
+        def __getattr__(self, attr):
+            return getattr(self._f, attr)
+
+    def dying_open(file, mode="r", *args, **kwargs):
+        f = real_open(file, mode, *args, **kwargs)
+        return Dying(f) if name in str(file) and any(m in mode for m in "wax+") else f
+
+    monkeypatch.setattr(builtins, "open", dying_open)
+    monkeypatch.setattr(io, "open", dying_open)
+
+
+@pytest.mark.parametrize("report", REPORTS)
+def test_a_run_killed_while_writing_a_report_leaves_the_previous_report_whole(tmp_path, monkeypatch, capsys, report):
+    source = tmp_path / "in.csv"
+    rows = [f"{name},situational-4,我会先核实客户身份并检查账户安全，然后解释常见的诈骗手段，提醒客户不要点击陌生链接（{name}）" for name in NAMES]
+    source.write_text(_long_csv(rows[:3]), encoding="utf-8")
+    use_scripted_session(monkeypatch, ScriptedGrader())
+    assert _batch(tmp_path, source) == 0
+    run = tmp_path / "run"
+    before = {name: (run / name).read_bytes() for name in REPORTS}
+    source.write_text(_long_csv(rows), encoding="utf-8")  # two more candidates: every report changes
+    with monkeypatch.context() as patch:
+        die_while_writing(patch, report)
+        assert _batch(tmp_path, source) == 1
+    assert "interrupted" in capsys.readouterr().err
+    assert (run / report).read_bytes() == before[report]  # the previous report, whole
+    assert not [p.name for p in run.iterdir() if p.name.endswith(".tmp")]  # and no part of the new one
+    assert _batch(tmp_path, source) == 0  # nothing graded was lost: the re-run writes every report
+    assert sorted(_ranked(tmp_path)) == sorted(NAMES)
+    err = capsys.readouterr().err
+    assert "0 graded now" in err and "5 already done" in err
+
+
+def test_grade_file_killed_while_dropping_a_cut_off_line_keeps_every_result(tmp_path, monkeypatch):
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps({"id": f"a{i}", "question_id": "situational-4", "answer": GOOD_ANSWER}, ensure_ascii=False) + "\n" for i in range(3)), encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    use_scripted_session(monkeypatch, ScriptedGrader())
+    args = ["grade", "--rubric", str(RUBRIC_PATH), str(source), "-o", str(out)]
+    assert cli.main(args) == 0
+    whole = out.read_bytes()
+    out.write_bytes(whole + b'{"answer_id": "a9", "sta')  # a line cut off by an earlier crash
+    with monkeypatch.context() as patch:
+        die_while_writing(patch, "out.jsonl")
+        assert cli.main(args) == 1
+    assert out.read_bytes().startswith(whole)  # the three results are still there
+    assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    assert cli.main(args) == 0 and out.read_bytes() == whole
+
+
+def test_replacing_a_file_keeps_its_permissions_and_removes_the_temporary_file_on_failure(tmp_path):
+    from grader.files import replacing, write_text
+
+    path = tmp_path / "report.html"
+    path.write_text("old", encoding="utf-8")
+    path.chmod(0o640)
+    with pytest.raises(RuntimeError):
+        with replacing(path) as tmp:
+            tmp.write_text("half", encoding="utf-8")
+            raise RuntimeError("died")
+    assert path.read_text(encoding="utf-8") == "old" and sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]
+    write_text(path, "new")
+    assert path.read_text(encoding="utf-8") == "new" and (path.stat().st_mode & 0o777) == 0o640

@@ -13,6 +13,7 @@ from .reports import write_reports
 from .runner import grade_candidates, grade_candidates_in_workers, lock_run_folder
 from .store import GradeCache, GradeStore
 from ..errors import InputError
+from ..files import write_text
 from ..grading.results import BatchSummary
 from ..rubric.model import Rubric
 from ..model.session import ModelOptions
@@ -90,7 +91,7 @@ def run_batch(options: BatchOptions, rubric: Rubric, answers: list[CandidateAnsw
         reviews = applicable_reviews(review_store.latest(), answers)
         results = rank(rubric, answers, store.all_grades(), cutoff=options.cutoff, margin=options.margin, reviews=reviews)
         meta["wall_s"] = round(time.monotonic() - started, 1)
-        (options.output / "run.json").write_text(json.dumps({**meta, "stats": stats.__dict__}, ensure_ascii=False, indent=1), encoding="utf-8")
+        write_text(options.output / "run.json", json.dumps({**meta, "stats": stats.__dict__}, ensure_ascii=False, indent=1))
         paths = write_reports(options.output, rubric, results, stats, meta)
     finally:
         store.close()
