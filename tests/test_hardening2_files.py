@@ -255,3 +255,17 @@ def test_replacing_a_file_keeps_its_permissions_and_removes_the_temporary_file_o
     assert path.read_text(encoding="utf-8") == "old" and sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]
     write_text(path, "new")
     assert path.read_text(encoding="utf-8") == "new" and (path.stat().st_mode & 0o777) == 0o640
+
+
+def test_eval_killed_while_writing_its_html_report_leaves_the_previous_one(tmp_path, monkeypatch):
+    from .conftest import SAMPLES_PATH
+
+    use_scripted_session(monkeypatch, ScriptedGrader())
+    html = tmp_path / "r.html"
+    html.write_text("<p>the previous report</p>", encoding="utf-8")
+    args = ["eval", "--rubric", str(RUBRIC_PATH), "--samples", str(SAMPLES_PATH), "--runs-dir", str(tmp_path / "runs"), "--limit", "4", "--html", str(html)]
+    with monkeypatch.context() as patch:
+        die_while_writing(patch, "r.html")
+        assert cli.main(args) == 1
+    assert html.read_text(encoding="utf-8") == "<p>the previous report</p>"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.html", "runs"]
