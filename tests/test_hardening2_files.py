@@ -166,9 +166,9 @@ class Killed(KeyboardInterrupt):
     """What the process gets mid-write (Ctrl-C; SIGTERM kills it at the same point)."""
 
 
-def die_while_writing(monkeypatch, name: str) -> None:
+def die_while_writing(monkeypatch, name: str, error: BaseException = Killed()) -> None:
     """Any file opened for writing whose name contains `name` gets half of its first write, then
-    the process is interrupted: what a kill in the middle of writing that file leaves."""
+    `error` is raised: by default what a kill in the middle of writing that file leaves."""
     import builtins
     import io
 
@@ -184,7 +184,7 @@ def die_while_writing(monkeypatch, name: str) -> None:
             self._dead = True
             self._f.write(data[: len(data) // 2])
             self._f.flush()
-            raise Killed
+            raise error
 
         def __enter__(self):
             return self
@@ -269,3 +269,73 @@ def test_eval_killed_while_writing_its_html_report_leaves_the_previous_one(tmp_p
         assert cli.main(args) == 1
     assert html.read_text(encoding="utf-8") == "<p>the previous report</p>"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.html", "runs"]
+
+
+# ---------------------------------------------------------------- 15. a full disk
+
+NO_SPACE = OSError(28, "No space left on device")
+
+
+def test_a_full_disk_while_grading_is_an_error_naming_the_store_and_keeps_every_committed_grade(tmp_path, monkeypatch, capsys):
+    from grader.recruiting.store import GradeStore
+
+    source = tmp_path / "in.csv"
+    names = [f"候选人{i}" for i in range(12)]
+    source.write_text(_long_csv([f"{name},situational-4,{GOOD_ANSWER * 3}（{name}）" for name in names]), encoding="utf-8")
+    use_scripted_session(monkeypatch, ScriptedGrader())
+    real_put, puts = GradeStore.put, []
+
+    def put_then_fill_the_disk(self, *args):
+        real_put(self, *args)
+        puts.append(1)
+        if len(puts) == 2:  # from now on the store cannot grow: sqlite's own "database or disk is full"
+            pages = self._db.execute("PRAGMA page_count").fetchone()[0]
+            self._db.execute(f"PRAGMA max_page_count = {pages}")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(GradeStore, "put", put_then_fill_the_disk)
+        code = _batch(tmp_path, source, "--concurrency", "1")
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err
+    assert f"error: StorageError: {tmp_path / 'run' / 'grades.sqlite'}: database or disk is full" in err
+    store = GradeStore(tmp_path / "run" / "grades.sqlite")
+    kept = store.count()
+    store.close()
+    assert 2 <= kept < len(names)
+    assert _batch(tmp_path, source) == 0  # the re-run grades only what was not committed
+    err = capsys.readouterr().err
+    assert f"{len(names) - kept} graded now" in err and f"{kept} already done" in err, err[-500:]
+
+
+def test_a_full_disk_while_writing_a_report_names_it_and_keeps_the_previous_one(tmp_path, monkeypatch, capsys):
+    source = tmp_path / "in.csv"
+    source.write_text(_long_csv([f"{name},situational-4,{GOOD_ANSWER}（{name}）" for name in NAMES[:2]]), encoding="utf-8")
+    use_scripted_session(monkeypatch, ScriptedGrader())
+    assert _batch(tmp_path, source) == 0
+    before = (tmp_path / "run" / "ranking.csv").read_bytes()
+    source.write_text(_long_csv([f"{name},situational-4,{GOOD_ANSWER}（{name}）" for name in NAMES]), encoding="utf-8")
+    capsys.readouterr()
+    with monkeypatch.context() as patch:
+        die_while_writing(patch, "ranking.csv", NO_SPACE)
+        code = _batch(tmp_path, source)
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err
+    assert f"error: StorageError: {tmp_path / 'run' / 'ranking.csv'}: cannot write: No space left on device" in err
+    assert (tmp_path / "run" / "ranking.csv").read_bytes() == before
+    assert not [p.name for p in (tmp_path / "run").iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_full_disk_while_appending_grade_results_names_the_file_and_a_rerun_resumes(tmp_path, monkeypatch, capsys):
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps({"id": f"a{i}", "question_id": "situational-4", "answer": GOOD_ANSWER}, ensure_ascii=False) + "\n" for i in range(3)), encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    use_scripted_session(monkeypatch, ScriptedGrader())
+    args = ["grade", "--rubric", str(RUBRIC_PATH), str(source), "-o", str(out)]
+    with monkeypatch.context() as patch:
+        die_while_writing(patch, "out.jsonl", NO_SPACE)
+        code = cli.main(args)
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err
+    assert f"error: StorageError: {out}: cannot write: No space left on device" in err
+    assert cli.main(args) == 0
+    assert sorted(json.loads(line)["answer_id"] for line in out.read_text(encoding="utf-8").splitlines()) == ["a0", "a1", "a2"]

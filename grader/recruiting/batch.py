@@ -4,6 +4,7 @@ thread runner, the worker processes or the provider's Batch API, then rank and w
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +13,7 @@ from .ranking import rank
 from .reports import write_reports
 from .runner import grade_candidates, grade_candidates_in_workers, lock_run_folder
 from .store import GradeCache, GradeStore
-from ..errors import InputError
+from ..errors import InputError, StorageError
 from ..files import write_text
 from ..grading.results import BatchSummary
 from ..rubric.model import Rubric
@@ -56,8 +57,13 @@ def run_batch(options: BatchOptions, rubric: Rubric, answers: list[CandidateAnsw
     store = GradeStore(options.output / "grades.sqlite")
     from .review import ReviewStore, applicable_reviews
 
-    review_store = ReviewStore(options.output / "grades.sqlite")  # reviews are never written here, only read
-    review_store.record_answers(answers)
+    try:
+        review_store = ReviewStore(options.output / "grades.sqlite")  # reviews are never written here, only read
+        review_store.record_answers(answers)
+    except sqlite3.Error as exc:  # a full disk: nothing graded yet, and the grades before are kept
+        store.close()
+        lock.close()
+        raise StorageError(f"{options.output / 'grades.sqlite'}: {exc}") from exc
     cache_path = options.cache or cache_dir() / "grades.sqlite"
     cache = GradeCache(cache_path)
     started = time.monotonic()
