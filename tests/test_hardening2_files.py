@@ -339,3 +339,28 @@ def test_a_full_disk_while_appending_grade_results_names_the_file_and_a_rerun_re
     assert f"error: StorageError: {out}: cannot write: No space left on device" in err
     assert cli.main(args) == 0
     assert sorted(json.loads(line)["answer_id"] for line in out.read_text(encoding="utf-8").splitlines()) == ["a0", "a1", "a2"]
+
+
+# ---------------------------------------------------------------- 15. model calls counted as attempted
+
+
+def test_summaries_count_every_call_attempted_not_only_those_answered_with_a_usage_count(rubric):
+    from grader.grading.results import BatchSummary
+    from grader.grading.strategies import StructuredGrader
+
+    from .test_llm_retries import ANSWER, Script, completion, good_grade, make
+
+    question = rubric.question("situational-4")
+    without_usage = {k: v for k, v in completion(good_grade(question)).items() if k != "usage"}
+    script = Script(
+        (500, {"error": {"message": "boom"}}, None),  # a failed call, retried
+        (200, completion(good_grade(question)), None),
+        (200, without_usage, None),  # an endpoint that reports no usage
+    )
+    client, _ = make(script)
+    grader = StructuredGrader(client, rubric)
+    summary = BatchSummary(total=2)
+    for answer_id in ("a1", "a2"):
+        summary.count(grader.grade(question, ANSWER, answer_id=answer_id), cached=False)
+    assert len(script.requests) == 3
+    assert "3 model calls" in summary.describe()
