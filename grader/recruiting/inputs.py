@@ -100,7 +100,7 @@ def _csv_records(path: Path, lines: list[str], rubric: Rubric, problems: list[st
     from the next line, so every row is read."""
     start, number, is_row = 0, 0, None
     while start < len(lines):
-        reader = csv.reader(lines[start:])
+        reader = csv.reader(lines[i] for i in range(start, len(lines)))  # no copy of the rest per restart
         first = start
         for row in reader:
             end = start + reader.line_num
