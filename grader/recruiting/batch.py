@@ -63,7 +63,7 @@ def run_batch(options: BatchOptions, rubric: Rubric, answers: list[CandidateAnsw
     except sqlite3.Error as exc:  # a full disk: nothing graded yet, and the grades before are kept
         store.close()
         lock.close()
-        raise StorageError(f"{options.output / 'grades.sqlite'}: {exc}") from exc
+        raise StorageError(f"{options.output / 'grades.sqlite'}: {exc} (what was stored before is kept; re-run once this is fixed)") from exc
     cache_path = options.cache or cache_dir() / "grades.sqlite"
     cache = GradeCache(cache_path)
     started = time.monotonic()

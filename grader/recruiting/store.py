@@ -65,7 +65,7 @@ class _Database:
         try:
             return call(*args)
         except sqlite3.Error as exc:
-            raise StorageError(f"{self.path}: {exc} (what was stored before is kept; re-run to resume once this is fixed)") from exc
+            raise StorageError(f"{self.path}: {exc} (what was stored before is kept; re-run once this is fixed)") from exc
 
     def execute(self, sql: str, parameters=()) -> sqlite3.Cursor:
         return self._named(self._db.execute, sql, parameters)
