@@ -10,6 +10,7 @@
     │   ├── NotACompletionError    ... it is not a chat completion
     │   └── CallTimeoutError       ... none came within the call's deadline (--timeout)
     ├── LocalModelError     the bundled offline model cannot be set up or run
+    ├── StorageError        a file or store of results cannot be written (a full disk, an I/O error)
     └── WorkerError         a batch worker process failed (its errors, as text)
 
 The command line maps InputError to exit code 2 and any other GraderError to 1. Grading leaves an
@@ -48,6 +49,11 @@ class ModelOutputError(GraderError):
 
 class LocalModelError(GraderError, RuntimeError):
     """The bundled offline model cannot be assembled, loaded or run."""
+
+
+class StorageError(GraderError):
+    """A file or store of results cannot be written (a full disk, an I/O error); the message names
+    it. What was written before stays as it was."""
 
 
 class WorkerError(GraderError, RuntimeError):

@@ -109,7 +109,7 @@ def test_a_failed_export_leaves_the_previous_file_whole(tmp_path, reviewed_run, 
     def disk_full(fd):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("grader.atomic.os.fsync", disk_full)  # the new file is half written when this fails
+    monkeypatch.setattr("grader.files.os.fsync", disk_full)  # the new file is half written when this fails
     assert cli.main(["review", "export", str(reviewed_run), "-o", str(samples), "--force"]) == 1
     err = capsys.readouterr().err
     assert "No space left on device" in err and "left as it was" in err and "Traceback" not in err

@@ -7,6 +7,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from ..files import write_text
 from ..rubric.model import Rubric
 from .runs import RunRecord
 
@@ -42,4 +43,4 @@ def write_eval_report(path: Path, record: RunRecord, rubric: Rubric, history: li
         run=record, m=record.metrics, rubric=rubric, history=history, peak=peak,
         questions={q.id: q for q in rubric.questions()},
     )
-    Path(path).write_text(html, encoding="utf-8")
+    write_text(Path(path), html)  # whole or not at all

@@ -112,6 +112,7 @@ class BatchSummary:
     are the input's bad lines, each naming file, line and field."""
 
     total: int = 0
+    candidates: int | None = None  # how many candidates the answers are from (a batch; None elsewhere)
     already_done: int = 0
     graded: int = 0
     cache_hits: int = 0
@@ -148,8 +149,9 @@ class BatchSummary:
         self.stopped = "; ".join(filter(None, (self.stopped, other.stopped)))
 
     def describe(self) -> str:
+        read = f"{self.candidates} candidates, " if self.candidates is not None else ""
         return (
-            f"{self.total} answers: {self.graded} graded now ({self.cache_hits} from cache), {self.already_done} already done, "
+            f"{read}{self.total} answers: {self.graded} graded now ({self.cache_hits} from cache), {self.already_done} already done, "
             f"{self.unscored} unscored; {self.model_calls} model calls, {self.prompt_tokens}+{self.completion_tokens} tokens"
             f"{f' (about ${self.estimated_cost:.4f})' if self.estimated_cost else ''}; "
             f"{len(self.problems)} input problems"

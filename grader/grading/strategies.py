@@ -20,7 +20,7 @@ from .injection import injection_suspected, strip_injections
 from . import redact as redaction
 from ..errors import ModelOutputError
 from ..model.client import MODEL_FAILURES, CallInfo, ModelClient, parse_completion
-from .results import AnswerGrade, Flag, PointGrade, Verdict
+from .results import AnswerGrade, Flag, PointGrade, Usage, Verdict
 from .routing import flag_answer_form, route, rubric_texts
 from ..rubric.model import Question, Rubric
 from .scoring import question_score
@@ -108,6 +108,13 @@ def finish(question: Question, points: list[PointGrade], text: str = "", thresho
     return route(flag_answer_form(grade, text, question), thresholds)
 
 
+def attempted(info: CallInfo) -> Usage:
+    """What a grade records as its usage: the tokens the endpoint reported, and every call
+    attempted, where the endpoint's count (replies that carry `usage`) is lower: a retried
+    failure, or a reply without a usage count, was a call too."""
+    return info.usage.model_copy(update={"calls": max(info.usage.calls, info.attempts)})
+
+
 class _ModelGrader:
     """What every model-backed strategy shares: answer preparation, the empty-answer shortcut,
     and turning a model's failure after retries into an unscored result (never a zero).
@@ -139,7 +146,7 @@ class _ModelGrader:
                 update={
                     "removed_text": removed,
                     "score_without_removal": unstripped.score if unstripped.status == "scored" else None,
-                    "usage": info.usage,
+                    "usage": attempted(info),
                     "seconds": round(time.monotonic() - started, 3),
                 }
             )
@@ -182,7 +189,7 @@ class _ModelGrader:
             max_score=question.max_score,
             flags=flags,
             error=self.client.scrub(f"{type(exc).__name__}: {exc}"),
-            usage=info.usage,
+            usage=attempted(info),
             seconds=round(seconds, 3),
             **self._common(question, answer_id),
         )
@@ -202,7 +209,7 @@ class _ModelGrader:
             self.thresholds,
             flags=flags,
             system_fingerprint=info.system_fingerprint,
-            usage=info.usage,
+            usage=attempted(info),
             seconds=round(seconds, 3),
             **common,
         )

@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from ..errors import InputError
 from ..grading.results import AnswerGrade, Verdict
+from ..jsonl import read_objects
 from ..grading.routing import FORM_FLAGS
 from ..rubric.model import Question, Rubric
 
@@ -94,14 +99,30 @@ def feedback(question: Question, grade: AnswerGrade, reveal: bool = False) -> di
     }
 
 
-class AttemptLog:
-    """Attempts as JSON lines in the user's data folder (nothing is sent anywhere)."""
+class Attempt(BaseModel):
+    """One line of the attempt log, as the history reads it."""
 
-    def __init__(self, path: Path | None = None):
+    model_config = ConfigDict(extra="allow")
+    time: str
+    rubric: str
+    question_id: str
+    score: float | None
+    max_score: float
+
+
+class AttemptLog:
+    """Attempts as JSON lines in the user's data folder (nothing is sent anywhere).
+
+    The log is the user's file and may be damaged (a line cut off, edited by hand, not UTF-8): a
+    bad line is skipped with a warning naming file, line and field, once per process, so that
+    the grade the candidate just paid for is still shown."""
+
+    def __init__(self, path: Path | None = None, warn: Callable[[str], None] = lambda line: print(line, file=sys.stderr)):
         self.path = path or data_dir() / "attempts.jsonl"
+        self._warn = warn
+        self._warned: set[str] = set()
 
     def add(self, rubric: Rubric, question_id: str, answer: str, grade: AnswerGrade) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         record = {
             "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "rubric": rubric.id,
@@ -110,21 +131,40 @@ class AttemptLog:
             "max_score": grade.max_score,
             "answer": answer,
         }
-        with self.path.open("a", encoding="utf-8") as f:
-            f.write(json.dumps(record, ensure_ascii=False) + "\n")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as f:
+                f.write(json.dumps(record, ensure_ascii=False) + "\n")
+        except OSError as exc:  # a full disk or a read-only folder: the grade is still shown
+            self._warn_once(f"practice history: {self.path}: attempt not kept: {exc.strerror or exc}")
 
     def history(self, rubric: Rubric, question_id: str) -> list[dict[str, Any]]:
         if not self.path.exists():
             return []
         rows = []
-        for line in self.path.read_text(encoding="utf-8").splitlines():
-            try:
-                record = json.loads(line)
-            except ValueError:
+        try:
+            lines = list(read_objects(self.path))
+        except InputError as exc:
+            self._warn_once(f"practice history: {exc}; earlier attempts not shown")
+            return []
+        for number, data in lines:
+            if isinstance(data, str):
+                self._warn_once(f"practice history: {data}; line skipped")
                 continue
-            if record.get("rubric") == rubric.id and record.get("question_id") == question_id:
-                rows.append(record)
+            try:
+                attempt = Attempt.model_validate(data)
+            except ValidationError as exc:
+                fields = "; ".join(f"field {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+                self._warn_once(f"practice history: {self.path}:{number}: {fields}; line skipped")
+                continue
+            if attempt.rubric == rubric.id and attempt.question_id == question_id:
+                rows.append(attempt.model_dump())
         return rows
+
+    def _warn_once(self, message: str) -> None:
+        if message not in self._warned:
+            self._warned.add(message)
+            self._warn(message)
 
 
 def format_feedback(result: dict[str, Any], language: str, history: list[dict[str, Any]]) -> str:

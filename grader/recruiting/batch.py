@@ -4,6 +4,7 @@ thread runner, the worker processes or the provider's Batch API, then rank and w
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -12,7 +13,8 @@ from .ranking import rank
 from .reports import write_reports
 from .runner import grade_candidates, grade_candidates_in_workers, lock_run_folder
 from .store import GradeCache, GradeStore
-from ..errors import InputError
+from ..errors import InputError, StorageError
+from ..files import write_text
 from ..grading.redact import redact
 from ..grading.results import BatchSummary
 from ..rubric.model import Rubric
@@ -61,8 +63,13 @@ def run_batch(options: BatchOptions, rubric: Rubric, answers: list[CandidateAnsw
     store = GradeStore(options.output / "grades.sqlite")
     from .review import ReviewStore, applicable_reviews
 
-    review_store = ReviewStore(options.output / "grades.sqlite")  # reviews are never written here, only read
-    review_store.record_answers(answers)
+    try:
+        review_store = ReviewStore(options.output / "grades.sqlite")  # reviews are never written here, only read
+        review_store.record_answers(answers)
+    except sqlite3.Error as exc:  # a full disk: nothing graded yet, and the grades before are kept
+        store.close()
+        lock.close()
+        raise StorageError(f"{options.output / 'grades.sqlite'}: {exc} (what was stored before is kept; re-run once this is fixed)") from exc
     cache_path = options.cache or cache_dir() / "grades.sqlite"
     cache = GradeCache(cache_path)
     started = time.monotonic()
@@ -98,10 +105,11 @@ def run_batch(options: BatchOptions, rubric: Rubric, answers: list[CandidateAnsw
             return stats, []
         meta.update(rubric_path=str(options.rubric_path.resolve()), cutoff=options.cutoff, margin=options.margin)
         stats.problems = list(problems)
+        stats.candidates = len({a.candidate for a in answers})
         reviews = applicable_reviews(review_store.latest(), answers)
         results = rank(rubric, answers, store.all_grades(), cutoff=options.cutoff, margin=options.margin, reviews=reviews)
         meta["wall_s"] = round(time.monotonic() - started, 1)
-        (options.output / "run.json").write_text(json.dumps({**meta, "stats": stats.__dict__}, ensure_ascii=False, indent=1), encoding="utf-8")
+        write_text(options.output / "run.json", json.dumps({**meta, "stats": stats.__dict__}, ensure_ascii=False, indent=1))
         paths = write_reports(options.output, rubric, results, stats, meta)
     finally:
         store.close()

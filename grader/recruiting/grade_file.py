@@ -9,7 +9,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..errors import InputError
+from ..errors import InputError, StorageError
+from ..files import write_bytes
 from ..grading.strategies import Grader
 from ..jsonl import read_records
 from ..grading.results import AnswerGrade, BatchSummary
@@ -63,22 +64,28 @@ def grade_jsonl(grader: Grader, rubric: Rubric, input_path: Path, output: Path, 
     output.parent.mkdir(parents=True, exist_ok=True)
     _drop_partial_last_line(output)
     breaker, not_asked = FailureBreaker(), 0
-    with output.open("a", encoding="utf-8") as out:
-        for _, record in records:
-            if isinstance(record, str):
-                summary.problems.append(record)
-                continue
-            if record.id in finished:
-                summary.already_done += 1
-                continue
-            if breaker.tripped:  # left for a re-run, like a crash would
-                not_asked += 1
-                continue
-            names = [str(v) for k, v in (record.model_extra or {}).items() if k in NAME_FIELDS and v]
-            result = grader.grade(rubric.question(record.question_id), transform(record.answer, names), answer_id=record.id)
-            append_result(out, result)
-            summary.count(result, cached=False)
-            breaker.record(result)
+    try:
+        with output.open("a", encoding="utf-8") as out:
+            for _, record in records:
+                if isinstance(record, str):
+                    summary.problems.append(record)
+                    continue
+                if record.id in finished:
+                    summary.already_done += 1
+                    continue
+                if breaker.tripped:  # left for a re-run, like a crash would
+                    not_asked += 1
+                    continue
+                names = [str(v) for k, v in (record.model_extra or {}).items() if k in NAME_FIELDS and v]
+                result = grader.grade(rubric.question(record.question_id), transform(record.answer, names), answer_id=record.id)
+                append_result(out, result)
+                summary.count(result, cached=False)
+                breaker.record(result)
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError):
+        raise  # a path the user gave that cannot be used: bad input, which the command line names
+    except OSError as exc:
+        # A full disk: the results written before stay, and a cut-off last line is re-graded on resume.
+        raise StorageError(f"{output}: cannot write: {exc.strerror or exc} (the results before are kept; re-run to resume)") from exc
     if not_asked:
         summary.stopped = breaker.reason(not_asked)
     return summary
@@ -87,4 +94,4 @@ def grade_jsonl(grader: Grader, rubric: Rubric, input_path: Path, output: Path, 
 def _drop_partial_last_line(output: Path) -> None:
     if output.exists() and output.stat().st_size and not output.read_bytes().endswith(b"\n"):
         data = output.read_bytes()
-        output.write_bytes(data[: data.rfind(b"\n") + 1])
+        write_bytes(output, data[: data.rfind(b"\n") + 1])  # whole or not at all: the results are the user's

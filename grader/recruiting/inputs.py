@@ -11,7 +11,7 @@ import csv
 import io
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from ..errors import TableError
 from ..jsonl import read_objects
@@ -35,17 +35,34 @@ class CandidateAnswer:
         return f"{self.candidate}/{self.question_id}"
 
 
-def _decode_csv(path: Path, raw: bytes) -> tuple[str, str]:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return raw.decode(encoding), encoding
-        except UnicodeDecodeError:
-            continue
-    return raw.decode("utf-8", errors="replace"), "utf-8 (with undecodable bytes)"
+def _decode_csv(raw: bytes) -> str:
+    """The file's text: UTF-8 (with or without a BOM) if it all is; otherwise line by line, each in
+    the encoding it decodes in, UTF-8 first: a GBK export may hold a row pasted from a UTF-8
+    source, which GB18030 would read as mojibake (张伟 as 寮犱紵) without an error. A line that
+    is neither keeps U+FFFD for its bad bytes, which `_read_table` reports."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    decoded = []
+    # bytes.splitlines splits at \n, \r and \r\n only, which are never part of a GBK character.
+    for line in raw.splitlines(keepends=True):
+        for encoding in ("utf-8", "gb18030"):
+            try:
+                decoded.append(line.decode(encoding))
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            decoded.append(line.decode("utf-8", errors="replace"))
+    return "".join(decoded)
 
 
-def _rows(path: Path) -> Iterator[tuple[int, list[str]]]:
-    """(row number as a spreadsheet shows it, cells) for every row including the header."""
+def _rows(path: Path, rubric: Rubric, problems: list[str]) -> Iterator[tuple[int, list[str]]]:
+    """(row number as a spreadsheet shows it, cells) for every row including the header; a CSV
+    quoted field that runs away is added to `problems` (see `_csv_records`)."""
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         import openpyxl
@@ -63,12 +80,78 @@ def _rows(path: Path) -> Iterator[tuple[int, list[str]]]:
         raw = path.read_bytes()
     except OSError as exc:
         raise TableError(f"{path}: cannot read: {exc}") from exc
-    text, _ = _decode_csv(path, raw)
+    text = _decode_csv(raw)
     # The csv module stops at 131,072 characters a field; no field can be longer than the file,
     # and a long answer is cut and flagged `truncated` when it is graded, like any other.
     csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
-    for number, row in enumerate(csv.reader(io.StringIO(text, newline="")), start=1):
-        yield number, row
+    yield from _csv_records(path, list(io.StringIO(text, newline="")), rubric, problems)
+
+
+def _csv_records(path: Path, lines: list[str], rubric: Rubric, problems: list[str]) -> Iterator[tuple[int, list[str]]]:
+    """(row number, cells) of each CSV record in `lines` (the physical lines, ends kept); a row is
+    numbered as a spreadsheet shows it, so a multi-line answer is one row.
+
+    A quoted field may hold line breaks (a multi-line answer, as Excel writes it). A quote that
+    is never closed on its line, though, swallows the rows after it into one field, and the csv
+    module says nothing. A record spanning lines runs away when it is not well-formed CSV (its
+    quote is still open at the end of the file, or closes in the middle of a field) or when one
+    of its later lines is a row of the table on its own. Such a record is reported and its first
+    line read alone (the field from the stray quote to the end of the line); reading goes on
+    from the next line, so every row is read."""
+    start, number, is_row = 0, 0, None
+    while start < len(lines):
+        reader = csv.reader(lines[i] for i in range(start, len(lines)))  # no copy of the rest per restart
+        first = start
+        for row in reader:
+            end = start + reader.line_num
+            number += 1
+            if is_row is None:  # the header
+                is_row = _row_start(row, rubric)
+            elif (end - first > 1 or end == len(lines)) and _runs_away(lines[first:end], is_row):
+                column = next((i for i, cell in enumerate(row) if "\n" in cell or "\r" in cell), len(row) - 1)
+                problems.append(
+                    f"{path}:{number}: column {_column_letter(column)}: a quoted field runs past the end of its line, from line {first + 1} "
+                    f"(a stray \"?); that line was read on its own, and the lines after it as rows"
+                )
+                yield number, next(csv.reader([lines[first]]))
+                start = first + 1
+                break
+            yield number, row
+            first = end
+        else:
+            return
+
+
+def _runs_away(span: list[str], is_row: Callable[[list[str]], bool]) -> bool:
+    """Whether the record on these lines (several, or the file's last) was made by a stray quote."""
+    try:
+        for _ in csv.reader(span, strict=True):
+            pass
+    except csv.Error as exc:
+        # Several lines: the quote is still open at the end of the file, or closes mid-field. The
+        # last line alone: only an open quote is a runaway (a quote closing mid-field is read as
+        # the csv module always read it).
+        return len(span) > 1 or "unexpected end of data" in str(exc)
+    return any(is_row(next(csv.reader([line]), [])) for line in span[1:])
+
+
+def _row_start(header: list[str], rubric: Rubric) -> Callable[[list[str]], bool]:
+    """Whether cells read from one line look like a row of the table `header` heads: as many cells
+    as the header, a candidate, and (long format) a question id of the rubric."""
+    header = _clean_header(header)
+    candidate_col, question_col, answer_col = _find(header, CANDIDATE_COLUMNS), _find(header, QUESTION_COLUMNS), _find(header, ANSWER_COLUMNS)
+    known = {q.id for q in rubric.questions()}
+
+    def is_row(cells: list[str]) -> bool:
+        if len(cells) != len(header) or candidate_col is None or not cells[candidate_col].strip():
+            return False
+        return question_col is None or answer_col is None or cells[question_col].strip() in known
+
+    return is_row
+
+
+def _clean_header(header: list[str]) -> list[str]:
+    return [h.strip().lstrip("\ufeff") for h in header]
 
 
 def _find(header: list[str], names: tuple[str, ...]) -> int | None:
@@ -103,12 +186,12 @@ def _read_table(path: Path, rubric: Rubric) -> tuple[list[CandidateAnswer], list
     known = {q.id for q in rubric.questions()}
     answers: list[CandidateAnswer] = []
     problems: list[str] = []
-    rows = _rows(path)
+    rows = _rows(path, rubric, problems)
     try:
         _, header = next(rows)
     except StopIteration:
         raise TableError(f"{path}: empty file") from None
-    header = [h.strip().lstrip("\ufeff") for h in header]
+    header = _clean_header(header)
     candidate_col = _find(header, CANDIDATE_COLUMNS)
     if candidate_col is None:
         raise TableError(f"{path}: row 1: no candidate column (one of {', '.join(CANDIDATE_COLUMNS)})")

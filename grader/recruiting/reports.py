@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..files import open_replacing, replacing, write_text
 from ..grading.results import BatchSummary
 from ..rubric.model import Rubric
 from .ranking import CandidateResult
@@ -23,6 +24,8 @@ def csv_safe(value: Any) -> Any:
 
 
 def write_reports(run_dir: Path, rubric: Rubric, results: list[CandidateResult], stats: BatchSummary, meta: dict[str, Any]) -> list[Path]:
+    """Each report is written whole or not at all (`grader.files`): a run killed here leaves the
+    previous complete report, or none."""
     run_dir.mkdir(parents=True, exist_ok=True)
     qids = [q.id for q in rubric.questions()]
     # Question cells hold the reviewed score where a person reviewed the answer; the `reviewed`
@@ -35,7 +38,7 @@ def write_reports(run_dir: Path, rubric: Rubric, results: list[CandidateResult],
     ]
     paths = []
     csv_path = run_dir / "ranking.csv"
-    with csv_path.open("w", encoding="utf-8-sig", newline="") as f:  # BOM: Excel opens it as UTF-8
+    with open_replacing(csv_path, encoding="utf-8-sig", newline="") as f:  # BOM: Excel opens it as UTF-8
         csv.writer(f).writerows([[csv_safe(v) for v in row] for row in [header, *table]])
     paths.append(csv_path)
     try:
@@ -51,12 +54,13 @@ def write_reports(run_dir: Path, rubric: Rubric, results: list[CandidateResult],
                     cell.data_type = "s"
                     cell.quotePrefix = True
         xlsx_path = run_dir / "ranking.xlsx"
-        book.save(xlsx_path)
+        with replacing(xlsx_path) as tmp:
+            book.save(tmp)
         paths.append(xlsx_path)
     except ImportError:
         print("openpyxl not installed: ranking.xlsx skipped", file=sys.stderr)
     jsonl_path = run_dir / "grades.jsonl"
-    with jsonl_path.open("w", encoding="utf-8") as f:
+    with open_replacing(jsonl_path) as f:
         for r in results:
             for row in r.answers:
                 reviewed = row.get("review")
@@ -68,6 +72,6 @@ def write_reports(run_dir: Path, rubric: Rubric, results: list[CandidateResult],
     env = Environment(loader=PackageLoader("grader", "templates"), autoescape=select_autoescape(["html", "j2"]), undefined=StrictUndefined)
     html = env.get_template("batch_report.html.j2").render(rubric=rubric, results=results, stats=stats, meta=meta, questions={q.id: q for q in rubric.questions()})
     html_path = run_dir / "report.html"
-    html_path.write_text(html, encoding="utf-8")
+    write_text(html_path, html)
     paths.append(html_path)
     return paths

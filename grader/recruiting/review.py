@@ -24,7 +24,7 @@ from typing import Any, Iterable
 
 from pydantic import ValidationError
 
-from ..atomic import atomic_write
+from ..files import write_text
 from ..errors import GraderError, InputError
 from ..evaluation import stats as m
 from ..jsonl import read_objects
@@ -549,8 +549,5 @@ class ReviewRun:
                 }
             )
         if rows:
-            try:
-                atomic_write(path, "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
-            except OSError as exc:
-                raise GraderError(f"{path}: cannot write: {exc.strerror or exc}; {path} left as it was") from None
+            write_text(path, "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))  # a StorageError names path
         return len(rows)

@@ -11,6 +11,7 @@ import threading
 import time
 from pathlib import Path
 
+from ..errors import StorageError
 from ..grading.results import AnswerGrade
 from ..grading.textnorm import normalise
 
@@ -51,10 +52,35 @@ def connect_sqlite(path: Path, *, timeout: float = 5.0, synchronous: str = "NORM
     return db
 
 
+class _Database:
+    """A store's connection whose failures name its file: a full disk or an I/O error ("database
+    or disk is full", "disk I/O error") is a StorageError saying which store, not a traceback.
+    Every write commits at once, so what was committed before the failure is kept."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._db = self._named(connect_sqlite, path)
+
+    def _named(self, call, *args):
+        try:
+            return call(*args)
+        except sqlite3.Error as exc:
+            raise StorageError(f"{self.path}: {exc} (what was stored before is kept; re-run once this is fixed)") from exc
+
+    def execute(self, sql: str, parameters=()) -> sqlite3.Cursor:
+        return self._named(self._db.execute, sql, parameters)
+
+    def executemany(self, sql: str, rows) -> sqlite3.Cursor:
+        return self._named(self._db.executemany, sql, rows)
+
+    def close(self) -> None:
+        self._db.close()
+
+
 class GradeStore:
     def __init__(self, path: Path):
         self._lock = threading.Lock()
-        self._db = connect_sqlite(path)
+        self._db = _Database(path)
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS grades (candidate TEXT, question_id TEXT, answer_sha TEXT, result TEXT, "
             "cached INTEGER, PRIMARY KEY (candidate, question_id))"
@@ -123,7 +149,7 @@ class _KeyedTable:
 
     def __init__(self, path: Path, schema: str):
         self._lock = threading.Lock()
-        self._db = connect_sqlite(path)
+        self._db = _Database(path)
         self._db.execute(schema)
 
     def close(self) -> None:
