@@ -13,7 +13,7 @@ from typing import Any, Callable, Literal, NamedTuple, Protocol
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from . import prompts
-from .calibration import Calibration, Thresholds, load_calibration
+from .calibration import Calibration, Thresholds, resolve_calibration
 from .combiner import PointInput
 from .evidence import check_evidence, closest_sentence
 from .injection import injection_suspected, strip_injections
@@ -156,7 +156,12 @@ class _ModelGrader:
             model=self.client.model,
             prompt_hash=self.prompt_hash,
             rubric_hash=question.content_hash,
+            calibration_id=self.calibration_id(question),
         )
+
+    def calibration_id(self, question: Question) -> str | None:
+        """The id of the calibration that cuts this question's verdicts (None: none does)."""
+        return None
 
     def empty_grade(self, question: Question, answer_id: str | None) -> AnswerGrade:
         points = [PointGrade(id=p.id, verdict=Verdict.missing, reason="empty answer", p_covered=0.0) for p in question.points]
@@ -263,7 +268,7 @@ class YesNoGrader(_ModelGrader):
     ):
         super().__init__(client, rubric)
         if thresholds is None:
-            self.calibration = load_calibration(client.model, self.prompt_hash)
+            self.calibration = resolve_calibration(client.model, self.prompt_hash, rubric)
         else:
             self.calibration = Calibration(thresholds, fitted=True)
         self.thresholds = self.calibration.thresholds
@@ -272,6 +277,9 @@ class YesNoGrader(_ModelGrader):
         # process, and, with an anchor cache, once per point on this machine.
         self._anchors: dict[tuple[str, str], float | None] = {}
         self.anchor_cache = anchor_cache
+
+    def calibration_id(self, question: Question) -> str | None:
+        return self.calibration.id_for(question.id)
 
     def _ask(self, question: Question, answer: str, point, info: CallInfo) -> float | None:
         rendered = prompts.render(self.task, self.language, question=question, answer=answer, fence=prompts.answer_fence(answer), point=point)
@@ -307,7 +315,7 @@ class YesNoGrader(_ModelGrader):
         combined = self.calibration.probabilities(text, asked, rubric_texts(question))
         points = []
         for point, (_, p_yes, p_anchor, _), p_covered in zip(question.points, asked, combined):
-            verdict = self.calibration.thresholds.verdict(p_covered)
+            verdict = self.calibration.thresholds_for(question.id, point.id).verdict(p_covered)
             if p_yes is None:
                 reason = "no yes/no token among the top log-probabilities"
             else:
