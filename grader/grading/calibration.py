@@ -199,6 +199,12 @@ class Calibration:
         combiner = self.combiner.as_dict() if self.combiner else None
         return _short_id([self.thresholds.partial, self.thresholds.covered, combiner, list(self.feature_names) if combiner else None])
 
+    @property
+    def label(self) -> str:
+        """For messages: the base's id, the rubric fit's extent, and where it came from."""
+        own = f" + rubric {self.rubric_id}'s own fit of {len(self.point_thresholds)} points" if self.point_thresholds else ""
+        return f"{self.base_id}{own} ({self.source})"
+
     def question_thresholds(self, question_id: str) -> dict[str, Thresholds]:
         return {pid: t for (qid, pid), t in self.point_thresholds.items() if qid == question_id}
 
