@@ -8,6 +8,8 @@ API
 - GET  /api/answer?id=ID      one answer with its question, evidence, the model's verdicts and reasons, and its review
 - POST /api/review            {answer_id, points: {p1: covered|partial|missing, ...}, note, reviewer} -> 200 {review, agreement}
 - GET  /api/agreement         model against reviewer so far: point kappa and score MAE, with counts
+- POST /api/learn             {} -> learn the rubric's calibration from the reviews, save it, re-cut the
+                              unreviewed grades and rewrite the reports (recut.py) -> 200 {agreement: {before, after}, recut, ...}
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Route
 
+from ..errors import InputError
+from . import recut
 from .review import VERDICTS, ReviewError, ReviewRun
 from ..web import BackgroundServer, BadRequest, make_app, parse_json
 
@@ -35,6 +39,10 @@ class ReviewRequest(BaseModel):
     points: dict[str, str]
     note: str = Field(default="", max_length=5000)
     reviewer: str | None = Field(default=None, max_length=200)
+
+
+class LearnRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
 
 
 class ReviewApp:
@@ -63,6 +71,14 @@ class ReviewApp:
             review = self.run.save(body.answer_id, body.points, body.note, body.reviewer or self.reviewer)
             self._reports_stale = True
             return {"review": review.as_json(), "agreement": self.run.agreement()}
+
+    def learn(self) -> dict[str, Any]:
+        """The reviews so far teach the rubric's calibration; the unreviewed grades are re-cut."""
+        with self._saving:
+            learnt = recut.learn_from_reviews(self.run)
+            recut.save_learnt(self.run, learnt, f"fitted on the reviews of {self.run.run_dir.resolve().name} (review page)")
+            done = recut.recut_run(self.run)
+        return {"agreement": learnt.agreement, "fitted_points": len(learnt.fitted), "recut": done.recut, "reviewed": done.reviewed, "calibration": done.calibration}
 
     def refresh_reports(self) -> None:
         """Rewrite the run's reports with the reviews (after saves; several saves, one rewrite)."""
@@ -101,12 +117,20 @@ class ReviewApp:
                 raise BadRequest(str(exc)) from None
             return JSONResponse(result, background=BackgroundTask(run_in_threadpool, self.refresh_reports))
 
+        async def learn(request: Request):
+            await parse_json(request, LearnRequest)
+            try:
+                return JSONResponse(await run_in_threadpool(self.learn))
+            except InputError as exc:
+                raise BadRequest(str(exc)) from None
+
         routes = [
             Route("/", index),
             Route("/api/queue", queue),
             Route("/api/answer", answer),
             Route("/api/agreement", agreement),
             Route("/api/review", review, methods=["POST"]),
+            Route("/api/learn", learn, methods=["POST"]),
         ]
         return make_app(routes, max_body=MAX_BODY_BYTES)
 

@@ -1,0 +1,190 @@
+"""Issue 25: every review teaches the grader the rubric's standard. A batch graded by a yes/no
+endpoint (a stub that returns log-probabilities) is reviewed through the page's API, the page
+learns the rubric's calibration and re-cuts the unreviewed grades without a model call, the
+ranking follows, and `grader eval` on the export shows the gain. A rubric's calibration applies
+to that rubric only, and a point whose text changes loses its own fit."""
+
+from __future__ import annotations
+
+import csv
+import http.client
+import json
+from pathlib import Path
+
+import yaml
+
+from grader import cli
+from grader.grading.calibration import Thresholds, resolve_calibration, save_rubric_calibration, load_calibration, user_calibration_path
+from grader.grading.results import AnswerGrade
+from grader.recruiting.review import ReviewRun
+from grader.recruiting.review_web import ReviewApp
+from grader.recruiting.store import GradeStore
+from grader.rubric.model import load_rubric
+
+from .logprob_server import LogprobServer
+
+MODEL = "stub-yesno"
+
+
+def write_rubric(path: Path, rubric_id: str = "loop-bank", point_texts=("Offers the customer a concrete remedy", "Names the risk to the bank")) -> Path:
+    questions = [
+        {"id": f"q{i + 1}", "prompt": f"Question {i + 1}: how would you handle an angry customer?", "max_score": 5, "points": [{"id": "p1", "text": text, "weight": 5}]}
+        for i, text in enumerate(point_texts)
+    ]
+    path.write_text(yaml.safe_dump({"id": rubric_id, "title": "Loop bank", "language": "en", "sections": [{"id": "s", "title": "S", "questions": questions}]}), encoding="utf-8")
+    return path
+
+
+def truth(candidate: int, question: str) -> bool:
+    return candidate % 2 == 0 if question == "q1" else candidate % 3 == 0
+
+
+def write_answers(path: Path, candidates: int = 12) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["candidate", "question_id", "answer"])
+        for c in range(candidates):
+            for q in ("q1", "q2"):
+                said = "and explain the IDEA behind the fix" if truth(c, q) else "and thank them for their patience"
+                writer.writerow([f"cand{c:02d}", q, f"I would listen to the customer first, candidate {c} says, {said}."])
+    return path
+
+
+def call(server, method: str, path: str, payload=None):
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        conn.request(method, path, body=json.dumps(payload).encode() if payload is not None else None, headers={"content-type": "application/json"})
+        response = conn.getresponse()
+        return response.status, json.loads(response.read())
+    finally:
+        conn.close()
+
+
+def model_args(stub) -> list[str]:
+    return ["--base-url", stub.base_url, "--model", MODEL, "--strategy", "yesno", "--max-attempts", "1"]
+
+
+def verdicts(run_dir: Path) -> dict[str, str]:
+    store = GradeStore(run_dir / "grades.sqlite")
+    try:
+        return {f"{c}/{g.question_id}": g.points[0].verdict.value for c, g in store.all_grades()}
+    finally:
+        store.close()
+
+
+def eval_kappa(stub, rubric_path: Path, samples: Path, runs: Path, capsys) -> float:
+    assert cli.main(["eval", "--rubric", str(rubric_path), "--samples", str(samples), "--runs-dir", str(runs), "--json", *model_args(stub)]) == 0
+    return json.loads(capsys.readouterr().out)["point_kappa"]
+
+
+def test_batch_review_learn_recut_rank_and_eval_close_the_loop(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-stub")
+    rubric_path = write_rubric(tmp_path / "bank.yaml")
+    answers = write_answers(tmp_path / "answers.csv")
+    run_dir = tmp_path / "run"
+    with LogprobServer(model=MODEL) as stub:
+        assert cli.main(["batch", "--rubric", str(rubric_path), str(answers), "-o", str(run_dir), "--cache", str(tmp_path / "cache.sqlite"), *model_args(stub)]) == 0
+        before = verdicts(run_dir)
+        assert set(before.values()) == {"missing"}  # a strict model: every answer "missing" before any review
+        ranking_before = (run_dir / "ranking.csv").read_text(encoding="utf-8-sig")
+
+        # A person reviews 5 answers per question through the page's API.
+        reviewed = [f"cand{c:02d}/{q}" for q in ("q1", "q2") for c in range(5)]
+        with ReviewApp(ReviewRun.open(run_dir), write_reports=False).make_server() as server:
+            for answer_id in reviewed:
+                c, q = int(answer_id[4:6]), answer_id.split("/")[1]
+                status, _ = call(server, "POST", "/api/review", {"answer_id": answer_id, "points": {"p1": "covered" if truth(c, q) else "missing"}})
+                assert status == 200
+            samples = tmp_path / "samples.jsonl"
+            assert cli.main(["review", "export", str(run_dir), "-o", str(samples)]) == 0
+            kappa_before = eval_kappa(stub, rubric_path, samples, tmp_path / "runs-before", capsys)
+
+            status, learnt = call(server, "POST", "/api/learn", {})
+            assert status == 200, learnt
+            assert learnt["recut"] == len(before) - len(reviewed)
+            assert learnt["agreement"]["after"]["point_kappa"] > learnt["agreement"]["before"]["point_kappa"]
+
+        # The rest were re-cut without a model call, and now agree with the truth.
+        after = verdicts(run_dir)
+        for answer_id, verdict in after.items():
+            c, q = int(answer_id[4:6]), answer_id.split("/")[1]
+            if answer_id not in reviewed:
+                assert verdict == ("covered" if truth(c, q) else "missing"), answer_id
+            else:
+                assert verdict == before[answer_id]  # the model's grade of a reviewed answer is kept as it was
+        ranking_after = (run_dir / "ranking.csv").read_text(encoding="utf-8-sig")
+        assert ranking_after != ranking_before
+        top = next(csv.DictReader(ranking_after.splitlines()))
+        assert top["candidate"] in {"cand06", "cand00"} and float(top["total"]) == 10  # both points covered, ranked first
+        rows = [json.loads(line) for line in (run_dir / "grades.jsonl").read_text(encoding="utf-8").splitlines()]
+        assert all("+" in r["calibration_id"] for r in rows if f"{r['candidate']}/{r['question_id']}" not in reviewed)
+
+        # `grader eval` on the export: the same reviewed answers, graded again, now agree.
+        calls = stub.calls
+        kappa_after = eval_kappa(stub, rubric_path, samples, tmp_path / "runs-after", capsys)
+        assert stub.calls > calls  # eval really asked the model again
+        assert kappa_before <= 0.0 < 0.9 < kappa_after
+
+
+def test_a_rubrics_calibration_never_changes_another_rubrics_grades(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-stub")
+    mine = load_rubric(write_rubric(tmp_path / "mine.yaml", "mine"))
+    other_path = write_rubric(tmp_path / "other.yaml", "other")  # the same questions and points, another rubric
+    answer = "I would listen first and explain the IDEA behind the fix."
+    with LogprobServer(model=MODEL) as stub:
+        def grade(rubric_path: Path) -> dict:
+            assert cli.main(["grade", "--rubric", str(rubric_path), "--question", "q1", "--answer", answer, "--json", *model_args(stub)]) == 0
+            return json.loads(capsys.readouterr().out)
+
+        other_before = grade(other_path)
+        from grader.grading.prompts import template_hash, template_name
+
+        prompt_hash = template_hash(template_name("point_check", "en"))
+        base = load_calibration(MODEL, prompt_hash)
+        save_rubric_calibration(MODEL, prompt_hash, mine, base, {("q1", "p1"): Thresholds(0.1, 0.2), ("q2", "p1"): Thresholds(0.1, 0.2)}, note="test")
+        mine_after = grade(tmp_path / "mine.yaml")
+        other_after = grade(other_path)
+    assert mine_after["points"][0]["verdict"] == "covered" and mine_after["calibration_id"] != other_before["calibration_id"]
+    assert other_after == {**other_before, "seconds": other_after["seconds"]}  # the other rubric's grade is unchanged
+    assert other_after["points"][0]["verdict"] == "missing" and other_after["calibration_id"] == "uncalibrated"
+
+
+def test_a_point_whose_text_changes_loses_its_own_fit_and_the_rest_keep_theirs(tmp_path):
+    rubric = load_rubric(write_rubric(tmp_path / "bank.yaml"))
+    base = load_calibration("m", "h")
+    fitted = {("q1", "p1"): Thresholds(0.1, 0.2), ("q2", "p1"): Thresholds(0.3, 0.4)}
+    save_rubric_calibration("m", "h", rubric, base, fitted, note="test")
+    assert resolve_calibration("m", "h", rubric).point_thresholds == fitted
+    edited = load_rubric(write_rubric(tmp_path / "bank.yaml", point_texts=("Offers the customer a concrete remedy", "Names the legal risk to the bank")))
+    resolved = resolve_calibration("m", "h", edited)
+    assert resolved.point_thresholds == {("q1", "p1"): Thresholds(0.1, 0.2)}
+    assert resolved.thresholds_for("q2", "p1") == base.thresholds  # fell back to the base
+    assert resolved.id_for("q2") == base.base_id != resolved.id_for("q1")
+    # a fit made over another base calibration no longer applies
+    user = json.loads(user_calibration_path().read_text(encoding="utf-8"))
+    user["m|h"] = {"partial": 0.4, "covered": 0.6}
+    user_calibration_path().write_text(json.dumps(user), encoding="utf-8")
+    assert resolve_calibration("m", "h", rubric).point_thresholds == {}
+
+
+def test_calibrate_run_dir_learns_saves_and_recuts_from_the_cli(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-stub")
+    rubric_path = write_rubric(tmp_path / "bank.yaml")
+    run_dir = tmp_path / "run"
+    with LogprobServer(model=MODEL) as stub:
+        assert cli.main(["batch", "--rubric", str(rubric_path), str(write_answers(tmp_path / "a.csv")), "-o", str(run_dir), "--cache", str(tmp_path / "c.sqlite"), *model_args(stub)]) == 0
+    # labelled samples instead of reviews: ids as the run names its answers
+    samples = tmp_path / "labels.jsonl"
+    with samples.open("w", encoding="utf-8") as f:
+        for c in range(6):
+            for q in ("q1", "q2"):
+                f.write(json.dumps({"id": f"cand{c:02d}/{q}", "question_id": q, "answer": "-", "labels": {"p1": "covered" if truth(c, q) else "missing"}}) + "\n")
+    capsys.readouterr()
+    assert cli.main(["calibrate", str(run_dir), "--samples", str(samples)]) == 0
+    assert "point kappa 0.000 -> 1.000" in capsys.readouterr().out
+    assert not user_calibration_path().exists()  # without --save nothing is written
+    assert cli.main(["calibrate", str(run_dir), "--samples", str(samples), "--save"]) == 0
+    assert "re-cut 24 unreviewed grades" in capsys.readouterr().err
+    assert all(v == ("covered" if truth(int(a[4:6]), a[-2:]) else "missing") for a, v in verdicts(run_dir).items())
+    grades = [AnswerGrade.model_validate(json.loads(line) | {}) for line in (run_dir / "grades.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len({g.calibration_id for g in grades}) == 2  # one per question: each has its own fit
