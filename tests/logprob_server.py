@@ -1,5 +1,6 @@
 """A local OpenAI-compatible endpoint that answers yes/no questions with log-probabilities, for
-tests of the yes/no strategy and its calibration (listens on 127.0.0.1 only).
+tests of the yes/no strategy and its calibration (listens on 127.0.0.1 only), and a small English
+rubric and batch of answers whose truth the tests know.
 
 P(yes) comes from the answer inside the prompt's fence: `p_yes(answer)` (default: a strict model
 that puts 0.25-0.29 on "yes" for an answer that says "IDEA" and 0.05-0.09 otherwise, so that the
@@ -7,12 +8,18 @@ uncalibrated cut points, 0.35/0.65, call every answer "missing")."""
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Callable
+
+import yaml
+
+from grader.recruiting.store import GradeStore
 
 FENCED = re.compile(r"<answer-(\w+)>\n?(.*?)\n?</answer-\1>", re.S)
 
@@ -85,3 +92,42 @@ class LogprobServer:
     def __exit__(self, *exc) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+MODEL = "stub-yesno"
+
+
+def write_rubric(path: Path, rubric_id: str = "loop-bank", point_texts=("Offers the customer a concrete remedy", "Names the risk to the bank")) -> Path:
+    questions = [
+        {"id": f"q{i + 1}", "prompt": f"Question {i + 1}: how would you handle an angry customer?", "max_score": 5, "points": [{"id": "p1", "text": text, "weight": 5}]}
+        for i, text in enumerate(point_texts)
+    ]
+    path.write_text(yaml.safe_dump({"id": rubric_id, "title": "Loop bank", "language": "en", "sections": [{"id": "s", "title": "S", "questions": questions}]}), encoding="utf-8")
+    return path
+
+
+def truth(candidate: int, question: str) -> bool:
+    return candidate % 2 == 0 if question == "q1" else candidate % 3 == 0
+
+
+def write_answers(path: Path, candidates: int = 12) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["candidate", "question_id", "answer"])
+        for c in range(candidates):
+            for q in ("q1", "q2"):
+                said = "and explain the IDEA behind the fix" if truth(c, q) else "and thank them for their patience"
+                writer.writerow([f"cand{c:02d}", q, f"I would listen to the customer first, candidate {c} says, {said}."])
+    return path
+
+
+def model_args(stub) -> list[str]:
+    return ["--base-url", stub.base_url, "--model", MODEL, "--strategy", "yesno", "--max-attempts", "1"]
+
+
+def verdicts(run_dir: Path) -> dict[str, str]:
+    store = GradeStore(run_dir / "grades.sqlite")
+    try:
+        return {f"{c}/{g.question_id}": g.points[0].verdict.value for c, g in store.all_grades()}
+    finally:
+        store.close()

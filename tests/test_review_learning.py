@@ -11,44 +11,14 @@ import http.client
 import json
 from pathlib import Path
 
-import yaml
-
 from grader import cli
 from grader.grading.calibration import Thresholds, resolve_calibration, save_rubric_calibration, load_calibration, user_calibration_path
 from grader.grading.results import AnswerGrade
 from grader.recruiting.review import ReviewRun
 from grader.recruiting.review_web import ReviewApp
-from grader.recruiting.store import GradeStore
 from grader.rubric.model import load_rubric
 
-from .logprob_server import LogprobServer
-
-MODEL = "stub-yesno"
-
-
-def write_rubric(path: Path, rubric_id: str = "loop-bank", point_texts=("Offers the customer a concrete remedy", "Names the risk to the bank")) -> Path:
-    questions = [
-        {"id": f"q{i + 1}", "prompt": f"Question {i + 1}: how would you handle an angry customer?", "max_score": 5, "points": [{"id": "p1", "text": text, "weight": 5}]}
-        for i, text in enumerate(point_texts)
-    ]
-    path.write_text(yaml.safe_dump({"id": rubric_id, "title": "Loop bank", "language": "en", "sections": [{"id": "s", "title": "S", "questions": questions}]}), encoding="utf-8")
-    return path
-
-
-def truth(candidate: int, question: str) -> bool:
-    return candidate % 2 == 0 if question == "q1" else candidate % 3 == 0
-
-
-def write_answers(path: Path, candidates: int = 12) -> Path:
-    with path.open("w", encoding="utf-8", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["candidate", "question_id", "answer"])
-        for c in range(candidates):
-            for q in ("q1", "q2"):
-                said = "and explain the IDEA behind the fix" if truth(c, q) else "and thank them for their patience"
-                writer.writerow([f"cand{c:02d}", q, f"I would listen to the customer first, candidate {c} says, {said}."])
-    return path
-
+from .logprob_server import MODEL, LogprobServer, model_args, truth, verdicts, write_answers, write_rubric
 
 def call(server, method: str, path: str, payload=None):
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
@@ -58,18 +28,6 @@ def call(server, method: str, path: str, payload=None):
         return response.status, json.loads(response.read())
     finally:
         conn.close()
-
-
-def model_args(stub) -> list[str]:
-    return ["--base-url", stub.base_url, "--model", MODEL, "--strategy", "yesno", "--max-attempts", "1"]
-
-
-def verdicts(run_dir: Path) -> dict[str, str]:
-    store = GradeStore(run_dir / "grades.sqlite")
-    try:
-        return {f"{c}/{g.question_id}": g.points[0].verdict.value for c, g in store.all_grades()}
-    finally:
-        store.close()
 
 
 def eval_kappa(stub, rubric_path: Path, samples: Path, runs: Path, capsys) -> float:
