@@ -78,7 +78,7 @@ def test_calibrate_refuses_non_finite_probabilities_and_writes_nothing(tmp_path,
 def test_calibrate_refuses_a_structured_run_and_writes_nothing(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(ROOT)
     runs = tmp_path / "runs"
-    _exit_2(["calibrate", STRUCTURED_RUN, "--save", "--global", "--runs-dir", runs], capsys, STRUCTURED_RUN, "structured strategy", "nothing written")
+    _exit_2(["calibrate", STRUCTURED_RUN, "--save", "--runs-dir", runs], capsys, STRUCTURED_RUN, "structured strategy", "nothing written")
     assert not runs.exists() and not user_calibration_path().exists()
 
 
