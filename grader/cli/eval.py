@@ -49,7 +49,7 @@ def _recut(run, rubric, samples, predictions: dict) -> dict:
     calibration = resolve_calibration(run.model, run.prompt_hash or "", rubric)
     by_id = {s.id: s for s in samples}
     recut = {
-        answer_id: recut_grade(grade, rubric.question(grade.question_id), prepared(by_id[answer_id].answer).text, calibration) if answer_id in by_id else grade
+        answer_id: recut_grade(grade, rubric.question(grade.question_id), lambda answer=by_id[answer_id].answer: prepared(answer).text, calibration) if answer_id in by_id else grade
         for answer_id, grade in predictions.items()
     }
     changed = sum(recut[a] is not predictions[a] for a in predictions)

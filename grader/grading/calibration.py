@@ -22,7 +22,7 @@ import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Literal, Mapping, Sequence
+from typing import Annotated, Callable, Literal, Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -205,8 +205,15 @@ class Calibration:
         own = f" + rubric {self.rubric_id}'s own fit of {len(self.point_thresholds)} points" if self.point_thresholds else ""
         return f"{self.base_id}{own} ({self.source})"
 
+    @cached_property
+    def _by_question(self) -> dict[str, dict[str, Thresholds]]:
+        by_question: dict[str, dict[str, Thresholds]] = {}
+        for (qid, pid), t in self.point_thresholds.items():
+            by_question.setdefault(qid, {})[pid] = t
+        return by_question
+
     def question_thresholds(self, question_id: str) -> dict[str, Thresholds]:
-        return {pid: t for (qid, pid), t in self.point_thresholds.items() if qid == question_id}
+        return self._by_question.get(question_id, {})
 
     def thresholds_for(self, question_id: str, point_id: str) -> Thresholds:
         return self.point_thresholds.get((question_id, point_id), self.thresholds)
@@ -215,10 +222,15 @@ class Calibration:
         """The id of what cuts this question's grades: the base's, or with the rubric's own fit of
         this question, the base's and that fit's (so a fit of one question leaves the others'
         ids, and cached grades, alone)."""
-        own = self.question_thresholds(question_id)
-        if not own:
-            return self.base_id
-        return f"{self.base_id}+{_short_id([self.rubric_id, question_id, sorted((pid, t.partial, t.covered) for pid, t in own.items())])[:8]}"
+        if question_id not in self._ids:
+            own = self.question_thresholds(question_id)
+            own_id = _short_id([self.rubric_id, question_id, sorted((pid, t.partial, t.covered) for pid, t in own.items())])[:8] if own else ""
+            self._ids[question_id] = f"{self.base_id}+{own_id}" if own else self.base_id
+        return self._ids[question_id]
+
+    @cached_property
+    def _ids(self) -> dict[str, str]:
+        return {}
 
     @property
     def base(self) -> "Calibration":
@@ -371,11 +383,12 @@ def has_probabilities(grade) -> bool:
     return grade.status == "scored" and grade.strategy == "yesno" and Flag.empty_answer not in grade.flags and any(raw_probability(p) is not None for p in grade.points)
 
 
-def recut_grade(grade, question, text: str, calibration: Calibration):
+def recut_grade(grade, question, text: Callable[[], str], calibration: Calibration):
     """The grade as `calibration` cuts it (no model call): its points' probabilities from the
     stored P(yes) and anchors (the stored P(covered) where the grade was cut by the same base),
-    cut by the rubric's own thresholds where it has them. `text`: the answer as the model saw it
-    (the combiner reads it). Grades without probabilities are returned as they are."""
+    cut by the rubric's own thresholds where it has them. `text()`: the answer as the model saw it,
+    asked only when the combiner must read it again. Grades without probabilities are returned as
+    they are."""
     calibration_id = calibration.id_for(question.id)
     if not has_probabilities(grade) or grade.calibration_id == calibration_id:
         return grade
@@ -383,7 +396,7 @@ def recut_grade(grade, question, text: str, calibration: Calibration):
         probability = {p.id: p.p_covered for p in grade.points}
     else:
         inputs = [PointInput(question.point(p.id).text, raw_probability(p), p.p_anchor, p.p_keyword_anchor) for p in grade.points]
-        probability = dict(zip([p.id for p in grade.points], calibration.probabilities(text, inputs, rubric_texts(question))))
+        probability = dict(zip([p.id for p in grade.points], calibration.probabilities(text(), inputs, rubric_texts(question))))
     recut = rethreshold(grade, question, calibration.thresholds, lambda p: probability[p.id], point_thresholds=calibration.question_thresholds(question.id))
     return recut.model_copy(update={"calibration_id": calibration_id})
 

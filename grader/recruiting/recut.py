@@ -50,7 +50,7 @@ def reviewed_points(rubric, graded: Iterable[tuple[str, AnswerGrade, str, Mappin
         if question is None or not has_probabilities(grade):
             continue
         # Re-cut by the base alone, so that the stored P(covered) is the one the base gives.
-        probability = {p.id: p.p_covered for p in recut_grade(grade, question, prepared(answer).text, base).points}
+        probability = {p.id: p.p_covered for p in recut_grade(grade, question, lambda answer=answer: prepared(answer).text, base).points}
         for point_id, label in labels.items():
             if point_id in probability:
                 rows.append(ReviewedPoint(answer_id, question.id, point_id, probability[point_id], label))
@@ -148,7 +148,8 @@ def recut_run(run: ReviewRun, calibration: Calibration | None = None, write_repo
             continue
         question = questions.get(question_id)
         grade = AnswerGrade.model_validate_json(result)
-        new = recut_grade(grade, question, prepared(texts.get((candidate, question_id), "")).text, calibration) if question else grade
+        text = lambda key=(candidate, question_id): prepared(texts.get(key, "")).text  # noqa: E731
+        new = recut_grade(grade, question, text, calibration) if question else grade
         if new is grade:
             unchanged += 1
         else:
