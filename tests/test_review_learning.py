@@ -146,3 +146,24 @@ def test_calibrate_run_dir_learns_saves_and_recuts_from_the_cli(tmp_path, monkey
     assert all(v == ("covered" if truth(int(a[4:6]), a[-2:]) else "missing") for a, v in verdicts(run_dir).items())
     grades = [AnswerGrade.model_validate(json.loads(line) | {}) for line in (run_dir / "grades.jsonl").read_text(encoding="utf-8").splitlines()]
     assert len({g.calibration_id for g in grades}) == 2  # one per question: each has its own fit
+
+
+def test_the_queue_asks_per_question_for_the_reviews_that_teach_most(tmp_path, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-stub")
+    rubric_path = write_rubric(tmp_path / "bank.yaml")
+    run_dir = tmp_path / "run"
+    with LogprobServer(model=MODEL) as stub:
+        assert cli.main(["batch", "--rubric", str(rubric_path), str(write_answers(tmp_path / "a.csv")), "-o", str(run_dir), "--cache", str(tmp_path / "c.sqlite"), *model_args(stub)]) == 0
+    with ReviewApp(ReviewRun.open(run_dir), write_reports=False).make_server() as server:
+        status, asked = call(server, "GET", "/api/suggest")
+        assert status == 200 and set(asked) == {"q1", "q2"}
+        for question_id, ask in asked.items():
+            assert ask["reviewed"] == 0 and ask["needed"] > 0 and len(ask["next"]) == 3
+            # the first two asked lie on both sides of the truth: one review each way teaches the cut
+            sides = {truth(int(a[4:6]), question_id) for a in ask["next"][:2]}
+            assert sides == {True, False}, ask
+        first = asked["q1"]["next"][0]
+        assert call(server, "POST", "/api/review", {"answer_id": first, "points": {"p1": "covered"}})[0] == 200
+        _, again = call(server, "GET", "/api/suggest")
+    assert again["q1"]["reviewed"] == 1 and again["q1"]["needed"] == asked["q1"]["needed"] - 1
+    assert first not in again["q1"]["next"] and again["q2"] == asked["q2"]

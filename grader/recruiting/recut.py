@@ -18,7 +18,7 @@ from typing import Iterable, Mapping
 from ..errors import InputError
 from ..grading.calibration import Calibration, has_probabilities, recut_grade, resolve_calibration, save_rubric_calibration
 from ..grading.results import AnswerGrade
-from ..grading.review_fit import ReviewedPoint, cross_validated_agreement, fit_point_thresholds
+from ..grading.review_fit import ReviewedPoint, Unreviewed, cross_validated_agreement, fit_point_thresholds, next_to_review
 from ..grading.strategies import prepared
 from .review import ReviewRun, ReviewStore
 from .store import GradeStore
@@ -162,3 +162,28 @@ def recut_run(run: ReviewRun, calibration: Calibration | None = None, write_repo
     if write_reports:
         run.write_reports()
     return Recut(calibration.label, written, unchanged + len(changes) - written, reviewed, round(time.monotonic() - started, 3))
+
+
+def suggestions(run: ReviewRun, per_question: int = 3) -> dict[str, dict]:
+    """Per question, the next answers to review (those that would teach the fit most) and how
+    many more reviews it needs (`review_fit.next_to_review`)."""
+    model, prompt_hash = run_model(run)
+    base = resolve_calibration(model, prompt_hash)
+    rows, latest, texts = _store_rows(run)
+    questions = {q.id: q for q in run.rubric.questions()}
+    reviewed, unreviewed, reviewed_texts = [], [], {}
+    for candidate, question_id, sha, result in rows:
+        question, key = questions.get(question_id), (candidate, question_id)
+        grade = AnswerGrade.model_validate_json(result)
+        if question is None or not has_probabilities(grade):
+            continue
+        answer_id, text = f"{candidate}/{question_id}", texts.get(key, "")
+        review = latest.get(key)
+        if review is not None and review.answer_sha == sha:
+            reviewed_texts[answer_id] = text
+            reviewed += reviewed_points(run.rubric, [(answer_id, grade, text, review.points)], base)
+            continue
+        cut = recut_grade(grade, question, lambda text=text: prepared(text).text, base)
+        known = [p.p_covered for p in cut.points if p.p_covered is not None]
+        unreviewed.append(Unreviewed(answer_id, question_id, sum(known) / len(known) if known else None, text))
+    return next_to_review(unreviewed, reviewed, base.thresholds, reviewed_texts, per_question)

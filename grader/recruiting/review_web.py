@@ -8,6 +8,7 @@ API
 - GET  /api/answer?id=ID      one answer with its question, evidence, the model's verdicts and reasons, and its review
 - POST /api/review            {answer_id, points: {p1: covered|partial|missing, ...}, note, reviewer} -> 200 {review, agreement}
 - GET  /api/agreement         model against reviewer so far: point kappa and score MAE, with counts
+- GET  /api/suggest           per question: the next answers to review (those that teach the fit most) and how many more it needs
 - POST /api/learn             {} -> learn the rubric's calibration from the reviews, save it, re-cut the
                               unreviewed grades and rewrite the reports (recut.py) -> 200 {agreement: {before, after}, recut, ...}
 """
@@ -117,6 +118,12 @@ class ReviewApp:
                 raise BadRequest(str(exc)) from None
             return JSONResponse(result, background=BackgroundTask(run_in_threadpool, self.refresh_reports))
 
+        async def suggest(request: Request):
+            try:
+                return JSONResponse(await run_in_threadpool(recut.suggestions, self.run))
+            except InputError as exc:
+                raise BadRequest(str(exc)) from None
+
         async def learn(request: Request):
             await parse_json(request, LearnRequest)
             try:
@@ -131,6 +138,7 @@ class ReviewApp:
             Route("/api/agreement", agreement),
             Route("/api/review", review, methods=["POST"]),
             Route("/api/learn", learn, methods=["POST"]),
+            Route("/api/suggest", suggest),
         ]
         return make_app(routes, max_body=MAX_BODY_BYTES)
 
