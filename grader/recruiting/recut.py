@@ -134,7 +134,7 @@ class Recut:
 
 def recut_run(run: ReviewRun, calibration: Calibration | None = None, write_reports: bool = True) -> Recut:
     """Re-cut every unreviewed grade of the run by `calibration` (default: the one that applies to
-    its rubric now), store them, and rewrite the ranking and reports."""
+    its rubric now), store them, and rewrite the ranking and reports (when a grade changed)."""
     started = time.monotonic()
     model, prompt_hash = run_model(run)
     calibration = calibration or resolve_calibration(model, prompt_hash, run.rubric)
@@ -159,7 +159,7 @@ def recut_run(run: ReviewRun, calibration: Calibration | None = None, write_repo
         written = store.replace_results(changes)
     finally:
         store.close()
-    if write_reports:
+    if write_reports and written:
         run.write_reports()
     return Recut(calibration.label, written, unchanged + len(changes) - written, reviewed, round(time.monotonic() - started, 3))
 
