@@ -167,3 +167,23 @@ def test_the_queue_asks_per_question_for_the_reviews_that_teach_most(tmp_path, m
         _, again = call(server, "GET", "/api/suggest")
     assert again["q1"]["reviewed"] == 1 and again["q1"]["needed"] == asked["q1"]["needed"] - 1
     assert first not in again["q1"]["next"] and again["q2"] == asked["q2"]
+
+
+def test_learning_needs_reviews_of_a_yesno_run_and_says_so(tmp_path, monkeypatch, capsys):
+    from .fault_server import FaultServer
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-stub")
+    rubric_path = write_rubric(tmp_path / "bank.yaml")
+    answers = write_answers(tmp_path / "a.csv", candidates=2)
+    with LogprobServer(model=MODEL) as stub:
+        assert cli.main(["batch", "--rubric", str(rubric_path), str(answers), "-o", str(tmp_path / "yesno"), "--cache", str(tmp_path / "c.sqlite"), *model_args(stub)]) == 0
+    with ReviewApp(ReviewRun.open(tmp_path / "yesno"), write_reports=False).make_server() as server:
+        status, body = call(server, "POST", "/api/learn", {})
+    assert status == 400 and "no reviewed answers" in body["error"]
+    assert not user_calibration_path().exists()
+    with FaultServer([], default="good") as stub:
+        structured = ["--base-url", stub.base_url, "--model", "stub", "--strategy", "structured", "--max-attempts", "1"]
+        assert cli.main(["batch", "--rubric", str(rubric_path), str(answers), "-o", str(tmp_path / "structured"), "--cache", str(tmp_path / "c.sqlite"), *structured]) == 0
+    capsys.readouterr()
+    assert cli.main(["calibrate", str(tmp_path / "structured"), "--save"]) == 2
+    assert "structured strategy" in capsys.readouterr().err and not user_calibration_path().exists()
