@@ -187,3 +187,38 @@ def test_learning_needs_reviews_of_a_yesno_run_and_says_so(tmp_path, monkeypatch
     capsys.readouterr()
     assert cli.main(["calibrate", str(tmp_path / "structured"), "--save"]) == 2
     assert "structured strategy" in capsys.readouterr().err and not user_calibration_path().exists()
+
+
+def test_reviewed_answers_become_few_shot_examples_of_the_structured_prompt(tmp_path, monkeypatch, capsys):
+    from .fault_server import FaultServer
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-stub")
+    rubric_path = write_rubric(tmp_path / "bank.yaml")
+    answers = write_answers(tmp_path / "a.csv", candidates=2)
+    examples = tmp_path / "reviewed.jsonl"
+    with examples.open("w", encoding="utf-8") as f:
+        f.write(json.dumps({"id": "r1", "question_id": "q1", "answer": "Call me on 13812345678. I would explain the IDEA behind the fix.", "labels": {"p1": "covered"}}) + "\n")
+        f.write(json.dumps({"id": "r2", "question_id": "q1", "answer": "Unrelated text about lunch.", "labels": {"p1": "missing"}}) + "\n")
+    cache = str(tmp_path / "c.sqlite")
+    with FaultServer([], default="good") as stub:
+        structured = ["--base-url", stub.base_url, "--model", "stub", "--strategy", "structured", "--max-attempts", "1", "--cache", cache]
+        assert cli.main(["batch", "--rubric", str(rubric_path), str(answers), "-o", str(tmp_path / "with"), "--examples", str(examples), "--redact", *structured]) == 0
+        with_examples = list(stub.bodies)
+        # q1's prompts carry both examples as earlier turns, the nearest last; q2's carry none
+        q1 = [b["messages"] for b in with_examples if "Question 1" in b["messages"][-1]["content"]]
+        assert q1 and all([m["role"] for m in ms] == ["system", "user", "assistant", "user", "assistant", "user"] for ms in q1)
+        for ms in q1:
+            assert "IDEA" in ms[3]["content"] and json.loads(ms[4]["content"])["p1"]["verdict"] == "covered"
+            assert "lunch" in ms[1]["content"] and json.loads(ms[2]["content"])["p1"]["verdict"] == "missing"
+        assert all(len(b["messages"]) == 2 for b in with_examples if "Question 2" in b["messages"][-1]["content"])
+        assert "13812345678" not in json.dumps(with_examples, ensure_ascii=False)  # --redact masks the examples too
+        rows = [json.loads(line) for line in (tmp_path / "with" / "grades.jsonl").read_text(encoding="utf-8").splitlines()]
+        q1_hashes = {r["prompt_hash"] for r in rows if r["question_id"] == "q1"}
+        assert len(q1_hashes) == 1 and "+" in q1_hashes.pop()  # the examples are part of the prompt's identity
+        # so the same answers without examples are not served from the cache made with them
+        calls = len(stub.bodies)
+        assert cli.main(["batch", "--rubric", str(rubric_path), str(answers), "-o", str(tmp_path / "without"), "--redact", *structured]) == 0
+        assert len(stub.bodies) - calls == 2  # q1's two answers graded afresh; q2's (no examples) from the cache
+    capsys.readouterr()
+    assert cli.main(["batch", "--rubric", str(rubric_path), str(answers), "-o", str(tmp_path / "y"), "--examples", str(examples), "--base-url", "http://127.0.0.1:9/v1", "--strategy", "yesno"]) == 2
+    assert "structured strategy" in capsys.readouterr().err

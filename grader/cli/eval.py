@@ -34,7 +34,7 @@ def add_parser(sub) -> None:
     p.add_argument("--compare", nargs=2, type=Path, metavar=("A", "B"), help="show the differences between two runs")
     p.add_argument("--baseline", type=Path, metavar="RUN", help="exit 1 when kappa or QWK fell by more than --max-drop")
     p.add_argument("--max-drop", type=float, default=0.05)
-    add_model_options(p)
+    add_model_options(p, examples=True)
     p.set_defaults(func=cmd_eval)
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from ..model.session import STRATEGIES, ModelOptions
 
 
-def add_model_options(parser: argparse.ArgumentParser) -> None:
+def add_model_options(parser: argparse.ArgumentParser, examples: bool = False) -> None:
+    """The model flags; `examples`: also --examples (the commands that pass it on: batch, eval)."""
     group = parser.add_argument_group("model", "Any OpenAI-compatible endpoint; none means the bundled offline model.")
     group.add_argument("--base-url", help="endpoint base URL (env GRADER_BASE_URL); the key comes from OPENAI_API_KEY")
     group.add_argument("--model", help="model name (env GRADER_MODEL)")
@@ -21,6 +23,8 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--max-attempts", type=int, default=4, help="attempts per answer before it is left unscored")
     group.add_argument("--no-prompt-cache", action="store_true", help="ask the server not to reuse cached prompts (bit-exact reproduction, slower)")
     group.add_argument("--redact", action="store_true", help="mask names, phone, ID-card and bank-card numbers, e-mails in answers before grading")
+    if examples:
+        group.add_argument("--examples", type=Path, metavar="SAMPLES", help="structured strategy: reviewed answers (JSONL samples, e.g. from `grader review export`) shown to the model as few-shot examples, the 3 nearest per answer; they are sent to the endpoint (masked with --redact)")
 
 
 def model_options(args: argparse.Namespace) -> ModelOptions:
@@ -32,4 +36,5 @@ def model_options(args: argparse.Namespace) -> ModelOptions:
         max_attempts=args.max_attempts,
         prompt_cache=not args.no_prompt_cache,
         redact=args.redact,
+        examples=getattr(args, "examples", None),
     )

@@ -56,8 +56,9 @@ def run_eval(options: EvalOptions, rubric: Rubric, samples: list[Sample]) -> Run
     settings = options.model.settings()
     strategy = options.model.strategy_for(settings)
     started = time.monotonic()
+    examples = options.model.examples_for(rubric, strategy)
     with session.open_client(settings) as client:
-        grader = session.make_grader(strategy, client, rubric)
+        grader = session.make_grader(strategy, client, rubric, examples=examples)
         predictions = grade_samples(grader, rubric, samples, Progress(len(samples)))
         model = client.model
     wall = time.monotonic() - started

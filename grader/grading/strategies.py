@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import time
-from typing import Any, Callable, Literal, NamedTuple, Protocol
+from typing import Any, Callable, Literal, Mapping, NamedTuple, Protocol, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
@@ -16,6 +16,7 @@ from . import prompts
 from .calibration import Calibration, Thresholds, resolve_calibration
 from .combiner import PointInput
 from .evidence import check_evidence, closest_sentence
+from .examples import MAX_EXAMPLE_CHARS, ReviewedExample, examples_id, nearest, verdict_reply
 from .injection import injection_suspected, strip_injections
 from ..errors import ModelOutputError
 from ..model.client import MODEL_FAILURES, CallInfo, ModelClient, parse_completion
@@ -154,10 +155,15 @@ class _ModelGrader:
             answer_id=answer_id,
             strategy=self.strategy,
             model=self.client.model,
-            prompt_hash=self.prompt_hash,
+            prompt_hash=self.prompt_identity(question),
             rubric_hash=question.content_hash,
             calibration_id=self.calibration_id(question),
         )
+
+    def prompt_identity(self, question: Question) -> str:
+        """What names this question's prompt: the template's hash (and whatever else the prompt
+        carries, such as few-shot examples)."""
+        return self.prompt_hash
 
     def calibration_id(self, question: Question) -> str | None:
         """The id of the calibration that cuts this question's verdicts (None: none does)."""
@@ -210,11 +216,28 @@ class StructuredGrader(_ModelGrader):
     strategy = "structured"
     task = "grade_answer"
 
-    def messages(self, question: Question, text: str) -> list[dict[str, str]]:
-        """The chat messages for one prepared answer (also what `--provider-batch` uploads)."""
+    def __init__(self, client: ModelClient, rubric: Rubric, examples: Mapping[str, Sequence[ReviewedExample]] | None = None):
+        super().__init__(client, rubric)
+        self.examples = examples or {}  # reviewed answers by question id: few-shot examples (grading/examples.py)
+
+    def prompt_identity(self, question: Question) -> str:
+        pool = self.examples.get(question.id)
+        return f"{self.prompt_hash}+{examples_id(pool)}" if pool else self.prompt_hash
+
+    def _render(self, question: Question, text: str) -> list[dict[str, str]]:
         return prompts.render(
             self.task, self.language, question=question, points=question.points, answer=text, fence=prompts.answer_fence(text)
         ).messages
+
+    def messages(self, question: Question, text: str) -> list[dict[str, str]]:
+        """The chat messages for one prepared answer (also what `--provider-batch` uploads): with
+        examples, the nearest reviewed answers and their verdicts come first, as earlier turns."""
+        system, user = self._render(question, text)
+        shots = []
+        for example in nearest(self.examples.get(question.id, ()), text):
+            example_text = prepared(example.answer).text[:MAX_EXAMPLE_CHARS]
+            shots += [self._render(question, example_text)[1], {"role": "assistant", "content": verdict_reply(question, example_text, example)}]
+        return [system, *shots, user]
 
     def _grade_points(self, question: Question, text: str, info: CallInfo) -> list[PointGrade]:
         parsed, call = self.client.complete_json(self.messages(question, text), response_schema(question))

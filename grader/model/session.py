@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterator
 
 from ..grading.strategies import Grader, StructuredGrader, YesNoGrader
 from .client import ModelClient, ModelSettings
+from ..errors import InputError
 from ..rubric.model import Rubric
 from ..recruiting.store import AnchorCache
 
@@ -28,6 +30,18 @@ class ModelOptions:
     max_attempts: int = 4
     prompt_cache: bool = True
     redact: bool = False  # mask personal data in answers before grading
+    examples: Path | None = None  # structured strategy: labelled samples shown as few-shot examples
+
+    def examples_for(self, rubric: Rubric, strategy: str) -> dict | None:
+        """The few-shot examples by question id (masked with `redact`), or None without --examples."""
+        if self.examples is None:
+            return None
+        if strategy != "structured":
+            raise InputError(f"--examples: few-shot examples are for the structured strategy (this run uses {strategy})")
+        from ..grading.examples import load_examples
+        from ..grading.redact import redact
+
+        return load_examples(self.examples, rubric, redact if self.redact else (lambda text: text))
 
     def settings(self) -> ModelSettings:
         extra = {"max_attempts": self.max_attempts, "prompt_cache": self.prompt_cache}
@@ -66,7 +80,7 @@ def resolve_strategy(strategy: str, settings: ModelSettings) -> str:
     return "structured" if settings.is_configured else OFFLINE_DEFAULT_STRATEGY
 
 
-def make_grader(strategy: str, client: ModelClient, rubric: Rubric, *, keep_anchors: bool = False) -> Grader:
+def make_grader(strategy: str, client: ModelClient, rubric: Rubric, *, keep_anchors: bool = False, examples: dict | None = None) -> Grader:
     """`keep_anchors`: keep the yes/no grader's point anchors in the user's cache folder, so that
     a one-shot grade on the bundled model asks them once per machine, not once per process. Off
     for evals: there every run asks its own anchors, so that its requests, and with the prompt
@@ -79,4 +93,6 @@ def make_grader(strategy: str, client: ModelClient, rubric: Rubric, *, keep_anch
 
         cache = AnchorCache(cache_dir() / "anchors.sqlite", f"{client.model}@{client.settings.pinned_weights}")
         return YesNoGrader(client, rubric, anchor_cache=cache)
+    if examples:
+        return StructuredGrader(client, rubric, examples)
     return STRATEGIES[strategy](client, rubric)

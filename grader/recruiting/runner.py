@@ -63,7 +63,8 @@ def cached_grade(cache: GradeCache | None, grader, question, item: CandidateAnsw
     if there is one."""
     model = getattr(grader.client, "model", "") if hasattr(grader, "client") else ""
     calibration_id = grader.calibration_id(question) if hasattr(grader, "calibration_id") else None
-    key = cache_key(model, grader.prompt_hash, question.content_hash, item.answer, calibration_id, DEFAULT_POLICY.id)
+    prompt = grader.prompt_identity(question) if hasattr(grader, "prompt_identity") else grader.prompt_hash
+    key = cache_key(model, prompt, question.content_hash, item.answer, calibration_id, DEFAULT_POLICY.id)
     hit = cache.get(key) if cache else None
     return key, (hit.model_copy(update={"answer_id": item.answer_id}) if hit else None)
 
