@@ -99,6 +99,9 @@ def _calibrate_batch_run(args: argparse.Namespace) -> int:
         raise InputError("grader calibrate RUN_DIR takes one batch run folder at a time")
     if args.global_:
         raise InputError("--global saves the (model, prompt) calibration, fitted on eval run records; a batch run's reviews fit its rubric's own")
+    unused = [flag for flag, given in (("--combine", args.combine), ("--pool", args.pool), ("--features", args.features)) if given]
+    if unused:
+        raise InputError(f"{', '.join(unused)}: for eval run records; a batch run's reviews fit per-point thresholds over the model's calibration")
     run = ReviewRun.open(args.runs[0], args.rubric)
     labels = None
     if args.samples:
