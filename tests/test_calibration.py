@@ -109,11 +109,11 @@ def test_calibrate_saves_where_the_user_says_and_the_user_file_overrides_the_pac
     packaged = CALIBRATION_FILE.read_bytes()
     monkeypatch.chdir(ROOT)  # the run names its rubric and samples relative to the repository
     named = tmp_path / "mine.json"
-    assert main(["calibrate", str(run), "--save", str(named), "--runs-dir", str(tmp_path / "runs")]) == 0
+    assert main(["calibrate", str(run), "--save", str(named), "--global", "--runs-dir", str(tmp_path / "runs")]) == 0
     assert len(list((tmp_path / "runs").glob("*.json"))) == 1  # the cross-validated record, in --runs-dir
     [(key, entry)] = json.loads(named.read_text(encoding="utf-8")).items()
     assert not user_calibration_path().exists()
-    assert main(["calibrate", str(run), "--save", "--runs-dir", str(tmp_path / "runs")]) == 0
+    assert main(["calibrate", str(run), "--save", "--global", "--runs-dir", str(tmp_path / "runs")]) == 0
     assert json.loads(user_calibration_path().read_text(encoding="utf-8"))[key]["partial"] == entry["partial"]
     assert CALIBRATION_FILE.read_bytes() == packaged  # the installed package is never written
 

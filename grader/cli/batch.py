@@ -29,7 +29,7 @@ def add_parser(sub) -> None:
     p.add_argument("--provider-batch", action="store_true", help="submit through the endpoint's Batch API (OpenAI: half price, up to 24 h); re-running resumes polling")
     p.add_argument("--poll-every", type=float, default=60.0, help="seconds between Batch API polls")
     p.add_argument("--max-wait", type=float, help="stop polling after this many seconds (re-run to collect)")
-    add_model_options(p)
+    add_model_options(p, examples=True)
     p.set_defaults(func=cmd_batch)
 
 

@@ -13,7 +13,9 @@ from ..evaluation.metrics import compute_metrics, describe
 from ..evaluation.run import EvalOptions, run_eval
 from ..evaluation.samples import load_samples
 from ..evaluation.gate import compare, regression
-from ..evaluation.runs import RESCORE_FIELDS, RUNS_DIR, RUNS_DIR_HELP, history, load_run, predictions_of
+from ..evaluation.runs import RESCORE_FIELDS, RUNS_DIR, RUNS_DIR_HELP, check_predictions, check_probabilities, history, load_run, predictions_of
+from ..grading.calibration import has_probabilities, recut_grade, resolve_calibration
+from ..grading.strategies import prepared
 from ..rubric.model import load_rubric
 from .options import add_model_options, model_options
 
@@ -32,8 +34,27 @@ def add_parser(sub) -> None:
     p.add_argument("--compare", nargs=2, type=Path, metavar=("A", "B"), help="show the differences between two runs")
     p.add_argument("--baseline", type=Path, metavar="RUN", help="exit 1 when kappa or QWK fell by more than --max-drop")
     p.add_argument("--max-drop", type=float, default=0.05)
-    add_model_options(p)
+    add_model_options(p, examples=True)
     p.set_defaults(func=cmd_eval)
+
+
+def _recut(run, rubric, samples, predictions: dict) -> dict:
+    """A yes/no run's grades re-cut from their stored probabilities by the calibration that applies
+    to its rubric now (saying which); other runs' verdicts as stored."""
+    if run.kind == "cross-validated" or not any(has_probabilities(g) for g in predictions.values()):
+        reason = "cross-validated predictions" if run.kind == "cross-validated" else f"strategy {run.strategy or '?'}: no probabilities"
+        print(f"re-scored the stored verdicts ({reason} to re-cut)", file=sys.stderr)
+        return predictions
+    check_probabilities(run)
+    calibration = resolve_calibration(run.model, run.prompt_hash or "", rubric)
+    by_id = {s.id: s for s in samples}
+    recut = {
+        answer_id: recut_grade(grade, rubric.question(grade.question_id), lambda answer=by_id[answer_id].answer: prepared(answer).text, calibration) if answer_id in by_id else grade
+        for answer_id, grade in predictions.items()
+    }
+    changed = sum(recut[a] is not predictions[a] for a in predictions)
+    print(f"re-cut {changed} of {len(predictions)} grades with calibration {calibration.label}", file=sys.stderr)
+    return recut
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -47,10 +68,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
         run = load_run(args.rescore, RESCORE_FIELDS)
         predictions = predictions_of(run)
         rubric = load_rubric(args.rubric or run.rubric_path)
+        check_predictions(run, rubric)
         samples = load_samples(args.samples or Path(run.samples_path), rubric)
         # The run graded these (failures are stored as unscored predictions, so none is dropped).
         samples = [s for s in samples if s.id in predictions]
-        record = run.model_copy(update={"metrics": compute_metrics(rubric, samples, predictions)})
+        predictions = _recut(run, rubric, samples, predictions)
+        record = run.model_copy(update={"metrics": compute_metrics(rubric, samples, predictions), "predictions": list(predictions.values())})
     else:
         if not (args.rubric and args.samples):
             raise InputError("grader eval needs --rubric and --samples (or --rescore RUN, or --compare A B)")

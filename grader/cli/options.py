@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from ..errors import InputError
 from ..model.client import DEFAULT_TIMEOUT_S, positive_seconds
 from ..model.session import STRATEGIES, ModelOptions
 
 
-def add_model_options(parser: argparse.ArgumentParser) -> None:
+def add_model_options(parser: argparse.ArgumentParser, examples: bool = False) -> None:
+    """The model flags; `examples`: also --examples (the commands that pass it on: batch, eval)."""
     group = parser.add_argument_group("model", "Any OpenAI-compatible endpoint; none means the bundled offline model.")
     group.add_argument("--base-url", help="endpoint base URL (env GRADER_BASE_URL); the key comes from OPENAI_API_KEY")
     group.add_argument("--model", help="model name (env GRADER_MODEL)")
@@ -29,6 +31,8 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help=f"most seconds one model call may take, retries and waits included (env GRADER_TIMEOUT; default {DEFAULT_TIMEOUT_S:g})",
     )
+    if examples:
+        group.add_argument("--examples", type=Path, metavar="SAMPLES", help="structured strategy: reviewed answers (JSONL samples, e.g. from `grader review export`) shown to the model as few-shot examples, the 3 nearest per answer; they are sent to the endpoint (masked with --redact)")
 
 
 def _timeout(text: str) -> float:
@@ -48,4 +52,5 @@ def model_options(args: argparse.Namespace) -> ModelOptions:
         prompt_cache=not args.no_prompt_cache,
         redact=args.redact,
         timeout_s=args.timeout,
+        examples=getattr(args, "examples", None),
     )

@@ -23,11 +23,19 @@ def compare(a: RunRecord, b: RunRecord) -> str:
 
 
 def regression(baseline: RunRecord, current: dict[str, Any], max_drop: float) -> list[str]:
-    """Metrics that fell by more than `max_drop` against the baseline run."""
+    """Metrics that fell by more than `max_drop` against the baseline run. Fails closed: a baseline
+    without a figure to compare (empty metrics, a missing, NaN or non-numeric kappa) is a failure."""
     failures = []
     for key in ("point_kappa", "score_qwk"):
         before, after = baseline.metrics.get(key), current.get(key)
-        if isinstance(before, (int, float)) and isinstance(after, (int, float)) and not math.isnan(before):
-            if math.isnan(after) or before - after > max_drop:
-                failures.append(f"{key} fell from {before:.3f} to {after:.3f} (max drop {max_drop})")
+        if not _number(before) or math.isnan(before):
+            failures.append(f"the baseline {baseline.where} has no {key} to compare with (found {before!r}): nothing can be gated on it")
+        elif not _number(after) or math.isnan(after):
+            failures.append(f"{key} is {after!r} now (baseline {before:.3f})")
+        elif before - after > max_drop:
+            failures.append(f"{key} fell from {before:.3f} to {after:.3f} (max drop {max_drop})")
     return failures
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)

@@ -56,10 +56,11 @@ def run_eval(options: EvalOptions, rubric: Rubric, samples: list[Sample]) -> Run
     settings = options.model.settings()
     strategy = options.model.strategy_for(settings)
     started = time.monotonic()
+    examples = options.model.examples_for(rubric, strategy)
     with session.open_client(settings) as client:
         if settings.is_configured:  # a wrong --base-url fails here, not once per sample
             client.check_endpoint()
-        grader = session.make_grader(strategy, client, rubric, redact=options.model.redact)
+        grader = session.make_grader(strategy, client, rubric, redact=options.model.redact, examples=examples)
         predictions = grade_samples(grader, rubric, samples, Progress(len(samples)))
         model = client.model
     wall = time.monotonic() - started

@@ -8,6 +8,7 @@ are converted when read, so every stored run in evals/runs/ still loads.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any, Iterator, Literal, Sequence
 
@@ -129,6 +130,38 @@ def predictions_of(run: RunRecord) -> dict[str, AnswerGrade]:
             raise InputError(f"{run.where}: field predictions.{i}.answer_id: missing")
         grades[grade.answer_id] = grade
     return grades
+
+
+def check_predictions(run: RunRecord, rubric) -> None:
+    """Every prediction names a question and points of `rubric`, with a score the question allows;
+    anything else is an InputError naming the record and the field (a stored run that does not fit
+    its rubric must not be scored as if it did)."""
+    questions = {q.id: q for q in rubric.questions()}
+    for i, grade in enumerate(run.predictions):
+        where = f"{run.where}: field predictions.{i}"
+        question = questions.get(grade.question_id)
+        if question is None:
+            raise InputError(f"{where}.question_id: {grade.question_id!r} is not a question of rubric {rubric.id!r}")
+        expected = [p.id for p in question.points]
+        for j, point in enumerate(grade.points):
+            if point.id not in expected:
+                raise InputError(f"{where}.points.{j}.id: {point.id!r} is not a point of question {question.id} (its points: {expected})")
+        if grade.score is not None and not (0 <= grade.score <= question.max_score):
+            raise InputError(f"{where}.score: {grade.score:g} is outside 0..{question.max_score:g}, question {question.id}'s range")
+
+
+PROBABILITY_FIELDS = ("p_covered", "p_model", "p_anchor", "p_keyword_anchor")
+
+
+def check_probabilities(run: RunRecord) -> None:
+    """Every stored probability is a finite number from 0 to 1: a NaN would silently become a
+    "missing" verdict everywhere a calibration fitted on it is used."""
+    for i, grade in enumerate(run.predictions):
+        for j, point in enumerate(grade.points):
+            for name in PROBABILITY_FIELDS:
+                value = getattr(point, name)
+                if value is not None and not (math.isfinite(value) and 0 <= value <= 1):
+                    raise InputError(f"{run.where}: field predictions.{i}.points.{j}.{name}: {value} is not a probability from 0 to 1")
 
 
 def history(runs_dir: Path) -> Iterator[dict[str, Any]]:

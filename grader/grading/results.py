@@ -90,6 +90,8 @@ class AnswerGrade(BaseModel):
     system_fingerprint: str | None = None
     prompt_hash: str
     rubric_hash: str
+    # Which calibration cut the verdicts (`Calibration.id_for`); None where none did (structured).
+    calibration_id: str | None = None
     usage: Usage = Field(default_factory=Usage)
     seconds: float = 0.0
     confidence: float | None = None  # mean confidence in the point verdicts, where the grader gives one

@@ -10,6 +10,7 @@ re-calibration, so an eval's selective-grading figures are those of the routing 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from .gaming import looks_like_generic_ramble, looks_like_topic_list
@@ -39,6 +40,11 @@ class RoutingPolicy:
     # hand-graded set's rambling answers, and none of the strong or buried-point answers.
     ramble_chars: int = 250
     ramble_generality: float = 1.2
+
+    @property
+    def id(self) -> str:
+        """Names the policy's settings (grade cache keys include it: routing is part of a grade)."""
+        return hashlib.sha256(repr(self).encode("utf-8")).hexdigest()[:12]
 
     def looks_like_generic_ramble(self, answer: str) -> bool:
         return looks_like_generic_ramble(answer, min_chars=self.ramble_chars, generality=self.ramble_generality)

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import functools
 import time
-from typing import Any, Callable, Literal, NamedTuple, Protocol
+from typing import Any, Callable, Literal, Mapping, NamedTuple, Protocol, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from . import prompts
-from .calibration import Calibration, Thresholds, load_calibration
+from .calibration import Calibration, Thresholds, resolve_calibration
 from .combiner import PointInput
 from .evidence import check_evidence, closest_sentence
+from .examples import MAX_EXAMPLE_CHARS, ReviewedExample, examples_id, nearest, verdict_reply
 from .injection import injection_suspected, strip_injections
 from . import redact as redaction
 from ..errors import ModelOutputError
@@ -173,9 +174,19 @@ class _ModelGrader:
             answer_id=answer_id,
             strategy=self.strategy,
             model=self.client.model,
-            prompt_hash=self.prompt_hash,
+            prompt_hash=self.prompt_identity(question),
             rubric_hash=question.content_hash,
+            calibration_id=self.calibration_id(question),
         )
+
+    def prompt_identity(self, question: Question) -> str:
+        """What names this question's prompt: the template's hash (and whatever else the prompt
+        carries, such as few-shot examples)."""
+        return self.prompt_hash
+
+    def calibration_id(self, question: Question) -> str | None:
+        """The id of the calibration that cuts this question's verdicts (None: none does)."""
+        return None
 
     def empty_grade(self, question: Question, answer_id: str | None) -> AnswerGrade:
         points = [PointGrade(id=p.id, verdict=Verdict.missing, reason="empty answer", p_covered=0.0) for p in question.points]
@@ -224,11 +235,28 @@ class StructuredGrader(_ModelGrader):
     strategy = "structured"
     task = "grade_answer"
 
-    def messages(self, question: Question, text: str) -> list[dict[str, str]]:
-        """The chat messages for one prepared answer (also what `--provider-batch` uploads)."""
+    def __init__(self, client: ModelClient, rubric: Rubric, examples: Mapping[str, Sequence[ReviewedExample]] | None = None, redact: bool = False):
+        super().__init__(client, rubric, redact)
+        self.examples = examples or {}  # reviewed answers by question id: few-shot examples (grading/examples.py)
+
+    def prompt_identity(self, question: Question) -> str:
+        pool = self.examples.get(question.id)
+        return f"{self.prompt_hash}+{examples_id(pool)}" if pool else self.prompt_hash
+
+    def _render(self, question: Question, text: str) -> list[dict[str, str]]:
         return prompts.render(
             self.task, self.language, question=question, points=question.points, answer=text, fence=prompts.answer_fence(text)
         ).messages
+
+    def messages(self, question: Question, text: str) -> list[dict[str, str]]:
+        """The chat messages for one prepared answer (also what `--provider-batch` uploads): with
+        examples, the nearest reviewed answers and their verdicts come first, as earlier turns."""
+        system, user = self._render(question, text)
+        shots = []
+        for example in nearest(self.examples.get(question.id, ()), text):
+            example_text = prepared(example.answer).text[:MAX_EXAMPLE_CHARS]
+            shots += [self._render(question, example_text)[1], {"role": "assistant", "content": verdict_reply(question, example_text, example)}]
+        return [system, *shots, user]
 
     def _grade_points(self, question: Question, text: str, info: CallInfo) -> list[PointGrade]:
         parsed, call = self.client.complete_json(self.messages(question, text), response_schema(question))
@@ -283,7 +311,7 @@ class YesNoGrader(_ModelGrader):
     ):
         super().__init__(client, rubric, redact)
         if thresholds is None:
-            self.calibration = load_calibration(client.model, self.prompt_hash)
+            self.calibration = resolve_calibration(client.model, self.prompt_hash, rubric)
         else:
             self.calibration = Calibration(thresholds, fitted=True)
         self.thresholds = self.calibration.thresholds
@@ -292,6 +320,9 @@ class YesNoGrader(_ModelGrader):
         # process, and, with an anchor cache, once per point on this machine.
         self._anchors: dict[tuple[str, str], float | None] = {}
         self.anchor_cache = anchor_cache
+
+    def calibration_id(self, question: Question) -> str | None:
+        return self.calibration.id_for(question.id)
 
     def _ask(self, question: Question, answer: str, point, info: CallInfo) -> float | None:
         rendered = prompts.render(self.task, self.language, question=question, answer=answer, fence=prompts.answer_fence(answer), point=point)
@@ -327,7 +358,7 @@ class YesNoGrader(_ModelGrader):
         combined = self.calibration.probabilities(text, asked, rubric_texts(question))
         points = []
         for point, (_, p_yes, p_anchor), p_covered in zip(question.points, asked, combined):
-            verdict = self.calibration.thresholds.verdict(p_covered)
+            verdict = self.calibration.thresholds_for(question.id, point.id).verdict(p_covered)
             if p_yes is None:
                 reason = "no yes/no token among the top log-probabilities"
             else:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterator
 
 from ..grading.strategies import Grader, StructuredGrader, YesNoGrader
 from .client import ModelClient, ModelSettings
+from ..errors import InputError
 from ..rubric.model import Rubric
 from ..recruiting.store import AnchorCache
 
@@ -29,6 +31,18 @@ class ModelOptions:
     prompt_cache: bool = True
     redact: bool = False  # mask personal data in answers before grading
     timeout_s: float | None = None  # one call's deadline; None: GRADER_TIMEOUT, else the default
+    examples: Path | None = None  # structured strategy: labelled samples shown as few-shot examples
+
+    def examples_for(self, rubric: Rubric, strategy: str) -> dict | None:
+        """The few-shot examples by question id (masked with `redact`), or None without --examples."""
+        if self.examples is None:
+            return None
+        if strategy != "structured":
+            raise InputError(f"--examples: few-shot examples are for the structured strategy (this run uses {strategy})")
+        from ..grading.examples import load_examples
+        from ..grading.redact import redact
+
+        return load_examples(self.examples, rubric, redact if self.redact else (lambda text: text))
 
     def settings(self) -> ModelSettings:
         extra = {"max_attempts": self.max_attempts, "prompt_cache": self.prompt_cache}
@@ -69,7 +83,7 @@ def resolve_strategy(strategy: str, settings: ModelSettings) -> str:
     return "structured" if settings.is_configured else OFFLINE_DEFAULT_STRATEGY
 
 
-def make_grader(strategy: str, client: ModelClient, rubric: Rubric, *, redact: bool = False, keep_anchors: bool = False) -> Grader:
+def make_grader(strategy: str, client: ModelClient, rubric: Rubric, *, redact: bool = False, keep_anchors: bool = False, examples: dict | None = None) -> Grader:
     """`redact`: the grader masks personal data in every answer before it is sent (`--redact`).
     `keep_anchors`: keep the yes/no grader's point anchors in the user's cache folder, so that
     a one-shot grade on the bundled model asks them once per machine, not once per process. Off
@@ -83,4 +97,6 @@ def make_grader(strategy: str, client: ModelClient, rubric: Rubric, *, redact: b
 
         cache = AnchorCache(cache_dir() / "anchors.sqlite", f"{client.model}@{client.settings.pinned_weights}")
         return YesNoGrader(client, rubric, anchor_cache=cache, redact=redact)
+    if examples:
+        return StructuredGrader(client, rubric, examples, redact=redact)
     return STRATEGIES[strategy](client, rubric, redact=redact)

@@ -73,11 +73,12 @@ def run_batch(options: BatchOptions, rubric: Rubric, answers: list[CandidateAnsw
     cache_path = options.cache or cache_dir() / "grades.sqlite"
     cache = GradeCache(cache_path)
     started = time.monotonic()
+    examples = options.model.examples_for(rubric, strategy)
     try:
         with session.open_client(settings) as client:
             if settings.is_configured:  # a wrong --base-url fails here, not once per answer
                 client.check_endpoint()
-            grader = session.make_grader(strategy, client, rubric, redact=options.model.redact)
+            grader = session.make_grader(strategy, client, rubric, redact=options.model.redact, examples=examples)
             if options.provider_batch:
                 from .provider_batch import BatchRunOptions, grade_with_provider_batch
 
@@ -87,7 +88,7 @@ def run_batch(options: BatchOptions, rubric: Rubric, answers: list[CandidateAnsw
                 from ..model.client import ModelClient
 
                 stats = grade_candidates_in_workers(
-                    lambda: session.make_grader(strategy, ModelClient(client.settings), rubric, redact=options.model.redact), rubric, answers,
+                    lambda: session.make_grader(strategy, ModelClient(client.settings), rubric, redact=options.model.redact, examples=examples), rubric, answers,
                     options.output / "grades.sqlite", cache_path, workers=options.workers,
                     concurrency=options.concurrency, requests_per_minute=options.requests_per_minute, tokens_per_minute=options.tokens_per_minute,
                     prices_per_million=options.prices_per_million,

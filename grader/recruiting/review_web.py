@@ -11,6 +11,9 @@ API
                               saved since, 409 {error, review: the current one} and nothing is saved. Without
                               based_on a save is not checked (scripts).
 - GET  /api/agreement         model against reviewer so far: point kappa and score MAE, with counts
+- GET  /api/suggest           per question: the next answers to review (those that teach the fit most) and how many more it needs
+- POST /api/learn             {} -> learn the rubric's calibration from the reviews, save it, re-cut the
+                              unreviewed grades and rewrite the reports (recut.py) -> 200 {agreement: {before, after}, recut, ...}
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Route
 
+from ..errors import InputError
+from . import recut
 from .review import UNCHECKED, VERDICTS, ReviewConflict, ReviewError, ReviewRun
 from ..web import BackgroundServer, BadRequest, make_app, parse_json
 
@@ -39,6 +44,10 @@ class ReviewRequest(BaseModel):
     note: str = Field(default="", max_length=5000)
     reviewer: str | None = Field(default=None, max_length=200)
     based_on: int | None = None  # the review_id the reviewer started from; not given: unchecked
+
+
+class LearnRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
 
 
 class ReviewApp:
@@ -68,6 +77,14 @@ class ReviewApp:
             review = self.run.save(body.answer_id, body.points, body.note, body.reviewer or self.reviewer, based_on)
             self._reports_stale = True
             return {"review": review.as_json(), "agreement": self.run.agreement()}
+
+    def learn(self) -> dict[str, Any]:
+        """The reviews so far teach the rubric's calibration; the unreviewed grades are re-cut."""
+        with self._saving:
+            learnt = recut.learn_from_reviews(self.run)
+            recut.save_learnt(self.run, learnt, f"fitted on the reviews of {self.run.run_dir.resolve().name} (review page)")
+            done = recut.recut_run(self.run)
+        return {"agreement": learnt.agreement, "fitted_points": len(learnt.fitted), "recut": done.recut, "reviewed": done.reviewed, "calibration": done.calibration}
 
     def refresh_reports(self) -> None:
         """Rewrite the run's reports with the reviews (after saves; several saves, one rewrite)."""
@@ -108,12 +125,27 @@ class ReviewApp:
                 raise BadRequest(str(exc)) from None
             return JSONResponse(result, background=BackgroundTask(run_in_threadpool, self.refresh_reports))
 
+        async def suggest(request: Request):
+            try:
+                return JSONResponse(await run_in_threadpool(recut.suggestions, self.run))
+            except InputError as exc:
+                raise BadRequest(str(exc)) from None
+
+        async def learn(request: Request):
+            await parse_json(request, LearnRequest)
+            try:
+                return JSONResponse(await run_in_threadpool(self.learn))
+            except InputError as exc:
+                raise BadRequest(str(exc)) from None
+
         routes = [
             Route("/", index),
             Route("/api/queue", queue),
             Route("/api/answer", answer),
             Route("/api/agreement", agreement),
             Route("/api/review", review, methods=["POST"]),
+            Route("/api/learn", learn, methods=["POST"]),
+            Route("/api/suggest", suggest),
         ]
         return make_app(routes, max_body=MAX_BODY_BYTES)
 

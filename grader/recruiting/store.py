@@ -1,7 +1,7 @@
 """The SQLite store of a batch run: every finished grade is committed at once, so a crash or
 Ctrl-C loses nothing and a re-run grades nothing twice; plus a cache of grades keyed by what a
-grade depends on (model, prompt, the question's rubric, the normalised answer), and one of point
-anchors (which depend on the model, the prompt and the point alone)."""
+grade depends on (model, prompt, the question's rubric, the calibration that cuts it, the routing
+policy, the normalised answer), and one of point anchors (which depend on the model, the prompt and the point alone)."""
 
 from __future__ import annotations
 
@@ -20,8 +20,10 @@ def _digest(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
-def cache_key(model: str, prompt_hash: str, rubric_hash: str, answer: str) -> str:
-    return _digest(model, prompt_hash, rubric_hash, normalise(answer))
+def cache_key(model: str, prompt_hash: str, rubric_hash: str, answer: str, calibration_id: str | None = None, routing_id: str = "") -> str:
+    """Everything a grade depends on: after `grader calibrate --save` (or a new routing policy) a
+    cached grade cut the old way is not reused."""
+    return _digest(model, prompt_hash, rubric_hash, calibration_id or "", routing_id, normalise(answer))
 
 
 def answer_digest(answer: str) -> str:
@@ -135,6 +137,30 @@ class GradeStore:
 
     def count(self) -> int:
         return self._db.execute("SELECT count(*) FROM grades").fetchone()[0]
+
+    def rows(self) -> list[tuple[str, str, str, str]]:
+        """(candidate, question id, answer sha, stored grade JSON) of every grade."""
+        return self._db.execute("SELECT candidate, question_id, answer_sha, result FROM grades ORDER BY candidate, question_id").fetchall()
+
+    def replace_results(self, changes: list[tuple[str, str, str, str, str]]) -> int:
+        """Rewrite grades in one transaction: (candidate, question id, answer sha, grade JSON read,
+        new grade JSON). A row changed since it was read (a batch re-graded it) is left alone.
+        Returns how many were rewritten."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                written = sum(
+                    self._db.execute(
+                        "UPDATE grades SET result = ? WHERE candidate = ? AND question_id = ? AND answer_sha = ? AND result = ?",
+                        (new, candidate, question_id, sha, old),
+                    ).rowcount
+                    for candidate, question_id, sha, old, new in changes
+                )
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        return written
 
     def all_grades(self) -> list[tuple[str, AnswerGrade]]:
         rows = self._db.execute("SELECT candidate, result FROM grades ORDER BY candidate, question_id").fetchall()
