@@ -150,7 +150,7 @@ def check_predictions(run: RunRecord, rubric) -> None:
             raise InputError(f"{where}.score: {grade.score:g} is outside 0..{question.max_score:g}, question {question.id}'s range")
 
 
-PROBABILITY_FIELDS = ("p_covered", "p_model", "p_anchor", "p_keyword_anchor")
+PROBABILITY_FIELDS = ("p_covered", "p_model", "p_anchor")
 
 
 def check_probabilities(run: RunRecord) -> None:

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from ..errors import InputError
 from ..evaluation import stats as m
-from .combiner import BASE_FEATURES, CONTEXT_FEATURES, FORM_FEATURES, GAMING_FEATURES, Combiner, PointInput, answer_features
+from .combiner import BASE_FEATURES, CONTEXT_FEATURES, FEATURE_NAMES, Combiner, PointInput, answer_features
 from .results import LABELS, Flag, Verdict
 from .scoring import CREDIT
 from .routing import flag_answer_form, route, rubric_texts
@@ -47,7 +47,6 @@ def user_calibration_path() -> Path:
 # when the file is read, not at grade time).
 _Cut = Annotated[float, Field(strict=True, ge=0, le=1, allow_inf_nan=False)]
 _Finite = Annotated[float, Field(strict=True, allow_inf_nan=False)]
-FEATURE_NAMES = tuple(dict.fromkeys((*FORM_FEATURES, *GAMING_FEATURES)))
 
 
 class _Cuts(BaseModel):
@@ -395,7 +394,7 @@ def recut_grade(grade, question, text: Callable[[], str], calibration: Calibrati
     if grade.calibration_id is not None and grade.calibration_id.split("+")[0] == calibration.base_id:
         probability = {p.id: p.p_covered for p in grade.points}
     else:
-        inputs = [PointInput(question.point(p.id).text, raw_probability(p), p.p_anchor, p.p_keyword_anchor) for p in grade.points]
+        inputs = [PointInput(question.point(p.id).text, raw_probability(p), p.p_anchor) for p in grade.points]
         probability = dict(zip([p.id for p in grade.points], calibration.probabilities(text(), inputs, rubric_texts(question))))
     recut = rethreshold(grade, question, calibration.thresholds, lambda p: probability[p.id], point_thresholds=calibration.question_thresholds(question.id))
     return recut.model_copy(update={"calibration_id": calibration_id})

@@ -149,9 +149,12 @@ class GradeStore:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
+                # INSERT OR REPLACE, not UPDATE: the row gets a new rowid, which is how readers that
+                # keep the run in memory (the review page) see that grades changed.
                 written = sum(
                     self._db.execute(
-                        "UPDATE grades SET result = ? WHERE candidate = ? AND question_id = ? AND answer_sha = ? AND result = ?",
+                        "INSERT OR REPLACE INTO grades SELECT candidate, question_id, answer_sha, ?, cached FROM grades"
+                        " WHERE candidate = ? AND question_id = ? AND answer_sha = ? AND result = ?",
                         (new, candidate, question_id, sha, old),
                     ).rowcount
                     for candidate, question_id, sha, old, new in changes
