@@ -364,3 +364,23 @@ def test_summaries_count_every_call_attempted_not_only_those_answered_with_a_usa
         summary.count(grader.grade(question, ANSWER, answer_id=answer_id), cached=False)
     assert len(script.requests) == 3
     assert "3 model calls" in summary.describe()
+
+
+# ---------------------------------------------------------------- item 15: failed calls are counted
+
+
+@pytest.mark.parametrize("strategy", ["structured", "yesno"])
+def test_an_answer_whose_calls_all_fail_counts_every_call_attempted(rubric, strategy):
+    from grader.grading.results import BatchSummary
+    from grader.grading.strategies import StructuredGrader, YesNoGrader
+
+    from .test_llm_retries import Script, make
+
+    script = Script(*[(500, {"error": {"message": "boom"}}, None)] * 3)
+    client, _ = make(script, max_attempts=3)
+    grader_type = StructuredGrader if strategy == "structured" else YesNoGrader
+    grade = grader_type(client, rubric).grade(rubric.question("situational-4"), "我会先核实客户身份，确认账户安全。")
+    summary = BatchSummary()
+    summary.count(grade, cached=False)
+    assert grade.status != "scored" and len(script.requests) == 3
+    assert "3 model calls" in summary.describe()  # was "0 model calls": the failed attempts were dropped

@@ -259,8 +259,7 @@ class StructuredGrader(_ModelGrader):
         return [system, *shots, user]
 
     def _grade_points(self, question: Question, text: str, info: CallInfo) -> list[PointGrade]:
-        parsed, call = self.client.complete_json(self.messages(question, text), response_schema(question))
-        info.merge(call)
+        parsed, _ = self.client.complete_json(self.messages(question, text), response_schema(question), info=info)
         return self.points_from(question, text, parsed)
 
     def grade_completion(self, question: Question, answer: str, completion: Any, info: CallInfo, answer_id: str | None = None, failure: str | None = None) -> AnswerGrade:
@@ -326,8 +325,7 @@ class YesNoGrader(_ModelGrader):
 
     def _ask(self, question: Question, answer: str, point, info: CallInfo) -> float | None:
         rendered = prompts.render(self.task, self.language, question=question, answer=answer, fence=prompts.answer_fence(answer), point=point)
-        p_yes, call = self.client.yes_probability(rendered.messages, self.YES, self.NO)
-        info.merge(call)
+        p_yes, _ = self.client.yes_probability(rendered.messages, self.YES, self.NO, info=info)
         return p_yes
 
     def anchors(self, question: Question, info: CallInfo) -> dict[str, float | None]:

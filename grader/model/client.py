@@ -465,9 +465,10 @@ class ModelClient:
                 )
             )
 
-    def complete_json(self, messages: list[dict[str, str]], schema: type[T], schema_name: str = "grade") -> tuple[T, CallInfo]:
-        """Ask for one JSON object of `schema`; re-ask with the error when the output does not validate."""
-        info = CallInfo()
+    def complete_json(self, messages: list[dict[str, str]], schema: type[T], schema_name: str = "grade", info: CallInfo | None = None) -> tuple[T, CallInfo]:
+        """Ask for one JSON object of `schema`; re-ask with the error when the output does not validate.
+        `info`: the caller's record, filled in as calls are made, so a failure still counts them."""
+        info = info if info is not None else CallInfo()
         conversation = list(messages)
         with self._call() as retrying:
             for attempt in retrying:
@@ -569,13 +570,14 @@ class ModelClient:
                     return probabilities
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def yes_probability(self, messages: list[dict[str, str]], yes: tuple[str, ...], no: tuple[str, ...]) -> tuple[float | None, CallInfo]:
+    def yes_probability(self, messages: list[dict[str, str]], yes: tuple[str, ...], no: tuple[str, ...], info: CallInfo | None = None) -> tuple[float | None, CallInfo]:
         """P(yes) / (P(yes) + P(no)) for the first generated token, read from `top_logprobs`.
 
         None when neither a yes nor a no token is among the top candidates (or the server gives no
-        log-probabilities): the caller treats that as "the model could not say".
+        log-probabilities): the caller treats that as "the model could not say". `info`: as for
+        `complete_json`.
         """
-        info = CallInfo()
+        info = info if info is not None else CallInfo()
         probabilities = self.first_token_probabilities(messages, info)
         p_yes = sum(p for token, p in probabilities.items() if token in yes)
         p_no = sum(p for token, p in probabilities.items() if token in no)
