@@ -20,18 +20,16 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # name: (file, text to replace, replacement, test files that must then fail)
 MUTATIONS = {
-    "eval report without HTML escaping": (
-        "grader/evaluation/report.py", 'autoescape=select_autoescape(["html", "j2"]),', "autoescape=False,", ["tests/test_guards.py"]),
-    "batch report without HTML escaping": (
-        "grader/recruiting/reports.py", 'autoescape=select_autoescape(["html", "j2"])', "autoescape=False", ["tests/test_guards.py"]),
+    "report pages without HTML escaping": (
+        "grader/web.py", 'autoescape=select_autoescape(["html", "j2"])', "autoescape=False", ["tests/test_guards.py"]),
     "unscored answer scored 0 in MAE/QWK": (
         "grader/evaluation/metrics.py", "return 0.0 if human >= max_score / 2 else max_score  # the worst plausible error", "return 0.0",
         ["tests/test_guards.py", "tests/test_eval_harness.py"]),
     "input and output prices swapped": (
         "grader/grading/results.py", "grade.usage.prompt_tokens * prices_per_million[0] + grade.usage.completion_tokens * prices_per_million[1]",
         "grade.usage.prompt_tokens * prices_per_million[1] + grade.usage.completion_tokens * prices_per_million[0]", ["tests/test_guards.py"]),
-    "--provider-batch without the structured strategy": (
-        "grader/recruiting/batch.py", 'not settings.is_configured or strategy != "structured"', "not settings.is_configured",
+    "--provider-batch with a strategy that cannot batch": (
+        "grader/recruiting/batch.py", "not STRATEGIES[strategy].capabilities.batch_api", "False",
         ["tests/test_guards.py", "tests/test_provider_batch.py"]),
     "spreadsheet formulas kept as formulas": (
         "grader/recruiting/reports.py", 'if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value', "if False else value",

@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader.evaluation.samples import load_samples  # noqa: E402
+from grader.grading.samples import load_samples  # noqa: E402
 from grader.grading.strategies import YesNoGrader  # noqa: E402
 from grader.model.client import ModelClient, ModelSettings  # noqa: E402
 from grader.model.local_model import QWEN_CODER_1_5B, LocalModelServer  # noqa: E402

@@ -4,8 +4,9 @@ The public surface, by stage of the pipeline (rubric -> prompt -> model -> verdi
 report); everything else is reached through its subpackage (see docs/architecture.md):
 
     rubric      Rubric, Section, Question, Point, load_rubric
-    model       ModelSettings, ModelClient, ModelOptions, open_client, make_grader
-    grading     Grader, StructuredGrader, YesNoGrader, RoutingPolicy
+    model       ModelSettings, ModelClient, open_client
+    grading     ModelOptions, open_session, make_grader, Grader, ModelGrader, Capabilities,
+                register_strategy, StructuredGrader, YesNoGrader, RoutingPolicy
     results     AnswerGrade, PointGrade, Verdict, Flag, BatchFlag, Usage
     score       question_score, sum_scores
     evaluation  Sample, load_samples, compute_metrics, RunRecord, load_run
@@ -15,25 +16,27 @@ report); everything else is reached through its subpackage (see docs/architectur
 from .errors import GraderError, InputError, RubricError
 from .evaluation.metrics import compute_metrics
 from .evaluation.runs import RunRecord, load_run
-from .evaluation.samples import Sample, load_samples
+from .grading.samples import Sample, load_samples
 from .grading.results import AnswerGrade, BatchFlag, Flag, PointGrade, Usage, Verdict
 from .grading.routing import RoutingPolicy
 from .grading.scoring import question_score, sum_scores
-from .grading.strategies import Grader, StructuredGrader, YesNoGrader
+from .grading.strategies import Capabilities, Grader, ModelGrader, StructuredGrader, YesNoGrader, register_strategy
 from .model.client import ModelClient, ModelSettings
-from .model.session import ModelOptions, make_grader, open_client
+from .grading.session import ModelOptions, make_grader, open_client, open_session
 from .rubric.model import Point, Question, Rubric, Section, load_rubric
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AnswerGrade",
+    "Capabilities",
     "BatchFlag",
     "Flag",
     "Grader",
     "GraderError",
     "InputError",
     "ModelClient",
+    "ModelGrader",
     "ModelOptions",
     "ModelSettings",
     "Point",
@@ -55,6 +58,8 @@ __all__ = [
     "load_samples",
     "make_grader",
     "open_client",
+    "open_session",
     "question_score",
+    "register_strategy",
     "sum_scores",
 ]

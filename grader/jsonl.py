@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, TypeVar
+from typing import Any, Iterable, Iterator, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from .errors import InputError
 
-if TYPE_CHECKING:
-    from .rubric.model import Rubric
-
 Record = TypeVar("Record", bound=BaseModel)
+
+
+class _HasQuestions(Protocol):
+    """A rubric, as this reader sees it (the ground layer imports nothing of rubric/)."""
+
+    def questions(self) -> Iterable[Any]: ...
 
 
 def read_objects(path: Path, error: type[InputError] = InputError) -> Iterator[tuple[int, dict[str, Any] | str]]:
@@ -48,7 +51,7 @@ def read_objects(path: Path, error: type[InputError] = InputError) -> Iterator[t
         yield number, data
 
 
-def read_records(path: Path, record_type: type[Record], rubric: Rubric | None = None, error: type[InputError] = InputError) -> Iterator[tuple[int, Record | str]]:
+def read_records(path: Path, record_type: type[Record], rubric: _HasQuestions | None = None, error: type[InputError] = InputError) -> Iterator[tuple[int, Record | str]]:
     """`read_objects`, each object validated as `record_type` (which has `id` and `question_id`):
     (line number, record) or (line number, problem naming the field). A record must name a
     question of `rubric` (when given) and an id no earlier line used."""

@@ -30,6 +30,7 @@ import socket
 import threading
 from typing import Any, Iterable, TypeVar
 
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 from pydantic import BaseModel, ValidationError
 from starlette.applications import Starlette
@@ -62,6 +63,15 @@ def json_script(value: Any) -> Markup:
     for char, escaped in (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
         text = text.replace(char, escaped)
     return Markup(text)
+
+
+def page_environment() -> Environment:
+    """The one Jinja environment of every HTML page the grader renders (the reports, the
+    self-check page, the review queue): the package's templates, autoescaped (candidate answers
+    are untrusted text), StrictUndefined, and `json_script` for data embedded in a page."""
+    env = Environment(loader=PackageLoader("grader", "templates"), autoescape=select_autoescape(["html", "j2"]), undefined=StrictUndefined)
+    env.filters["json_script"] = json_script
+    return env
 
 
 async def _send_json(send, status: int, payload: dict[str, Any]) -> None:

@@ -40,5 +40,5 @@ def use_scripted_session(monkeypatch, grader) -> None:
     def scripted_client(settings, quiet=False):
         yield ScriptedClient()
 
-    monkeypatch.setattr("grader.model.session.open_client", scripted_client)
-    monkeypatch.setattr("grader.model.session.make_grader", lambda strategy, client, rubric, **options: grader)
+    monkeypatch.setattr("grader.grading.session.open_client", scripted_client)
+    monkeypatch.setattr("grader.grading.session.make_grader", lambda strategy, client, rubric, **options: grader)

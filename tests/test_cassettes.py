@@ -8,10 +8,10 @@ import pytest
 
 from grader.evaluation.metrics import compute_metrics
 from grader.evaluation.run import grade_samples
-from grader.evaluation.samples import load_samples
+from grader.grading.samples import load_samples
 from grader.grading.strategies import StructuredGrader
 from grader.grading.results import Flag, Verdict
-from grader.grading.textnorm import quote_occurs
+from grader.textnorm import quote_occurs
 
 from .conftest import CASSETTES, DEAD_ENDPOINT, RECORD_MODE, SAMPLES_PATH, SECRET_HEADERS
 

@@ -1,7 +1,7 @@
 import json
 
 from grader.rubric.datasets import import_semeval
-from grader.evaluation.samples import load_samples
+from grader.grading.samples import load_samples
 from grader.rubric.model import load_rubric
 
 

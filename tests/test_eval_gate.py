@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from grader.grading.calibration import cross_validate
+from grader.evaluation.calibration_fit import cross_validate
 from grader.evaluation.metrics import compute_metrics
-from grader.evaluation.samples import load_samples
+from grader.grading.samples import load_samples
 from grader.evaluation.gate import regression
 from grader.evaluation.runs import load_run, predictions_of
 from grader.rubric.model import load_rubric

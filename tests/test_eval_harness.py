@@ -3,11 +3,12 @@ import json
 import pytest
 
 from grader import cli
-from grader.grading.calibration import Thresholds, cross_validate, fit_thresholds, rethreshold
+from grader.grading.calibration import Thresholds, rethreshold
+from grader.evaluation.calibration_fit import cross_validate, fit_thresholds
 from grader.errors import InputError
 from grader.evaluation.metrics import compute_metrics
 from grader.evaluation.run import grade_samples
-from grader.evaluation.samples import load_samples
+from grader.grading.samples import load_samples
 from grader.evaluation.gate import regression
 from grader.evaluation.runs import RUN_SCHEMA_VERSION, RunRecord, load_run
 from grader.grading.results import Verdict
@@ -144,7 +145,7 @@ def test_bad_samples_name_file_line_and_field(tmp_path, rubric, capsys):
 
 
 def test_consistency_of_groups(rubric, tmp_path):
-    from grader.evaluation.samples import Sample
+    from grader.grading.samples import Sample
 
     answer = "我会先核实客户身份，确认账户安全，然后解释这是诈骗。"
     samples = [

@@ -12,7 +12,7 @@ from grader import cli
 from grader.grading.calibration import Thresholds, rethreshold
 from grader.grading.combiner import FEATURE_NAMES, answer_features
 from grader.evaluation.metrics import compute_metrics
-from grader.evaluation.samples import Sample
+from grader.grading.samples import Sample
 from grader.grading.gaming import generality_rate, rubric_copy, short_clause_share
 from grader.grading.strategies import finish
 from grader.grading.results import AnswerGrade, Flag, PointGrade, Verdict

@@ -10,7 +10,7 @@ import pytest
 
 from grader import cli
 from grader.evaluation.metrics import compute_metrics
-from grader.evaluation.samples import Sample
+from grader.grading.samples import Sample
 from grader.grading.results import AnswerGrade
 
 from .batch_api_server import BatchApiServer

@@ -13,7 +13,7 @@ import pytest
 from grader import cli
 from grader.grading.strategies import StructuredGrader
 from grader.model.client import ModelClient, ModelSettings
-from grader.model.session import ModelOptions
+from grader.grading.session import ModelOptions
 from grader.recruiting.grade_file import grade_jsonl
 from grader.recruiting.inputs import CandidateAnswer
 from grader.recruiting.runner import grade_candidates

@@ -196,7 +196,7 @@ from grader.grading import injection  # noqa: E402
 from grader.grading.injection import injection_suspected, strip_injections  # noqa: E402
 from grader.grading.results import Flag, PointGrade, Verdict  # noqa: E402
 from grader.grading.strategies import StructuredGrader, response_schema  # noqa: E402
-from grader.grading.textnorm import normalise  # noqa: E402
+from grader.textnorm import normalise  # noqa: E402
 from grader.model.client import CallInfo, ModelSettings  # noqa: E402
 
 from .test_attacks import ATTACKS_DIR, attacked_answer  # noqa: E402
@@ -260,9 +260,9 @@ class CopyingModel:
     def __init__(self, evidence):
         self.evidence = evidence
 
-    def complete_json(self, messages, schema):
+    def complete_json(self, messages, schema, schema_name="grade", info=None):
         judgement = {"verdict": "covered", "reason": "copied", "evidence": ""}
-        return schema.model_validate({pid: judgement | {"evidence": self.evidence(pid)} for pid in schema.model_fields}), CallInfo()
+        return schema.model_validate({pid: judgement | {"evidence": self.evidence(pid)} for pid in schema.model_fields}), info or CallInfo()
 
     def scrub(self, text):
         return text

@@ -93,3 +93,49 @@ def test_the_public_surface_is_importable_from_the_package():
 
     assert grader.__all__ and all(hasattr(grader, name) for name in grader.__all__)
     assert {"Rubric", "load_rubric", "AnswerGrade", "PointGrade", "Verdict", "Flag", "compute_metrics", "RoutingPolicy", "RunRecord"} <= set(grader.__all__)
+
+
+# The package order, lowest first (docs/architecture.md, "Package layout"). A module may import
+# only from its own layer or the ones below; the shared ground modules sit under everything.
+LAYERS = [
+    ("ground", {"grader.errors", "grader.jsonl", "grader.progress", "grader.web", "grader.textnorm", "grader.files", "grader.sqlite"}),
+    ("model", {"grader.model"}),
+    ("rubric", {"grader.rubric"}),
+    ("grading", {"grader.grading", "grader.prompts"}),
+    ("evaluation", {"grader.evaluation"}),
+    ("recruiting", {"grader.recruiting", "grader.practice"}),
+    ("cli", {"grader.cli"}),
+]
+
+
+def layer_of(module: str) -> int | None:
+    for rank, (_, prefixes) in enumerate(LAYERS):
+        if any(module == p or module.startswith(p + ".") for p in prefixes):
+            return rank
+    return None  # the package root (grader/__init__.py re-exports, above everything but the CLI)
+
+
+def upward_imports(graph: dict[str, set[str]]) -> dict[str, list[str]]:
+    offenders = {}
+    for module, targets in graph.items():
+        rank = layer_of(module)
+        if rank is None:
+            continue
+        up = sorted(t for t in targets if (r := layer_of(t)) is not None and r > rank)
+        if up:
+            offenders[module] = up
+    return offenders
+
+
+def test_every_module_belongs_to_a_layer():
+    unplaced = sorted(m for m in _modules() if m != "grader" and layer_of(m) is None)
+    assert unplaced == []
+
+
+def test_each_layer_imports_only_from_those_below_it():
+    assert upward_imports(import_graph()) == {}
+
+
+def test_the_order_check_finds_an_upward_import():
+    assert upward_imports({"grader.model.client": {"grader.grading.results"}}) == {"grader.model.client": ["grader.grading.results"]}
+    assert upward_imports({"grader.grading.results": {"grader.model.client"}}) == {}

@@ -11,7 +11,7 @@ import os
 import pytest
 
 from grader import cli
-from grader.grading.textnorm import quote_occurs
+from grader.textnorm import quote_occurs
 
 from .conftest import RUBRIC_PATH
 

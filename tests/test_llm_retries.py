@@ -226,7 +226,7 @@ def test_yesno_grader_cuts_probabilities_with_thresholds(rubric):
 def test_anchor_cache_spares_the_anchor_calls_of_a_later_process(rubric, tmp_path):
     from grader.grading.calibration import Thresholds
     from grader.grading.strategies import YesNoGrader
-    from grader.recruiting.store import AnchorCache
+    from grader.grading.anchors import AnchorCache
 
     q = rubric.question("situational-4")
     anchors = [(200, logprob_completion(lp, -0.7), None) for lp in (-0.2, -0.5, -1.0, -1.5)]
@@ -251,7 +251,7 @@ def test_anchor_cache_spares_the_anchor_calls_of_a_later_process(rubric, tmp_pat
 
 
 def test_anchors_are_kept_on_disk_only_for_pinned_weights(rubric, tmp_path, monkeypatch):
-    from grader.model.session import make_grader
+    from grader.grading.session import make_grader
 
     monkeypatch.setenv("GRADER_CACHE_DIR", str(tmp_path))
     hosted, _ = make(Script())

@@ -34,7 +34,7 @@ def _check_import(result, tmp_path):
     assert [s.id for s in imported.sections] == ["behavioral", "situational", "knowledge", "stress"]
     text = out.read_text(encoding="utf-8").split("\nid:", 1)[1]
     assert not DAMAGE.search(text)
-    from grader.grading.textnorm import to_simplified
+    from grader.textnorm import to_simplified
 
     assert to_simplified(text) == text  # no Traditional character left
     assert all(abs(sum(p.weight for p in q.points) - q.max_score) < 1e-6 for q in imported.questions())

@@ -4,7 +4,7 @@ from grader.grading.evidence import check_evidence, closest_sentence
 from grader.grading.injection import injection_suspected
 from grader.grading.results import Flag, PointGrade, Verdict
 from grader.grading.scoring import question_score, round_score, sum_scores
-from grader.grading.textnorm import normalise, quote_occurs
+from grader.textnorm import normalise, quote_occurs
 
 
 def test_question_score_credits_and_weights():

@@ -20,8 +20,10 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from grader.evaluation import stats
 from grader.evaluation.runs import RESCORE_FIELDS, load_run, predictions_of
-from grader.evaluation.samples import load_samples
-from grader.grading.calibration import CREDIT, LABELS, fit_thresholds
+from grader.grading.samples import load_samples
+from grader.evaluation.calibration_fit import fit_thresholds
+from grader.grading.scoring import CREDIT
+from grader.grading.results import LABELS
 from grader.grading.results import Verdict
 from grader.grading.strategies import YesNoGrader
 from grader.model.client import ModelClient, ModelSettings

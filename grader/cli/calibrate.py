@@ -15,11 +15,13 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..grading.calibration import cross_validate, feature_names, fit_calibration, has_probabilities, labelled_rows, resolve_calibration, save_calibration, save_rubric_calibration
+from ..grading.calibration import has_probabilities, resolve_calibration, save_calibration, save_rubric_calibration
+
+from ..evaluation.calibration_fit import cross_validate, feature_names, fit_calibration, labelled_rows
 from ..errors import InputError
 from ..grading.combiner import FEATURE_NAMES
 from ..evaluation.metrics import compute_metrics, describe
-from ..evaluation.samples import file_hash, load_samples
+from ..grading.samples import file_hash, load_samples
 from ..evaluation.runs import RESCORE_FIELDS, RUNS_DIR, RUNS_DIR_HELP, check_predictions, check_probabilities, load_run, predictions_of, write_run
 from ..recruiting import recut
 from ..recruiting.review import ReviewRun

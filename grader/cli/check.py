@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..model import session
+from ..grading.session import open_session
 from ..errors import InputError
 from ..practice.feedback import UI_TEXT, AttemptLog, feedback, format_feedback
 from ..rubric.model import Question, Rubric, load_rubric
@@ -62,10 +62,8 @@ def cmd_check(args) -> int:
         raise InputError(UI_TEXT[rubric.language]["empty"])
     log = AttemptLog()
     options = model_options(args)
-    settings = options.settings()
-    strategy = options.strategy_for(settings)
-    with session.open_client(settings) as client:
-        grade = session.make_grader(strategy, client, rubric, redact=options.redact, keep_anchors=True).grade(question, answer)
+    with open_session(options, rubric, keep_anchors=True) as session:
+        grade = session.grader.grade(question, answer)
     log.add(rubric, question.id, answer, grade)
     print()
     print(format_feedback(feedback(question, grade, reveal=args.reveal), rubric.language, log.history(rubric, question.id)))

@@ -11,7 +11,7 @@ from pathlib import Path
 from ..errors import InputError
 from ..evaluation.metrics import compute_metrics, describe
 from ..evaluation.run import EvalOptions, run_eval
-from ..evaluation.samples import load_samples
+from ..grading.samples import load_samples
 from ..evaluation.gate import compare, regression
 from ..evaluation.runs import RESCORE_FIELDS, RUNS_DIR, RUNS_DIR_HELP, check_predictions, check_probabilities, history, load_run, predictions_of
 from ..grading.calibration import has_probabilities, recut_grade, resolve_calibration

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..model import session
+from ..grading.session import open_session
 from ..recruiting.grade_file import grade_jsonl
 from ..errors import InputError
 from ..grading.redact import redact
@@ -63,17 +63,13 @@ def _read_answer(args: argparse.Namespace) -> str:
 def cmd_grade(args: argparse.Namespace) -> int:
     rubric = load_rubric(args.rubric)
     options = model_options(args)
-    settings = options.settings()
-    strategy = options.strategy_for(settings)
     if args.input is not None:
         if args.output is None:
             raise InputError("batch mode needs -o OUT.jsonl")
-        with session.open_client(settings) as client:
-            if settings.is_configured:  # a wrong --base-url fails here, not once per answer
-                client.check_endpoint()
+        with open_session(options, rubric, keep_anchors=True, check_endpoint=True) as session:
             # The grader masks what any answer may hold; the records' name fields say whose it is.
             transform = redact if options.redact else (lambda text, names=(): text)
-            summary = grade_jsonl(session.make_grader(strategy, client, rubric, redact=options.redact, keep_anchors=True), rubric, args.input, args.output, transform)
+            summary = grade_jsonl(session.grader, rubric, args.input, args.output, transform)
         for problem in summary.problems:
             print(f"input: {problem}", file=sys.stderr)
         print(summary.describe(), file=sys.stderr)
@@ -87,8 +83,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
     except KeyError as exc:
         raise InputError(f"{args.rubric}: {exc.args[0]}") from None
     answer = _read_answer(args)
-    with session.open_client(settings) as client:
-        result = session.make_grader(strategy, client, rubric, redact=options.redact, keep_anchors=True).grade(question, answer)
+    with open_session(options, rubric, keep_anchors=True) as session:
+        result = session.grader.grade(question, answer)
     if args.json:
         print(result.model_dump_json(indent=2))
     else:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..model.client import DEFAULT_TIMEOUT_S, positive_seconds
-from ..model.session import STRATEGIES, ModelOptions
+from ..grading.session import STRATEGIES, ModelOptions
 
 
 def add_model_options(parser: argparse.ArgumentParser, examples: bool = False) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..model import session
+from ..grading.session import open_session
 from ..practice.feedback import AttemptLog
 from ..rubric.model import load_rubric
 from ..web import serve
@@ -25,10 +25,9 @@ def add_parser(sub) -> None:
 def cmd_serve(args) -> int:
     rubric = load_rubric(args.rubric)
     options = model_options(args)
-    settings = options.settings()
-    strategy = options.strategy_for(settings)
-    with session.open_client(settings) as client:
-        app = PracticeApp(rubric, session.make_grader(strategy, client, rubric, redact=options.redact, keep_anchors=True), AttemptLog(), endpoint=settings.base_url if settings.is_configured else None)
+    with open_session(options, rubric, keep_anchors=True) as session:
+        endpoint = session.settings.base_url if session.settings.is_configured else None
+        app = PracticeApp(rubric, session.grader, AttemptLog(), endpoint=endpoint)
         print(f"serving {rubric.title} on http://{args.host}:{args.port}/  (Ctrl-C to stop)", file=sys.stderr)
         serve(app.asgi(args.host), args.host, args.port)
     return 0

@@ -15,7 +15,7 @@ from typing import Any, Sequence
 from . import stats as m
 from ..grading.results import LABELS, AnswerGrade, Verdict
 from ..rubric.model import Rubric
-from .samples import Sample
+from ..grading.samples import Sample
 
 # An answer the grader failed to score counts against it: its points get a label no human used.
 UNSCORED = "unscored"

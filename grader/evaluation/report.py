@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from ..web import page_environment
 
 from ..files import write_text
 from ..rubric.model import Rubric
@@ -31,11 +31,7 @@ def _trend_points(history: list[dict[str, Any]], key: str, width: int = 560, hei
 
 
 def write_eval_report(path: Path, record: RunRecord, rubric: Rubric, history: list[dict[str, Any]]) -> None:
-    env = Environment(
-        loader=PackageLoader("grader", "templates"),
-        autoescape=select_autoescape(["html", "j2"]),  # candidate answers are untrusted text
-        undefined=StrictUndefined,
-    )
+    env = page_environment()
     env.globals.update(heat=_heat, trend_points=_trend_points)
     confusion = record.metrics["confusion"]
     peak = max((v for row in confusion["matrix"] for v in row), default=0)

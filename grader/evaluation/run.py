@@ -13,12 +13,12 @@ from typing import Sequence
 from urllib.parse import urlsplit
 
 from ..grading.results import AnswerGrade, Usage
-from ..model.session import ModelOptions
+from ..grading.session import ModelOptions
 from ..progress import Progress
 from ..rubric.model import Rubric
 from .metrics import compute_metrics
 from .runs import RUNS_DIR, RunRecord, write_run
-from .samples import Sample, file_hash
+from ..grading.samples import Sample, file_hash
 
 
 def endpoint_kind(base_url: str | None) -> str:
@@ -51,18 +51,12 @@ class EvalOptions:
 
 
 def run_eval(options: EvalOptions, rubric: Rubric, samples: list[Sample]) -> RunRecord:
-    from ..model import session
+    from ..grading.session import open_session
 
-    settings = options.model.settings()
-    strategy = options.model.strategy_for(settings)
     started = time.monotonic()
-    examples = options.model.examples_for(rubric, strategy)
-    with session.open_client(settings) as client:
-        if settings.is_configured:  # a wrong --base-url fails here, not once per sample
-            client.check_endpoint()
-        grader = session.make_grader(strategy, client, rubric, redact=options.model.redact, examples=examples)
-        predictions = grade_samples(grader, rubric, samples, Progress(len(samples)))
-        model = client.model
+    with open_session(options.model, rubric, check_endpoint=True) as session:
+        predictions = grade_samples(session.grader, rubric, samples, Progress(len(samples)))
+        model, settings, strategy = session.client.model, session.settings, session.strategy
     wall = time.monotonic() - started
     usage = Usage()
     for grade in predictions.values():

@@ -22,10 +22,10 @@ import math
 from dataclasses import dataclass
 from typing import NamedTuple, Sequence
 
-from .evidence import bigrams, sentences
+from ..textnorm import bigrams, normalise
+from .evidence import sentences
 from .gaming import action_share, rubric_copy, short_clause_share
 from .routing import DEFAULT_POLICY
-from .textnorm import normalise
 
 
 class PointInput(NamedTuple):

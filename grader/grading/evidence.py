@@ -13,7 +13,7 @@ import re
 from typing import Iterable
 
 from .results import Flag, PointGrade, Verdict
-from .textnorm import normalise, quote_occurs
+from ..textnorm import bigrams, normalise, quote_occurs
 
 # What a verdict, a score or a point id is written with, in either language (matched against the
 # normalised quote with only letters, digits and Han characters left).
@@ -62,11 +62,6 @@ def sentences(answer: str) -> list[str]:
     if current.strip():
         out.append(current.strip())
     return out
-
-
-def bigrams(text: str) -> set[str]:
-    text = normalise(text)
-    return {text[i : i + 2] for i in range(len(text) - 1)} or ({text} if text else set())
 
 
 def closest_sentence(answer: str, point_text: str, other_points: Iterable[str] = ()) -> str:

@@ -15,8 +15,8 @@ import json
 from pathlib import Path
 from typing import Callable, Mapping, NamedTuple, Sequence
 
-from .evidence import bigrams, closest_sentence
-from .textnorm import normalise
+from ..textnorm import bigrams, normalise
+from .evidence import closest_sentence
 
 # Examples shown per answer, and the characters kept of each: enough to show the standard without
 # crowding out the answer in a small context.
@@ -33,7 +33,7 @@ class ReviewedExample(NamedTuple):
 def load_examples(path: Path, rubric, transform: Callable[[str], str] = lambda text: text) -> dict[str, list[ReviewedExample]]:
     """Labelled samples (JSONL, e.g. `grader review export`) as examples by question id;
     `transform`: applied to each answer (redaction). Bad lines are an InputError naming them."""
-    from ..evaluation.samples import load_samples
+    from .samples import load_samples
 
     examples: dict[str, list[ReviewedExample]] = {}
     for s in load_samples(path, rubric):

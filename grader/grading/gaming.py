@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from .textnorm import normalise, to_simplified
+from ..textnorm import normalise, to_simplified
 
 # Clause boundaries in an answer: a keyword list is many short clauses.
 _CLAUSE_BREAK = re.compile(r"[，,、；;：:。！？!?\n]+")

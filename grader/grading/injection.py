@@ -17,7 +17,7 @@ import binascii
 import re
 import unicodedata
 
-from .textnorm import normalise
+from ..textnorm import normalise
 
 # Latin look-alikes from other scripts, so "іgnоre" (Cyrillic і, о) reads as "ignore" (and
 # Cyrillic ӏ as "l"; each look-alike once, or the later entry wins: і once read as "l"): Cyrillic,

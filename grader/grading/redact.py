@@ -76,7 +76,7 @@ _COMPOUND = "欧阳|司马|上官|诸葛|东方|皇甫|令狐|慕容|尉迟|公�
 
 @lru_cache(maxsize=1)
 def _surname_classes() -> tuple[str, str]:
-    from .textnorm import to_traditional
+    from ..textnorm import to_traditional
 
     single = "".join(dict.fromkeys(_SURNAMES + to_traditional(_SURNAMES)))
     compound = "|".join(dict.fromkeys(_COMPOUND.split("|") + to_traditional(_COMPOUND).split("|")))

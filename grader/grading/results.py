@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from ..model.usage import Usage  # re-exported: a grade carries what its calls cost
+
 
 class Verdict(str, Enum):
     covered = "covered"
@@ -59,19 +61,6 @@ class PointGrade(BaseModel):
     p_covered: float | None = None  # calibrated probability that the point is covered, where known
     p_model: float | None = None  # the model's own P(yes) before any combiner
     p_anchor: float | None = None  # the model's P(yes) for this point given a content-free answer
-
-
-class Usage(BaseModel):
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    calls: int = 0
-
-    def add(self, other: "Usage") -> "Usage":
-        return Usage(
-            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
-            completion_tokens=self.completion_tokens + other.completion_tokens,
-            calls=self.calls + other.calls,
-        )
 
 
 class AnswerGrade(BaseModel):

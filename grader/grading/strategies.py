@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import time
+from dataclasses import dataclass
 from typing import Any, Callable, Literal, Mapping, NamedTuple, Protocol, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
@@ -25,7 +26,7 @@ from .results import AnswerGrade, Flag, PointGrade, Usage, Verdict
 from .routing import flag_answer_form, route, rubric_texts
 from ..rubric.model import Question, Rubric
 from .scoring import question_score
-from ..recruiting.store import AnchorCache
+from .anchors import AnchorCache
 
 # Longer answers are cut to this many characters (and flagged) so that one answer cannot push the
 # rubric out of a small model's context.
@@ -116,14 +117,38 @@ def attempted(info: CallInfo) -> Usage:
     return info.usage.model_copy(update={"calls": max(info.usage.calls, info.attempts)})
 
 
-class _ModelGrader:
+@dataclass(frozen=True)
+class Capabilities:
+    """What a strategy needs of an endpoint and what it can do: callers ask this, never the name."""
+
+    logprobs: bool = False  # reads the first token's log-probabilities (the endpoint must return top_logprobs)
+    json_schema: bool = False  # asks for one JSON object by schema (json_schema, else json_object)
+    batch_api: bool = False  # each answer is one whole completion, so a provider's Batch API can run it
+    few_shot: bool = False  # takes reviewed answers as in-context examples (--examples)
+    anchors: bool = False  # reads point anchors, which can be kept across processes (AnchorCache)
+
+
+# Every strategy the commands know, by name: `register_strategy` adds one (a class decorator), and
+# --strategy, grade, batch, eval, check and serve all find it here.
+STRATEGIES: dict[str, type["ModelGrader"]] = {}
+
+
+def register_strategy(cls: type["ModelGrader"]) -> type["ModelGrader"]:
+    if not cls.strategy or not cls.task:
+        raise TypeError(f"{cls.__name__}: a strategy needs a `strategy` name and a prompt `task`")
+    STRATEGIES[cls.strategy] = cls
+    return cls
+
+
+class ModelGrader:
     """What every model-backed strategy shares: answer preparation, the empty-answer shortcut,
     and turning a model's failure after retries into an unscored result (never a zero).
     `redact`: mask personal data in every answer before any of it is sent (`--redact`): here, in
     the one path every command grades through, so that no command can forget it."""
 
-    strategy = ""
-    task = ""
+    strategy = ""  # the name --strategy takes
+    task = ""  # the prompt template it renders (prompts/TASK.LANG.j2)
+    capabilities = Capabilities()
 
     def __init__(self, client: ModelClient, rubric: Rubric, redact: bool = False):
         self.client = client
@@ -229,11 +254,13 @@ class _ModelGrader:
         raise NotImplementedError
 
 
-class StructuredGrader(_ModelGrader):
+@register_strategy
+class StructuredGrader(ModelGrader):
     """One structured call grades all points of an answer; the evidence check keeps it honest."""
 
     strategy = "structured"
     task = "grade_answer"
+    capabilities = Capabilities(json_schema=True, batch_api=True, few_shot=True)
 
     def __init__(self, client: ModelClient, rubric: Rubric, examples: Mapping[str, Sequence[ReviewedExample]] | None = None, redact: bool = False):
         super().__init__(client, rubric, redact)
@@ -287,7 +314,8 @@ class StructuredGrader(_ModelGrader):
         return points
 
 
-class YesNoGrader(_ModelGrader):
+@register_strategy
+class YesNoGrader(ModelGrader):
     """One yes/no question per point; P(yes) from the first token's log-probabilities, cut into
     covered / partial / missing by thresholds fitted on hand-graded data.
 
@@ -297,6 +325,7 @@ class YesNoGrader(_ModelGrader):
 
     strategy = "yesno"
     task = "point_check"
+    capabilities = Capabilities(logprobs=True, anchors=True)
     YES = ("是", "yes", "对")
     NO = ("否", "no", "不", "不是")
 

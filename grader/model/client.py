@@ -33,7 +33,7 @@ from pydantic import BaseModel, ValidationError
 from tenacity import RetryCallState, Retrying, retry_if_exception, wait_random_exponential
 
 from ..errors import CallTimeoutError, EndpointError, EndpointRedirectError, InputError, LocalModelError, ModelOutputError, NotACompletionError
-from ..grading.results import Usage
+from .usage import Usage
 
 T = TypeVar("T", bound=BaseModel)
 

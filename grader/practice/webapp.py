@@ -10,7 +10,6 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -19,7 +18,7 @@ from starlette.routing import Route
 
 from .feedback import UI_TEXT, AttemptLog, feedback
 from ..rubric.model import Rubric
-from ..web import DEFAULT_MAX_BODY, BackgroundServer, BadRequest, allowed_hosts_for, json_script, make_app, parse_json
+from ..web import page_environment, DEFAULT_MAX_BODY, BackgroundServer, BadRequest, allowed_hosts_for, make_app, parse_json
 
 MAX_BODY_BYTES = DEFAULT_MAX_BODY
 
@@ -29,12 +28,6 @@ class GradeRequest(BaseModel):
     question_id: str = Field(min_length=1)
     answer: str
     reveal: bool = False
-
-
-def page_environment() -> Environment:
-    env = Environment(loader=PackageLoader("grader", "templates"), autoescape=select_autoescape(["html", "j2"]), undefined=StrictUndefined)
-    env.filters["json_script"] = json_script
-    return env
 
 
 class PracticeApp:

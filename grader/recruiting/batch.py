@@ -18,7 +18,7 @@ from ..files import write_text
 from ..grading.redact import redact
 from ..grading.results import BatchSummary
 from ..rubric.model import Rubric
-from ..model.session import ModelOptions
+from ..grading.session import ModelOptions
 from .inputs import CandidateAnswer
 
 
@@ -47,13 +47,17 @@ class BatchOptions:
 def run_batch(options: BatchOptions, rubric: Rubric, answers: list[CandidateAnswer], problems: list[str] = ()) -> tuple[BatchSummary, list[Path]]:
     """Grades the answers into the run folder (resuming it), ranks the candidates and writes the
     reports; returns the counts and the reports' paths. `problems`: the input's bad lines."""
-    from ..model import session
+    from ..grading.session import STRATEGIES, open_session
     from ..model.local_model import cache_dir
 
-    settings = options.model.settings()
-    strategy = options.model.strategy_for(settings)
-    if options.provider_batch and (not settings.is_configured or strategy != "structured"):
-        raise InputError("--provider-batch needs a configured endpoint (--base-url) and --strategy structured: a Batch API returns whole completions, and the offline model has none")
+    if options.provider_batch:
+        settings = options.model.settings()
+        strategy = options.model.strategy_for(settings)
+        if not settings.is_configured or strategy not in STRATEGIES or not STRATEGIES[strategy].capabilities.batch_api:
+            raise InputError(
+                f"--provider-batch needs a configured endpoint (--base-url) and a strategy whose answers are one whole completion each "
+                f"(e.g. --strategy structured; this run uses {strategy}): a Batch API returns whole completions, and the offline model has none"
+            )
     if options.model.redact:
         # Before anything is stored, with every candidate's name (the grader masks the rest again
         # before sending, but knows no names).
@@ -73,12 +77,9 @@ def run_batch(options: BatchOptions, rubric: Rubric, answers: list[CandidateAnsw
     cache_path = options.cache or cache_dir() / "grades.sqlite"
     cache = GradeCache(cache_path)
     started = time.monotonic()
-    examples = options.model.examples_for(rubric, strategy)
     try:
-        with session.open_client(settings) as client:
-            if settings.is_configured:  # a wrong --base-url fails here, not once per answer
-                client.check_endpoint()
-            grader = session.make_grader(strategy, client, rubric, redact=options.model.redact, examples=examples)
+        with open_session(options.model, rubric, check_endpoint=True) as session:
+            grader, client = session.grader, session.client
             if options.provider_batch:
                 from .provider_batch import BatchRunOptions, grade_with_provider_batch
 
@@ -88,7 +89,7 @@ def run_batch(options: BatchOptions, rubric: Rubric, answers: list[CandidateAnsw
                 from ..model.client import ModelClient
 
                 stats = grade_candidates_in_workers(
-                    lambda: session.make_grader(strategy, ModelClient(client.settings), rubric, redact=options.model.redact, examples=examples), rubric, answers,
+                    lambda: session.new_grader(ModelClient(client.settings)), rubric, answers,
                     options.output / "grades.sqlite", cache_path, workers=options.workers,
                     concurrency=options.concurrency, requests_per_minute=options.requests_per_minute, tokens_per_minute=options.tokens_per_minute,
                     prices_per_million=options.prices_per_million,
@@ -99,7 +100,7 @@ def run_batch(options: BatchOptions, rubric: Rubric, answers: list[CandidateAnsw
                     concurrency=options.concurrency, requests_per_minute=options.requests_per_minute, tokens_per_minute=options.tokens_per_minute,
                     prices_per_million=options.prices_per_million,
                 )
-            meta = {"model": client.model, "strategy": strategy, "prompt_hash": grader.prompt_hash, "rubric_hash": rubric.content_hash}
+            meta = {"model": client.model, "strategy": session.strategy, "prompt_hash": grader.prompt_hash, "rubric_hash": rubric.content_hash}
         if stats.stopped:
             # Answers were left unasked: a ranking now would total their candidates without them.
             # The grades are kept, and the re-run that grades the rest writes the reports.

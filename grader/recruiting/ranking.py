@@ -9,7 +9,7 @@ from typing import Any, Iterable
 from ..grading.injection import injection_suspected
 from ..grading.results import AnswerGrade, BatchFlag, Flag
 from ..grading.scoring import sum_scores
-from ..grading.textnorm import normalise
+from ..textnorm import normalise
 from ..rubric.model import Rubric
 from .inputs import CandidateAnswer
 

@@ -18,7 +18,7 @@ from typing import Iterable, Mapping
 from ..errors import InputError
 from ..grading.calibration import Calibration, has_probabilities, recut_grade, resolve_calibration, save_rubric_calibration
 from ..grading.results import AnswerGrade
-from ..grading.review_fit import ReviewedPoint, Unreviewed, cross_validated_agreement, fit_point_thresholds, next_to_review
+from ..evaluation.review_fit import ReviewedPoint, Unreviewed, cross_validated_agreement, fit_point_thresholds, next_to_review
 from ..grading.strategies import prepared
 from .review import ReviewRun, ReviewStore
 from .store import GradeStore

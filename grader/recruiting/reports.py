@@ -67,10 +67,9 @@ def write_reports(run_dir: Path, rubric: Rubric, results: list[CandidateResult],
                 extra = {"review": reviewed.as_json()} if reviewed is not None else {}
                 f.write(json.dumps({"candidate": r.candidate, "answer": row["answer"], "flags": row["flags"], **row["grade"].model_dump(mode="json"), **extra}, ensure_ascii=False) + "\n")
     paths.append(jsonl_path)
-    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+    from ..web import page_environment
 
-    env = Environment(loader=PackageLoader("grader", "templates"), autoescape=select_autoescape(["html", "j2"]), undefined=StrictUndefined)
-    html = env.get_template("batch_report.html.j2").render(rubric=rubric, results=results, stats=stats, meta=meta, questions={q.id: q for q in rubric.questions()})
+    html = page_environment().get_template("batch_report.html.j2").render(rubric=rubric, results=results, stats=stats, meta=meta, questions={q.id: q for q in rubric.questions()})
     html_path = run_dir / "report.html"
     write_text(html_path, html)
     paths.append(html_path)

@@ -32,7 +32,8 @@ from .ranking import REVIEW_FLAGS, CandidateResult, answer_flags, highlight, ran
 from ..grading.results import AnswerGrade, BatchFlag, Flag, Verdict
 from ..rubric.model import Rubric, load_rubric
 from ..grading.scoring import question_score
-from .store import answer_digest, connect_sqlite
+from ..sqlite import connect_sqlite
+from .store import answer_digest
 from .inputs import CandidateAnswer
 
 VERDICTS = [Verdict.covered.value, Verdict.partial.value, Verdict.missing.value]

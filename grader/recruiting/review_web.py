@@ -32,7 +32,7 @@ from starlette.routing import Route
 from ..errors import InputError
 from . import recut
 from .review import UNCHECKED, VERDICTS, ReviewConflict, ReviewError, ReviewRun
-from ..web import BackgroundServer, BadRequest, make_app, parse_json
+from ..web import page_environment, BackgroundServer, BadRequest, make_app, parse_json
 
 MAX_BODY_BYTES = 50_000
 
@@ -58,7 +58,6 @@ class ReviewApp:
         self._saving = threading.Lock()
         self._reports = threading.Lock()
         self._reports_stale = False
-        from ..practice.webapp import page_environment
 
         # Questions and answers come from the API; the page embeds only these (as escaped JSON).
         self.page = page_environment().get_template("review.html.j2").render(

@@ -1,88 +1,33 @@
 """The SQLite store of a batch run: every finished grade is committed at once, so a crash or
 Ctrl-C loses nothing and a re-run grades nothing twice; plus a cache of grades keyed by what a
 grade depends on (model, prompt, the question's rubric, the calibration that cuts it, the routing
-policy, the normalised answer), and one of point anchors (which depend on the model, the prompt and the point alone)."""
+policy, the normalised answer). The point anchors are kept by grading/anchors.py."""
 
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 import threading
-import time
 from pathlib import Path
 
-from ..errors import StorageError
 from ..grading.results import AnswerGrade
-from ..grading.textnorm import normalise
-
-
-def _digest(*parts: str) -> str:
-    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+from ..sqlite import Database, KeyedTable, digest
+from ..textnorm import normalise
 
 
 def cache_key(model: str, prompt_hash: str, rubric_hash: str, answer: str, calibration_id: str | None = None, routing_id: str = "") -> str:
     """Everything a grade depends on: after `grader calibrate --save` (or a new routing policy) a
     cached grade cut the old way is not reused."""
-    return _digest(model, prompt_hash, rubric_hash, calibration_id or "", routing_id, normalise(answer))
+    return digest(model, prompt_hash, rubric_hash, calibration_id or "", routing_id, normalise(answer))
 
 
 def answer_digest(answer: str) -> str:
     return hashlib.sha256(answer.encode("utf-8")).hexdigest()[:16]
 
 
-def connect_sqlite(path: Path, *, timeout: float = 5.0, synchronous: str = "NORMAL") -> sqlite3.Connection:
-    """Autocommit (every write is durable at once), WAL, shared by the worker threads.
-
-    synchronous=NORMAL: in WAL mode a commit survives a crash or kill of the process (what a
-    resume must survive) without an fsync per grade, which cost ~2 ms of every request in a batch;
-    only a power cut can lose the last grades, and a resume re-grades those."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=timeout)
-    # Switching to WAL takes an exclusive lock and fails at once ("database is locked", without
-    # waiting out the busy timeout) while another process opens the same new file: only the first
-    # opener switches, and one that loses that race tries again.
-    for attempt in range(50):
-        try:
-            if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                db.execute("PRAGMA journal_mode=WAL")
-            break
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or attempt == 49:
-                raise
-            time.sleep(0.1)
-    db.execute(f"PRAGMA synchronous={synchronous}")
-    return db
-
-
-class _Database:
-    """A store's connection whose failures name its file: a full disk or an I/O error ("database
-    or disk is full", "disk I/O error") is a StorageError saying which store, not a traceback.
-    Every write commits at once, so what was committed before the failure is kept."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self._db = self._named(connect_sqlite, path)
-
-    def _named(self, call, *args):
-        try:
-            return call(*args)
-        except sqlite3.Error as exc:
-            raise StorageError(f"{self.path}: {exc} (what was stored before is kept; re-run once this is fixed)") from exc
-
-    def execute(self, sql: str, parameters=()) -> sqlite3.Cursor:
-        return self._named(self._db.execute, sql, parameters)
-
-    def executemany(self, sql: str, rows) -> sqlite3.Cursor:
-        return self._named(self._db.executemany, sql, rows)
-
-    def close(self) -> None:
-        self._db.close()
-
-
 class GradeStore:
     def __init__(self, path: Path):
         self._lock = threading.Lock()
-        self._db = _Database(path)
+        self._db = Database(path)
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS grades (candidate TEXT, question_id TEXT, answer_sha TEXT, result TEXT, "
             "cached INTEGER, PRIMARY KEY (candidate, question_id))"
@@ -173,19 +118,7 @@ class GradeStore:
         self._db.close()
 
 
-class _KeyedTable:
-    """One SQLite table of values by key, shared by threads."""
-
-    def __init__(self, path: Path, schema: str):
-        self._lock = threading.Lock()
-        self._db = _Database(path)
-        self._db.execute(schema)
-
-    def close(self) -> None:
-        self._db.close()
-
-
-class GradeCache(_KeyedTable):
+class GradeCache(KeyedTable):
     """Scored grades shared across runs (default under the user's cache folder)."""
 
     def __init__(self, path: Path):
@@ -200,26 +133,3 @@ class GradeCache(_KeyedTable):
         if grade.status == "scored":
             with self._lock:
                 self._db.execute("INSERT OR REPLACE INTO cache VALUES (?, ?)", (key, grade.model_dump_json()))
-
-
-class AnchorCache(_KeyedTable):
-    """Point anchors (P(yes) for the prompt's content-free answer) kept across processes, so that a
-    one-shot grade does not ask them again. Only for a model whose weights are pinned (the bundled
-    model, by its sha256): a hosted model can change behind its name. Keyed by that identity, the
-    prompt's hash, the question's content hash and the point id."""
-
-    def __init__(self, path: Path, model_identity: str):
-        super().__init__(path, "CREATE TABLE IF NOT EXISTS anchors (key TEXT PRIMARY KEY, p REAL)")
-        self.model_identity = model_identity
-
-    def _key(self, prompt_hash: str, question_hash: str, point_id: str) -> str:
-        return _digest(self.model_identity, prompt_hash, question_hash, point_id)
-
-    def get(self, prompt_hash: str, question_hash: str, point_id: str) -> float | None:
-        with self._lock:
-            row = self._db.execute("SELECT p FROM anchors WHERE key = ?", (self._key(prompt_hash, question_hash, point_id),)).fetchone()
-        return row[0] if row else None
-
-    def put(self, prompt_hash: str, question_hash: str, point_id: str, p: float) -> None:
-        with self._lock:
-            self._db.execute("INSERT OR REPLACE INTO anchors VALUES (?, ?)", (self._key(prompt_hash, question_hash, point_id), p))

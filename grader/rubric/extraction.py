@@ -13,7 +13,7 @@ from typing import Callable
 
 from pydantic import BaseModel, Field
 
-from ..grading.textnorm import normalise
+from ..textnorm import normalise
 from .layouts import Found, FoundPoint, FoundQuestion, FoundSection, Line
 
 WHERE = "model-extracted"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from ..grading.textnorm import to_simplified, to_traditional
+from ..textnorm import to_simplified, to_traditional
 from . import extraction, layouts
 
 SECTION_IDS = {"行为": "behavioral", "情景": "situational", "业务知识": "knowledge", "知识": "knowledge", "压力": "stress", "技术": "technical"}
@@ -546,7 +546,7 @@ def write_rubric_safely(result: ImportResult, out: Path, force: bool = False) ->
 def rubric_warnings(rubric) -> list[str]:
     """Things a reviewer should look at: points that overlap, points too short to grade, and
     questions with too few or too many points."""
-    from ..grading.evidence import bigrams
+    from ..textnorm import bigrams
 
     warnings = []
     for q in rubric.questions():

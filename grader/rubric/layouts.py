@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import RubricError
-from ..grading.textnorm import to_simplified
+from ..textnorm import to_simplified
 
 DEFAULT_MARKS = 10.0  # what the seed's importer has always assumed; a warning says so when used
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from evals.experiments.common import add_size_options, hand_graded, kappa, read_jsonl
 from grader.evaluation import stats as m
-from grader.grading.calibration import question_folds, raw_probability
+from grader.grading.calibration import raw_probability
+from grader.evaluation.calibration_fit import question_folds
 from grader.grading.combiner import _logit, features
 
 HERE = Path(__file__).resolve().parent

@@ -11,7 +11,8 @@ import statistics
 from pathlib import Path
 
 from evals.experiments.common import add_size_options, auc, hand_graded, kappa, point_parts, random_splits, read_jsonl
-from grader.grading.calibration import question_folds, raw_probability
+from grader.grading.calibration import raw_probability
+from grader.evaluation.calibration_fit import question_folds
 from grader.grading.combiner import _logit, features
 
 HERE = Path(__file__).resolve().parent

@@ -20,7 +20,7 @@ from pathlib import Path
 from evals.experiments.common import add_size_options, random_splits, samples_of, seed_rubric
 from grader.evaluation.metrics import compute_metrics
 from grader.evaluation.runs import RESCORE_FIELDS, load_run, predictions_of
-from grader.grading.calibration import cross_validate, question_folds
+from grader.evaluation.calibration_fit import cross_validate, question_folds
 from grader.grading.combiner import CONTEXT_FEATURES
 
 GAMING = ("keyword_list", "keyword_synonyms", "star_template", "slogan", "meta_answer", "topic_brushing", "question_repeat", "keyword_stuffing")

@@ -12,7 +12,7 @@ import statistics
 from evals.experiments.common import random_splits
 from evals.experiments.gaming.analyse import COUNTER, FORM_FEATURES, GAMING, add_pair_arguments, load, mae, pairs_of
 from grader.evaluation.metrics import compute_metrics
-from grader.grading.calibration import cross_validate, question_folds
+from grader.evaluation.calibration_fit import cross_validate, question_folds
 from grader.grading.results import Verdict
 from grader.grading.routing import keyword_list_suspected
 from grader.grading.scoring import question_score

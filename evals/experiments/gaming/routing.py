@@ -18,7 +18,9 @@ from evals.experiments.gaming.analyse import COUNTER, GAMING, add_pair_arguments
 from evals.experiments.gaming.train_sets import out_of_fold as seed_trained
 from grader.evaluation import stats as m
 from grader.evaluation.metrics import _human_score
-from grader.grading.calibration import LABELS, Thresholds, cross_validate, question_folds
+from grader.grading.calibration import Thresholds
+from grader.evaluation.calibration_fit import cross_validate, question_folds
+from grader.grading.results import LABELS
 from grader.grading.results import Flag
 from grader.grading.routing import FORM_FLAGS, RoutingPolicy, flag_answer_form, route
 

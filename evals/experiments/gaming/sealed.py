@@ -13,8 +13,9 @@ from evals.experiments.common import ROOT
 from evals.experiments.gaming.analyse import COUNTER, GAMING, mae
 from grader.evaluation.metrics import compute_metrics
 from grader.evaluation.runs import RESCORE_FIELDS, load_run, predictions_of
-from grader.evaluation.samples import load_samples
-from grader.grading.calibration import load_calibration, point_inputs, rethreshold
+from grader.grading.samples import load_samples
+from grader.grading.calibration import load_calibration, rethreshold
+from grader.evaluation.calibration_fit import point_inputs
 from grader.grading.routing import rubric_texts
 from grader.rubric.model import load_rubric
 

@@ -13,7 +13,8 @@ import statistics
 from evals.experiments.common import add_size_options, random_splits
 from evals.experiments.gaming.analyse import COUNTER, FORM_FEATURES, GAMING, load, mae
 from grader.evaluation.metrics import compute_metrics
-from grader.grading.calibration import fit_calibration, labelled_rows, point_inputs, question_folds, rethreshold
+from grader.grading.calibration import rethreshold
+from grader.evaluation.calibration_fit import fit_calibration, labelled_rows, point_inputs, question_folds
 from grader.grading.combiner import CONTEXT_FEATURES
 from grader.grading.routing import rubric_texts
 

@@ -11,10 +11,12 @@ from pathlib import Path
 
 from evals.experiments.common import add_size_options, auc, hand_graded, read_jsonl
 from grader.evaluation.metrics import compute_metrics
-from grader.grading.calibration import CREDIT, fit_thresholds, question_folds, raw_probability, rethreshold
+from grader.grading.calibration import raw_probability, rethreshold
+from grader.evaluation.calibration_fit import fit_thresholds, question_folds
+from grader.grading.scoring import CREDIT
 from grader.grading.combiner import Combiner, _logit, overlap
 from grader.grading.results import Verdict
-from grader.grading.textnorm import normalise
+from grader.textnorm import normalise
 
 HERE = Path(__file__).resolve().parent
 

@@ -14,7 +14,8 @@ import statistics
 from pathlib import Path
 
 from evals.experiments.common import add_size_options, auc, hand_graded, kappa, random_splits, read_jsonl, shares, without_examples
-from grader.grading.calibration import question_folds, raw_probability
+from grader.grading.calibration import raw_probability
+from grader.evaluation.calibration_fit import question_folds
 from grader.grading.combiner import ANCHORED_FEATURES, _logit, features
 
 HERE = Path(__file__).resolve().parent

@@ -17,10 +17,10 @@ import math
 from collections import defaultdict
 from typing import NamedTuple, Sequence
 
-from ..evaluation import stats as m
-from .calibration import Thresholds
-from .evidence import bigrams
-from .results import LABELS
+from . import stats as m
+from ..grading.calibration import Thresholds
+from ..textnorm import bigrams
+from ..grading.results import LABELS
 
 # A question's own fit needs this many reviewed answers; below it the question gets the pooled fit.
 MIN_ANSWERS = 3

@@ -9,7 +9,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import InputError
-from ..grading.results import Verdict
+from .results import Verdict
 from ..jsonl import read_records
 from ..rubric.model import Rubric
 

@@ -62,3 +62,10 @@ def quote_occurs(quote: str, answer: str) -> bool:
             return False
         pos = found + len(fragment)
     return True
+
+
+def bigrams(text: str) -> set[str]:
+    """The character bigrams of the normalised text (the one-character text itself when shorter):
+    the unit the evidence check, the importer and the nearest-answer lookups compare by."""
+    text = normalise(text)
+    return {text[i : i + 2] for i in range(len(text) - 1)} or ({text} if text else set())
