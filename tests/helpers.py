@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from grader.grading.strategies import finish
+from grader.grading.routing import DEFAULT_POLICY
+from grader.grading.strategies import GraderIdentity, finish
 from grader.grading.results import AnswerGrade, PointGrade, Verdict
 
 
@@ -15,6 +16,9 @@ class LabelEchoGrader:
         self.rule = rule or (lambda question, answer, point: Verdict.covered if len(answer) > 60 else Verdict.missing)
         self.fail_ids = set(fail_ids)
         self.calls = []
+
+    def identity(self, question) -> GraderIdentity:
+        return GraderIdentity("scripted", "p", None, DEFAULT_POLICY.id)
 
     def grade(self, question, answer, answer_id=None) -> AnswerGrade:
         self.calls.append(answer_id)

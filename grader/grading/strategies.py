@@ -23,7 +23,7 @@ from . import redact as redaction
 from ..errors import ModelOutputError
 from ..model.client import MODEL_FAILURES, CallInfo, ModelClient, parse_completion
 from .results import AnswerGrade, Flag, PointGrade, Usage, Verdict
-from .routing import flag_answer_form, route, rubric_texts
+from .routing import DEFAULT_POLICY, flag_answer_form, route, rubric_texts
 from ..rubric.model import Question, Rubric
 from .scoring import question_score
 from .anchors import AnchorCache
@@ -33,10 +33,38 @@ from .anchors import AnchorCache
 MAX_ANSWER_CHARS = 3000
 
 
+class GraderIdentity(NamedTuple):
+    """Everything besides the answer and the question that a grade depends on: it feeds every
+    cache key and is stamped on each grade (model, prompt_hash, calibration_id, routing)."""
+
+    model: str
+    prompt: str  # the template's hash, and what else the prompt carries (few-shot examples)
+    calibration: str | None  # the calibration that cuts the verdicts (None: none does)
+    routing: str  # the needs_review policy
+
+
+class BatchGrader(Protocol):
+    """A grader whose `capabilities.batch_api` is true: each answer is one whole completion, so its
+    requests can be uploaded to a provider's Batch API and its grades made from what comes back."""
+
+    client: ModelClient
+    capabilities: "Capabilities"
+
+    def prepare(self, answer: str) -> "PreparedAnswer": ...
+
+    def empty_grade(self, question: Question, answer_id: str | None) -> AnswerGrade: ...
+
+    def batch_request(self, question: Question, text: str) -> dict[str, Any]: ...
+
+    def grade_completion(self, question: Question, answer: str, completion: Any, info: CallInfo, answer_id: str | None = None, failure: str | None = None) -> AnswerGrade: ...
+
+
 class Grader(Protocol):
     strategy: str
 
     def grade(self, question: Question, answer: str, answer_id: str | None = None) -> AnswerGrade: ...
+
+    def identity(self, question: Question) -> GraderIdentity: ...
 
 
 class PointJudgement(BaseModel):
@@ -204,6 +232,9 @@ class ModelGrader:
             calibration_id=self.calibration_id(question),
         )
 
+    def identity(self, question: Question) -> GraderIdentity:
+        return GraderIdentity(self.client.model, self.prompt_identity(question), self.calibration_id(question), DEFAULT_POLICY.id)
+
     def prompt_identity(self, question: Question) -> str:
         """What names this question's prompt: the template's hash (and whatever else the prompt
         carries, such as few-shot examples)."""
@@ -288,6 +319,10 @@ class StructuredGrader(ModelGrader):
     def _grade_points(self, question: Question, text: str, info: CallInfo) -> list[PointGrade]:
         parsed, _ = self.client.complete_json(self.messages(question, text), response_schema(question), info=info)
         return self.points_from(question, text, parsed)
+
+    def batch_request(self, question: Question, text: str) -> dict[str, Any]:
+        """The chat-completions body for `text` (prepared), as a provider's Batch API takes it."""
+        return self.client.structured_request(self.messages(question, text), response_schema(question))
 
     def grade_completion(self, question: Question, answer: str, completion: Any, info: CallInfo, answer_id: str | None = None, failure: str | None = None) -> AnswerGrade:
         """The grade from a completion obtained elsewhere (a Batch API's output line: its JSON

@@ -7,7 +7,8 @@ submitted instead of paying for them twice. When a batch ends, each output line 
 exactly as a live response is (schema, refusal, cut-off, evidence quotes) and committed; lines
 that failed become unscored grades, which the next run submits again.
 
-Only the structured strategy can run this way: a batch returns whole completions, and the
+Only a strategy whose answers are one whole completion each (`capabilities.batch_api`: the
+structured strategy) can run this way: a batch returns whole completions, and the
 offline model has no Batch API.
 """
 
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from .runner import cached_grade
-from ..grading.strategies import StructuredGrader, response_schema
+from ..grading.strategies import BatchGrader
 from ..model.client import CallInfo
 from ..grading.results import AnswerGrade, BatchSummary, Usage
 from ..rubric.model import Rubric
@@ -47,7 +48,7 @@ class BatchRunOptions:
 
 
 def grade_with_provider_batch(
-    grader: StructuredGrader,
+    grader: BatchGrader,
     rubric: Rubric,
     answers: list[CandidateAnswer],
     store: GradeStore,
@@ -84,7 +85,7 @@ def grade_with_provider_batch(
             store.put(item.candidate, item.answer, grade, False)
             stats.count(grade, False)
             continue
-        body = client.structured_request(grader.messages(question, text), response_schema(question))
+        body = grader.batch_request(question, text)
         requests.append({"custom_id": rid, "method": "POST", "url": "/v1/chat/completions", "body": body})
 
     for start in range(0, len(requests), MAX_REQUESTS_PER_BATCH):
@@ -137,7 +138,7 @@ def _collect(grader, rubric, state, by_id, store, cache, stats, options) -> None
         stats.failures[f"batch {state.status}"] = stats.failures.get(f"batch {state.status}", 0) + len(unanswered)
 
 
-def _grade_from_line(grader: StructuredGrader, question, item: CandidateAnswer, line: dict[str, Any]) -> AnswerGrade:
+def _grade_from_line(grader: BatchGrader, question, item: CandidateAnswer, line: dict[str, Any]) -> AnswerGrade:
     info = CallInfo(attempts=1)
     response = line.get("response") or {}
     body = response.get("body") or {}

@@ -15,7 +15,6 @@ from typing import Any, Callable
 from ..errors import InputError
 from ..progress import Progress
 from ..grading.results import AnswerGrade, BatchSummary
-from ..grading.routing import DEFAULT_POLICY
 from ..rubric.model import Rubric
 from .store import GradeCache, GradeStore, cache_key
 from .inputs import CandidateAnswer
@@ -90,10 +89,8 @@ class FailureBreaker:
 def cached_grade(cache: GradeCache | None, grader, question, item: CandidateAnswer) -> tuple[str, AnswerGrade | None]:
     """The cache key of `item` for this grader, and its cached grade (named for this candidate),
     if there is one."""
-    model = getattr(grader.client, "model", "") if hasattr(grader, "client") else ""
-    calibration_id = grader.calibration_id(question) if hasattr(grader, "calibration_id") else None
-    prompt = grader.prompt_identity(question) if hasattr(grader, "prompt_identity") else grader.prompt_hash
-    key = cache_key(model, prompt, question.content_hash, item.answer, calibration_id, DEFAULT_POLICY.id)
+    identity = grader.identity(question)
+    key = cache_key(identity.model, identity.prompt, question.content_hash, item.answer, identity.calibration, identity.routing)
     hit = cache.get(key) if cache else None
     return key, (hit.model_copy(update={"answer_id": item.answer_id}) if hit else None)
 
