@@ -60,22 +60,43 @@ def _decode_csv(raw: bytes) -> str:
     return "".join(decoded)
 
 
-def _rows(path: Path, rubric: Rubric, problems: list[str]) -> Iterator[tuple[int, list[str]]]:
-    """(row number as a spreadsheet shows it, cells) for every row including the header; a CSV
-    quoted field that runs away is added to `problems` (see `_csv_records`)."""
-    suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        import openpyxl
+# Row tables by file suffix: (path, rubric, problems) -> (row number as a spreadsheet shows it,
+# cells) for every row, the header first. A new table format is one function registered here
+# (docs/architecture.md, "How to add an input format"); CSV reads any suffix not registered.
+TableRows = Iterator[tuple[int, list[str]]]
+TABLE_FORMATS: dict[str, Callable[[Path, Rubric, list[str]], TableRows]] = {}
 
-        try:
-            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a bad file
-            raise TableError(f"{path}: not a readable XLSX file: {exc}") from exc
-        sheet = book.worksheets[0]
-        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield number, ["" if v is None else str(v) for v in row]
-        book.close()
-        return
+
+def register_table_format(*suffixes: str):
+    def register(reader: Callable[[Path, Rubric, list[str]], TableRows]):
+        for suffix in suffixes:
+            TABLE_FORMATS[suffix.lower()] = reader
+        return reader
+
+    return register
+
+
+def _rows(path: Path, rubric: Rubric, problems: list[str]) -> TableRows:
+    """Every row of the table, the header first, by the reader of its suffix (CSV by default)."""
+    return TABLE_FORMATS.get(path.suffix.lower(), _csv_rows)(path, rubric, problems)
+
+
+@register_table_format(".xlsx", ".xlsm")
+def _xlsx_rows(path: Path, rubric: Rubric, problems: list[str]) -> TableRows:
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a bad file
+        raise TableError(f"{path}: not a readable XLSX file: {exc}") from exc
+    sheet = book.worksheets[0]
+    for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+        yield number, ["" if v is None else str(v) for v in row]
+    book.close()
+
+
+def _csv_rows(path: Path, rubric: Rubric, problems: list[str]) -> TableRows:
+    """A quoted field that runs away is added to `problems` (see `_csv_records`)."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
