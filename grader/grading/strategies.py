@@ -22,7 +22,7 @@ from .injection import injection_suspected, strip_injections
 from . import redact as redaction
 from ..errors import ModelOutputError
 from ..model.client import MODEL_FAILURES, CallInfo, ModelClient, parse_completion
-from .results import AnswerGrade, Flag, PointGrade, Usage, Verdict
+from .results import VERDICTS, AnswerGrade, Flag, PointGrade, Usage, Verdict
 from .routing import DEFAULT_POLICY, flag_answer_form, route, rubric_texts
 from ..rubric.model import Question, Rubric
 from .scoring import question_score
@@ -72,7 +72,7 @@ class PointJudgement(BaseModel):
     # Evidence before verdict: the model commits to a quote first, then judges it.
     evidence: str = Field(max_length=400, description="verbatim quote from the answer, or empty")
     reason: str = Field(max_length=200)
-    verdict: Literal["covered", "partial", "missing"]
+    verdict: Literal[VERDICTS]  # the names inline in the schema (an enum would move them to $defs)
 
 
 def response_schema(question: Question) -> type[BaseModel]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from ..grading.injection import injection_suspected
-from ..grading.results import AnswerGrade, BatchFlag, Flag
+from ..grading.results import AnswerGrade, BatchFlag, Flag, Verdict
 from ..grading.scoring import sum_scores
 from ..textnorm import normalise
 from ..rubric.model import Rubric
@@ -127,7 +127,7 @@ def highlight(answer: str, grade: AnswerGrade) -> list[tuple[str, str | None]]:
     """The answer as (text, point id or None) segments, evidence marked where it occurs verbatim."""
     marks = []
     for p in grade.points:
-        if p.verdict.value != "missing" and p.evidence:
+        if p.verdict is not Verdict.missing and p.evidence:
             start = answer.find(p.evidence)
             if start >= 0:
                 marks.append((start, start + len(p.evidence), p.id))

@@ -29,14 +29,14 @@ from ..errors import GraderError, InputError
 from ..evaluation import stats as m
 from ..jsonl import read_objects
 from .ranking import REVIEW_FLAGS, CandidateResult, answer_flags, highlight, rank
-from ..grading.results import AnswerGrade, BatchFlag, Flag, Verdict
+from ..grading.results import LABELS, VERDICTS, AnswerGrade, BatchFlag, Flag
 from ..rubric.model import Rubric, load_rubric
 from ..grading.scoring import question_score
 from ..sqlite import connect_sqlite
+from .batch_record import BatchRunRecord, load_batch_record
 from .store import answer_digest
 from .inputs import CandidateAnswer
 
-VERDICTS = [Verdict.covered.value, Verdict.partial.value, Verdict.missing.value]
 NEEDS_REVIEW = Flag.needs_review.value
 # Which flag names an exported sample's kind, first match wins; without one the kind is "reviewed".
 KIND_FLAGS = [
@@ -77,24 +77,6 @@ def check_store(path: Path) -> None:
         raise InputError(f"{path}: not a readable SQLite store ({exc}); run `grader batch ... -o {path.parent}` again") from None
     if "grades" not in tables:
         raise InputError(f"{path}: has no grades table, not a run's store; run `grader batch ... -o {path.parent}` first")
-
-
-def _run_record(path: Path) -> dict[str, Any]:
-    """run.json, its fields checked: a located error for anything the review would trip on."""
-    try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError as exc:
-        raise InputError(f"{path}: not JSON: {exc}") from None
-    if not isinstance(meta, dict):
-        raise InputError(f"{path}: expected a JSON object (the run's record), got {type(meta).__name__}")
-    rubric_path = meta.get("rubric_path")
-    if rubric_path is not None and not isinstance(rubric_path, str):
-        raise InputError(f"{path}: field rubric_path: expected a path, got {rubric_path!r}")
-    for name in ("cutoff", "margin"):
-        value = meta.get(name)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)):
-            raise InputError(f"{path}: field {name}: expected a number, got {value!r}")
-    return meta
 
 
 @dataclass(frozen=True)
@@ -272,7 +254,7 @@ class ReviewRun:
     rubric: Rubric
     cutoff: float | None = None
     margin: float = 5.0
-    meta: dict[str, Any] = field(default_factory=dict)
+    meta: BatchRunRecord = field(default_factory=BatchRunRecord)  # the run's run.json
     _lock: threading.RLock = field(default_factory=threading.RLock, init=False, repr=False, compare=False)
     _reader: sqlite3.Connection | None = field(default=None, init=False, repr=False, compare=False)
     _data_version: int | None = field(default=None, init=False, repr=False, compare=False)
@@ -284,15 +266,15 @@ class ReviewRun:
         if not (run_dir / "grades.sqlite").is_file():
             raise InputError(f"{run_dir}: not a batch run folder (no grades.sqlite); run `grader batch ... -o {run_dir}` first")
         check_store(run_dir / "grades.sqlite")
-        meta: dict[str, Any] = _run_record(run_dir / "run.json") if (run_dir / "run.json").is_file() else {}
-        rubric_path = rubric_path or (Path(meta["rubric_path"]) if meta.get("rubric_path") else None)
+        meta = load_batch_record(run_dir / "run.json") if (run_dir / "run.json").is_file() else BatchRunRecord()
+        rubric_path = rubric_path or (Path(meta.rubric_path) if meta.rubric_path else None)
         if rubric_path is None:
             raise InputError(f"{run_dir}: the run does not name its rubric (run.json has no rubric_path): give --rubric")
         return cls(
             run_dir,
             load_rubric(rubric_path),
-            cutoff if cutoff is not None else meta.get("cutoff"),
-            margin if margin is not None else (meta.get("margin") or 5.0),
+            cutoff if cutoff is not None else meta.cutoff,
+            margin if margin is not None else meta.margin,
             meta,
         )
 
@@ -480,7 +462,7 @@ class ReviewRun:
             if item.grade.status == "scored" and item.grade.score is not None:
                 human.append(item.review.score)
                 model.append(item.grade.score)
-        labels = ["missing", "partial", "covered"] + (["unscored"] if "unscored" in predicted else [])
+        labels = LABELS + (["unscored"] if "unscored" in predicted else [])
 
         def finite(value: float) -> float | None:
             return None if value is None or math.isnan(value) else round(value, 4)
@@ -509,14 +491,9 @@ class ReviewRun:
     def write_reports(self) -> list[Path]:
         """The run's ranking, XLSX, grades.jsonl and HTML report again, with the reviews."""
         from .reports import write_reports
-        from ..grading.results import BatchSummary
 
-        stats = BatchSummary()
-        for name, value in (self.meta.get("stats") or {}).items():
-            if hasattr(stats, name):
-                setattr(stats, name, value)
-        meta = {"model": "?", "strategy": "?", "prompt_hash": "?", "rubric_hash": self.rubric.content_hash, **self.meta}
-        return write_reports(self.run_dir, self.rubric, self.results(), stats, meta)
+        meta = self.meta if self.meta.rubric_hash else self.meta.model_copy(update={"rubric_hash": self.rubric.content_hash})
+        return write_reports(self.run_dir, self.rubric, self.results(), meta.stats, meta)
 
     def export(self, path: Path, force: bool = False) -> int:
         """Reviewed answers as hand-graded samples (`grader eval --samples`); the count written.

@@ -31,7 +31,8 @@ from starlette.routing import Route
 
 from ..errors import InputError
 from . import recut
-from .review import UNCHECKED, VERDICTS, ReviewConflict, ReviewError, ReviewRun
+from ..grading.results import VERDICTS
+from .review import UNCHECKED, ReviewConflict, ReviewError, ReviewRun
 from ..web import page_environment, BackgroundServer, BadRequest, make_app, parse_json
 
 MAX_BODY_BYTES = 50_000
