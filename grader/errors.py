@@ -3,7 +3,8 @@
     GraderError
     ├── InputError          a file or argument the user gave cannot be used (message: file:line: field)
     │   ├── RubricError     ... a rubric
-    │   └── TableError      ... a table of answers as a whole
+    │   ├── TableError      ... a table of answers as a whole
+    │   └── ReviewError     ... a review that cannot be saved (unknown answer, points or verdicts)
     ├── ModelOutputError    the model answered, but not with what was asked
     ├── EndpointError       the endpoint's reply cannot be used, and asking again would not help
     │   ├── EndpointRedirectError  ... it redirected (never followed)
@@ -35,6 +36,10 @@ class RubricError(InputError):
 
 class TableError(InputError):
     """A table of answers that cannot be read as a whole."""
+
+
+class ReviewError(InputError):
+    """A review that cannot be saved (an unknown answer, points or verdicts); the message says why."""
 
 
 class ModelOutputError(GraderError):

@@ -162,6 +162,13 @@ def _model_score(sample: Sample, grade: AnswerGrade | None, rubric: Rubric, huma
     return 0.0 if human >= max_score / 2 else max_score  # the worst plausible error
 
 
+def point_agreement(truth: Sequence[str], predicted: Sequence[str]) -> tuple[float, float]:
+    """(Cohen's kappa, share of equal labels) of a person's verdicts against the model's, where a
+    model's label may be UNSCORED (it failed to grade the answer), a disagreement."""
+    labels = LABELS + ([UNSCORED] if UNSCORED in predicted else [])
+    return m.cohen_kappa(truth, predicted, labels), m.accuracy(truth, predicted)
+
+
 def _point_block(pairs: Sequence[tuple[str, str, str, str]]) -> dict[str, Any]:
     truth = [p[2] for p in pairs]
     pred = [p[3] for p in pairs]
@@ -169,10 +176,11 @@ def _point_block(pairs: Sequence[tuple[str, str, str, str]]) -> dict[str, Any]:
     precision, recall, f1 = m.precision_recall_f1(truth, pred, Verdict.covered.value)
     covered, missing = Verdict.covered.value, Verdict.missing.value
     ordered = [(t, p if p != UNSCORED else (covered if t == missing else missing)) for t, p in zip(truth, pred)]
+    kappa, accuracy = point_agreement(truth, pred)
     return {
         "n_points": len(pairs),
-        "point_accuracy": m.accuracy(truth, pred),
-        "point_kappa": m.cohen_kappa(truth, pred, labels),
+        "point_accuracy": accuracy,
+        "point_kappa": kappa,
         "point_kappa_linear": m.cohen_kappa([t for t, _ in ordered], [p for _, p in ordered], LABELS, weights="linear"),
         "covered_precision": precision,
         "covered_recall": recall,

@@ -65,7 +65,7 @@ def run_batch(options: BatchOptions, rubric: Rubric, answers: list[CandidateAnsw
         answers = [replace(a, answer=redact(a.answer, names)) for a in answers]
     lock = lock_run_folder(options.output)  # held (and inherited by workers) until this process ends
     store = GradeStore(options.output / "grades.sqlite")
-    from .review import ReviewStore, applicable_reviews
+    from .review_store import ReviewStore, applicable_reviews
 
     try:
         review_store = ReviewStore(options.output / "grades.sqlite")  # reviews are never written here, only read

@@ -70,7 +70,7 @@ def rank(
     reviews: dict | None = None,
     flags: dict[tuple[str, str], list[str]] | None = None,
 ) -> list[CandidateResult]:
-    """Candidates by total. `reviews` ((candidate, question id) -> grader.recruiting.review.Review, those
+    """Candidates by total. `reviews` ((candidate, question id) -> grader.recruiting.review_store.Review, those
     that apply to the graded text): a reviewed answer counts the reviewer's score, and its review
     flags no longer send the candidate to review. `flags`: each answer's `answer_flags`, where the
     caller has them already (the review queue), so that they are not computed again."""

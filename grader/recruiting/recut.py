@@ -20,7 +20,8 @@ from ..grading.calibration import Calibration, has_probabilities, recut_grade, r
 from ..grading.results import AnswerGrade
 from ..evaluation.review_fit import ReviewedPoint, Unreviewed, cross_validated_agreement, fit_point_thresholds, next_to_review
 from ..grading.strategies import prepared
-from .review import ReviewRun, ReviewStore
+from .review import ReviewRun
+from .review_store import ReviewStore
 from .store import GradeStore
 
 METHOD = "per-question fit shrunk halfway to the pooled fit (review_fit.fit_point_thresholds)"
