@@ -165,7 +165,7 @@ def test_ranking_and_reports(tmp_path, rubric):
     assert "unscored" in by_name["王芳"].needs_review and by_name["王芳"].sections["stress"] is None
     assert "injection_suspected" in by_name["陈静"].needs_review
     assert "incomplete" in by_name["赵磊"].needs_review
-    assert "other_language" in by_name["赵磊"].answers[0]["flags"]
+    assert "other_language" in by_name["赵磊"].answers[0].flags
     # a grade made against an earlier version of the rubric is marked
     candidate, old = store.all_grades()[0]
     store.put(candidate, next(a.answer for a in answers if a.candidate == candidate and a.question_id == old.question_id), old.model_copy(update={"rubric_hash": "0ld"}), False)

@@ -177,7 +177,7 @@ def test_batch_lists_routed_candidates_and_answers_first_and_keeps_their_rank(ru
     assert [r.rank for r in results] == [3, 1, 2]
     unsure = results[0]
     assert "needs_review" in unsure.needs_review
-    assert unsure.answers[0]["grade"].question_id == "situational-1"  # its routed answer first
+    assert unsure.answers[0].grade.question_id == "situational-1"  # its routed answer first
     write_reports(tmp_path, rubric, results, BatchSummary(total=6), BatchRunRecord(model="m", strategy="s", prompt_hash="p", rubric_hash="r"))
     rows = (tmp_path / "ranking.csv").read_text(encoding="utf-8-sig").splitlines()
     assert rows[1].startswith("3,unsure,") and rows[2].startswith("1,strong,")

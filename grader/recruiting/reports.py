@@ -64,9 +64,8 @@ def write_reports(run_dir: Path, rubric: Rubric, results: list[CandidateResult],
     with open_replacing(jsonl_path) as f:
         for r in results:
             for row in r.answers:
-                reviewed = row.get("review")
-                extra = {"review": reviewed.as_json()} if reviewed is not None else {}
-                f.write(json.dumps({"candidate": r.candidate, "answer": row["answer"], "flags": row["flags"], **row["grade"].model_dump(mode="json"), **extra}, ensure_ascii=False) + "\n")
+                extra = {"review": row.review.as_json()} if row.review is not None else {}
+                f.write(json.dumps({"candidate": r.candidate, "answer": row.answer, "flags": row.flags, **row.grade.model_dump(mode="json"), **extra}, ensure_ascii=False) + "\n")
     paths.append(jsonl_path)
     from ..web import page_environment
 
