@@ -5,25 +5,33 @@ of ours."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import re
 
+import openai
 import pytest
+from pydantic import BaseModel
 
 from grader import cli
-from grader.errors import InputError, ReviewError
+from grader.errors import GraderError, InputError, ModelCallError, ReviewError, UnknownIdError
 from grader.evaluation.gate import regression
 from grader.evaluation.metrics import HEADLINE, Metrics, compute_metrics, point_agreement
 from grader.evaluation.runs import RunRecord, load_run, write_run
 from grader.grading.results import LABELS, VERDICTS, BatchSummary, Verdict
 from grader.grading.samples import Sample, load_samples
 from grader.grading.strategies import PointJudgement
+from grader.model.client import ModelClient, ModelSettings, parse_completion
+from grader.practice.feedback import AttemptLog
+from grader.practice.webapp import PracticeApp
 from grader.recruiting.batch_record import BATCH_RUN_SCHEMA_VERSION, BatchRunRecord, load_batch_record
 from grader.recruiting.ranking import RankedAnswer
 from grader.recruiting.review import ReviewRun
 from grader.recruiting.review_store import judged_points
+from grader.rubric.model import load_rubric
 
 from .conftest import ROOT, RUBRIC_PATH, SAMPLES_PATH
+from .fault_server import FaultServer
 from .helpers import LabelEchoGrader, use_scripted_session
 
 EXAMPLE = ROOT / "examples" / "candidates-wide-gbk.csv"
@@ -161,3 +169,70 @@ def test_the_export_is_samples_with_the_reviews_provenance(tmp_path, monkeypatch
     assert Sample.model_validate(row).labels == {p.id: Verdict.partial for p in rubric.question(item.question_id).points}
     assert row["reviewer"] == "王经理" and row["model_score"] == item.grade.score
 
+
+
+# ---------------------------------------------------------------- errors
+
+
+def _client(server, **overrides):
+    settings = dict(base_url=server.base_url, model="m", api_key="sk-typed-records-0000", max_attempts=2, backoff_initial_s=0.001, timeout_s=20)
+    return ModelClient(ModelSettings(**{**settings, **overrides}), sleep=lambda s: None)
+
+
+class Verdicts(BaseModel):
+    p1: PointJudgement
+
+
+def test_a_failed_call_is_one_error_of_ours_with_attempts_reply_and_usage():
+    with FaultServer(["500", "500"]) as server:
+        with pytest.raises(ModelCallError) as failed:
+            _client(server).complete_json([{"role": "user", "content": "grade"}], Verdicts)
+    error = failed.value
+    assert type(error) is ModelCallError and isinstance(error.__cause__, openai.InternalServerError)
+    assert (error.kind, error.attempts, error.status) == ("InternalServerError", 2, 500)
+    assert "500" in error.last_response and error.describe().startswith("InternalServerError: ")
+
+    with FaultServer([], default="wrong_shape") as server:  # the model answers, twice, with the wrong JSON
+        with pytest.raises(ModelCallError) as failed:
+            _client(server).complete_json([{"role": "user", "content": "grade"}], Verdicts)
+    error = failed.value
+    assert type(error) is ModelCallError and (error.kind, error.attempts, error.status) == ("ModelOutputError", 2, None)
+    assert '"verdict": "covered"' in error.last_response and error.usage.calls == 2 and error.usage.prompt_tokens == 20
+
+
+def test_the_batch_api_calls_fail_with_the_same_error():
+    with pytest.raises(ModelCallError) as failed:
+        ModelClient(ModelSettings(base_url="http://127.0.0.1:9/v1", model="m", api_key="k", max_attempts=1)).batch_state("batch_1")
+    assert failed.value.kind == "APIConnectionError" and failed.value.attempts == 1
+
+
+def test_a_batch_result_that_is_not_a_completion_is_a_model_failure():
+    with pytest.raises(ModelCallError, match="not a chat completion"):
+        parse_completion({"choices": "none"}, Verdicts)
+
+
+def test_review_and_lookup_errors_are_ours(tmp_path, monkeypatch, rubric):
+    assert issubclass(ReviewError, InputError) and issubclass(InputError, GraderError)
+    run = ReviewRun.open(_batch(tmp_path, monkeypatch))
+    with pytest.raises(ReviewError, match="unknown answer id"):
+        run.item("nobody/stress-1")
+    with pytest.raises(UnknownIdError, match="unknown question id 'q9'.*known: "):
+        rubric.question("q9")
+    with pytest.raises(UnknownIdError, match="unknown point id 'p9' in question 'stress-1'"):
+        rubric.question("stress-1").point("p9")
+    with pytest.raises(UnknownIdError, match="unknown question id 'q9'"):
+        rubric.section_of("q9")
+
+
+def test_an_unknown_question_reaches_the_page_and_the_command_line_as_bad_input(tmp_path, capsys):
+    assert cli.main(["grade", "--rubric", str(RUBRIC_PATH), "--question", "q9", "--answer", "x"]) == 2
+    assert "unknown question id 'q9'" in capsys.readouterr().err
+    app = PracticeApp(load_rubric(RUBRIC_PATH), LabelEchoGrader(), AttemptLog(tmp_path / "attempts.jsonl"))
+    with app.make_server("127.0.0.1", 0) as server:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        body = json.dumps({"question_id": "q9", "answer": "我会先核实客户身份。"}, ensure_ascii=False).encode()
+        conn.request("POST", "/api/grade", body=body, headers={"content-type": "application/json"})
+        response = conn.getresponse()
+        status, text = response.status, response.read().decode()
+        conn.close()
+    assert status == 400 and "unknown question id 'q9'" in text
