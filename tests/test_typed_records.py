@@ -20,8 +20,10 @@ from grader.evaluation.metrics import HEADLINE, Metrics, compute_metrics, point_
 from grader.evaluation.runs import RunRecord, load_run, write_run
 from grader.grading.results import LABELS, VERDICTS, BatchSummary, Verdict
 from grader.grading.samples import Sample, load_samples
-from grader.grading.strategies import PointJudgement
-from grader.model.client import ModelClient, ModelSettings, parse_completion
+from grader.grading.calibration import Calibration, Thresholds
+from grader.grading.combiner import ANCHORED_FEATURES, Combiner
+from grader.grading.strategies import PointJudgement, YesNoGrader
+from grader.model.client import CallInfo, ModelClient, ModelSettings, parse_completion
 from grader.practice.feedback import AttemptLog
 from grader.practice.webapp import PracticeApp
 from grader.recruiting.batch_record import BATCH_RUN_SCHEMA_VERSION, BatchRunRecord, load_batch_record
@@ -236,3 +238,12 @@ def test_an_unknown_question_reaches_the_page_and_the_command_line_as_bad_input(
         status, text = response.status, response.read().decode()
         conn.close()
     assert status == 400 and "unknown question id 'q9'" in text
+
+
+def test_a_calibration_that_reads_anchors_a_prompt_lacks_is_bad_input(rubric):
+    # A hand-edited (or misfiled) calibration entry: the user can fix it, so it is named, not a bug.
+    grader = YesNoGrader(ModelClient(ModelSettings(base_url="http://127.0.0.1:9/v1", model="m", api_key="k")), rubric)
+    grader.calibration = Calibration(Thresholds(0.2, 0.6), Combiner(weights=(1.0, 0.5, 0.1, -0.7), bias=-0.2), fitted=True, feature_names=ANCHORED_FEATURES)
+    grader.anchor_answer = None
+    with pytest.raises(InputError, match="reads anchors, but prompt .* has no anchor_answer block"):
+        grader.anchors(rubric.question("stress-1"), CallInfo())
