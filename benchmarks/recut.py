@@ -31,7 +31,8 @@ from grader.grading.results import AnswerGrade, PointGrade, Verdict  # noqa: E40
 from grader.model.local_model import QWEN_CODER_1_5B  # noqa: E402
 from grader.recruiting import recut  # noqa: E402
 from grader.recruiting.inputs import CandidateAnswer  # noqa: E402
-from grader.recruiting.review import ReviewRun, ReviewStore  # noqa: E402
+from grader.recruiting.review import ReviewRun  # noqa: E402
+from grader.recruiting.review_store import ReviewStore  # noqa: E402
 from grader.recruiting.store import GradeStore  # noqa: E402
 from grader.rubric.model import load_rubric  # noqa: E402
 

@@ -28,7 +28,8 @@ sys.path.insert(0, str(ROOT))
 
 from grader.grading.results import AnswerGrade, Flag, PointGrade, Verdict  # noqa: E402
 from grader.recruiting.inputs import CandidateAnswer  # noqa: E402
-from grader.recruiting.review import ReviewRun, ReviewStore  # noqa: E402
+from grader.recruiting.review import ReviewRun  # noqa: E402
+from grader.recruiting.review_store import ReviewStore  # noqa: E402
 from grader.recruiting.review_web import ReviewApp  # noqa: E402
 from grader.recruiting.store import GradeStore  # noqa: E402
 from grader.rubric.model import load_rubric  # noqa: E402

@@ -9,12 +9,12 @@ report); everything else is reached through its subpackage (see docs/architectur
                 register_strategy, StructuredGrader, YesNoGrader, RoutingPolicy
     results     AnswerGrade, PointGrade, Verdict, Flag, BatchFlag, Usage
     score       question_score, sum_scores
-    evaluation  Sample, load_samples, compute_metrics, RunRecord, load_run
-    errors      GraderError, InputError, RubricError
+    evaluation  Sample, load_samples, compute_metrics, Metrics, RunRecord, load_run
+    errors      GraderError, InputError, RubricError, ModelCallError
 """
 
-from .errors import GraderError, InputError, RubricError
-from .evaluation.metrics import compute_metrics
+from .errors import GraderError, InputError, ModelCallError, RubricError
+from .evaluation.metrics import Metrics, compute_metrics
 from .evaluation.runs import RunRecord, load_run
 from .grading.samples import Sample, load_samples
 from .grading.results import AnswerGrade, BatchFlag, Flag, PointGrade, Usage, Verdict
@@ -35,6 +35,8 @@ __all__ = [
     "Grader",
     "GraderError",
     "InputError",
+    "Metrics",
+    "ModelCallError",
     "ModelClient",
     "ModelGrader",
     "ModelOptions",

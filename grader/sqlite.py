@@ -42,6 +42,16 @@ def connect_sqlite(path: Path, *, timeout: float = 5.0, synchronous: str = "NORM
     return db
 
 
+def connect_readonly(path: Path, *, timeout: float = 30.0) -> sqlite3.Connection:
+    """`path` opened for reading only: reading a store never creates a file or a table. Failures
+    are sqlite3 errors, for the reader to name (a store it cannot read is usually bad input)."""
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False, isolation_level=None, timeout=timeout)
+
+
+def table_names(db: sqlite3.Connection | Database) -> set[str]:
+    return {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
 class Database:
     """A store's connection whose failures name its file: a full disk or an I/O error ("database
     or disk is full", "disk I/O error") is a StorageError saying which store, not a traceback.

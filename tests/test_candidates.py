@@ -6,6 +6,7 @@ import os
 import pytest
 
 from grader import cli
+from grader.recruiting.batch_record import BatchRunRecord
 from grader.recruiting.ranking import rank
 from grader.recruiting.reports import write_reports
 from grader.recruiting.runner import grade_candidates, grade_candidates_in_workers
@@ -164,13 +165,13 @@ def test_ranking_and_reports(tmp_path, rubric):
     assert "unscored" in by_name["王芳"].needs_review and by_name["王芳"].sections["stress"] is None
     assert "injection_suspected" in by_name["陈静"].needs_review
     assert "incomplete" in by_name["赵磊"].needs_review
-    assert "other_language" in by_name["赵磊"].answers[0]["flags"]
+    assert "other_language" in by_name["赵磊"].answers[0].flags
     # a grade made against an earlier version of the rubric is marked
     candidate, old = store.all_grades()[0]
     store.put(candidate, next(a.answer for a in answers if a.candidate == candidate and a.question_id == old.question_id), old.model_copy(update={"rubric_hash": "0ld"}), False)
     relisted = {r.candidate: r for r in rank(rubric, answers, store.all_grades())}
     assert "older_rubric" in relisted[candidate].needs_review
-    paths = write_reports(tmp_path / "out", rubric, results, stats, {"model": "m", "strategy": "s", "prompt_hash": "p", "rubric_hash": "r"})
+    paths = write_reports(tmp_path / "out", rubric, results, stats, BatchRunRecord(model="m", strategy="s", prompt_hash="p", rubric_hash="r"))
     assert {p.name for p in paths} == {"ranking.csv", "ranking.xlsx", "grades.jsonl", "report.html"}
     ranking = (tmp_path / "out" / "ranking.csv").read_text(encoding="utf-8-sig").splitlines()
     assert ranking[0].startswith("rank,candidate,total,behavioral") and len(ranking) == 7
@@ -228,7 +229,7 @@ def test_batch_report_renders_in_chromium(tmp_path, rubric):
     store = GradeStore(tmp_path / "g.sqlite")
     stats = grade_candidates(CountingGrader(), rubric, answers, store, show_progress=False)
     results = rank(rubric, answers, store.all_grades())
-    write_reports(tmp_path, rubric, results, stats, {"model": "m", "strategy": "s", "prompt_hash": "p", "rubric_hash": "r"})
+    write_reports(tmp_path, rubric, results, stats, BatchRunRecord(model="m", strategy="s", prompt_hash="p", rubric_hash="r"))
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
         page = browser.new_page()

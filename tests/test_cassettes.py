@@ -78,9 +78,9 @@ def test_eval_harness_on_recorded_grades(rubric, cassette_client):
     with cassette_client("eval_situational-4") as client:
         predictions = grade_samples(StructuredGrader(client, rubric), rubric, chosen)
     metrics = compute_metrics(rubric, chosen, predictions, resamples=50)
-    assert metrics["n_answers"] == 3 and metrics["n_unscored"] == 0
-    assert metrics["n_points"] == 12
-    assert sum(map(sum, metrics["confusion"]["matrix"])) == 12
+    assert metrics.n_answers == 3 and metrics.n_unscored == 0
+    assert metrics.n_points == 12
+    assert sum(map(sum, metrics.confusion.matrix)) == 12
 
 
 def test_cassettes_hold_no_secrets():

@@ -32,7 +32,7 @@ def test_stored_runs_rescore_without_regression(name):
     assert len(samples) == (run.n_samples if run.n_samples is not None else len(predictions))
     metrics = compute_metrics(rubric, samples, predictions, resamples=200)
     assert regression(run, metrics, BASELINE["max_drop"]) == []
-    assert metrics["point_kappa"] == pytest.approx(run.metrics["point_kappa"], abs=BASELINE["max_drop"])
+    assert metrics.point_kappa == pytest.approx(run.metrics.point_kappa, abs=BASELINE["max_drop"])
 
 
 def test_offline_default_figures_are_reproduced_from_stored_probabilities():
@@ -41,6 +41,6 @@ def test_offline_default_figures_are_reproduced_from_stored_probabilities():
     rubric, samples, predictions = _rescored(raw)
     oof, folds = cross_validate(rubric, samples, predictions, folds=2, combine=True)
     metrics = compute_metrics(rubric, samples, oof, resamples=200)
-    assert metrics["point_kappa"] == pytest.approx(published.metrics["point_kappa"], abs=1e-6)
-    assert metrics["score_qwk"] == pytest.approx(published.metrics["score_qwk"], abs=1e-6)
-    assert metrics["n_unscored"] == 0 and len(folds) == 2
+    assert metrics.point_kappa == pytest.approx(published.metrics.point_kappa, abs=1e-6)
+    assert metrics.score_qwk == pytest.approx(published.metrics.score_qwk, abs=1e-6)
+    assert metrics.n_unscored == 0 and len(folds) == 2

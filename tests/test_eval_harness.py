@@ -6,7 +6,7 @@ from grader import cli
 from grader.grading.calibration import Thresholds, rethreshold
 from grader.evaluation.calibration_fit import cross_validate, fit_thresholds
 from grader.errors import InputError
-from grader.evaluation.metrics import compute_metrics
+from grader.evaluation.metrics import Metrics, compute_metrics
 from grader.evaluation.run import grade_samples
 from grader.grading.samples import load_samples
 from grader.evaluation.gate import regression
@@ -37,8 +37,8 @@ def test_perfect_grader_scores_perfectly(rubric):
     oracle = LabelEchoGrader(rule=None)
     oracle.rule = lambda q, a, p: next(s.labels[p.id] for s in samples if s.answer == a and s.question_id == q.id)
     metrics = compute_metrics(rubric, samples, grade_samples(oracle, rubric, samples), resamples=50)
-    assert metrics["point_accuracy"] == 1 and metrics["point_kappa"] == pytest.approx(1)
-    assert metrics["score_mae"] == 0 and metrics["score_qwk"] == pytest.approx(1)
+    assert metrics.point_accuracy == 1 and metrics.point_kappa == pytest.approx(1)
+    assert metrics.score_mae == 0 and metrics.score_qwk == pytest.approx(1)
     assert len(by_id) == 40
 
 
@@ -47,30 +47,30 @@ def test_unscored_answers_count_against_the_grader(rubric):
     good = compute_metrics(rubric, samples, grade_samples(LabelEchoGrader(), rubric, samples), resamples=20)
     failing = LabelEchoGrader(fail_ids=[s.id for s in samples[:10]])
     bad = compute_metrics(rubric, samples, grade_samples(failing, rubric, samples), resamples=20)
-    assert bad["n_unscored"] == 10 and bad["n_answers"] == 30
-    assert bad["point_accuracy"] < good["point_accuracy"]
-    assert "unscored" in bad["confusion"]["labels"]
-    assert sum(map(sum, bad["confusion"]["matrix"])) == bad["n_points"] == good["n_points"]
+    assert bad.n_unscored == 10 and bad.n_answers == 30
+    assert bad.point_accuracy < good.point_accuracy
+    assert "unscored" in bad.confusion.labels
+    assert sum(map(sum, bad.confusion.matrix)) == bad.n_points == good.n_points
 
 
 def test_metrics_have_breakdowns_and_worst_cases(rubric):
     samples = load_samples(SAMPLES_PATH, rubric)
     metrics = compute_metrics(rubric, samples, grade_samples(LabelEchoGrader(), rubric, samples), resamples=50)
     for key in ("n_answers", "n_unscored", "point_accuracy", "point_kappa", "score_mae", "score_qwk", "by_kind"):
-        assert key in metrics
-    assert set(metrics["by_section"]) == {"behavioral", "situational", "knowledge", "stress"}
-    assert len(metrics["by_question"]) == 20
-    lo, hi = metrics["point_kappa_ci95"]
-    assert lo <= metrics["point_kappa"] <= hi
-    worst = metrics["worst"][0]
-    assert abs(worst["human_score"] - worst["model_score"]) >= abs(metrics["worst"][-1]["human_score"] - metrics["worst"][-1]["model_score"])
-    assert metrics["reliability"]
+        assert getattr(metrics, key) is not None
+    assert set(metrics.by_section) == {"behavioral", "situational", "knowledge", "stress"}
+    assert len(metrics.by_question) == 20
+    lo, hi = metrics.point_kappa_ci95
+    assert lo <= metrics.point_kappa <= hi
+    worst = metrics.worst[0]
+    assert abs(worst.human_score - worst.model_score) >= abs(metrics.worst[-1].human_score - metrics.worst[-1].model_score)
+    assert metrics.reliability
 
 
 def test_regression_gate():
     baseline = RunRecord(metrics={"point_kappa": 0.5, "score_qwk": 0.8})
-    assert regression(baseline, {"point_kappa": 0.46, "score_qwk": 0.8}, 0.05) == []
-    assert regression(baseline, {"point_kappa": 0.40, "score_qwk": 0.8}, 0.05) == ["point_kappa fell from 0.500 to 0.400 (max drop 0.05)"]
+    assert regression(baseline, Metrics(point_kappa=0.46, score_qwk=0.8), 0.05) == []
+    assert regression(baseline, Metrics(point_kappa=0.40, score_qwk=0.8), 0.05) == ["point_kappa fell from 0.500 to 0.400 (max drop 0.05)"]
 
 
 def test_thresholds_fit_and_cross_validate(rubric):
@@ -156,7 +156,7 @@ def test_consistency_of_groups(rubric, tmp_path):
     # g1's answers differ in length across the 60-character line the scripted grader draws.
     samples[2] = samples[2].model_copy(update={"answer": answer * 3})
     metrics = compute_metrics(rubric, samples, grade_samples(LabelEchoGrader(), rubric, samples), resamples=10)
-    assert metrics["consistency"] == {"n_groups": 2, "same_score": 0.5, "same_verdicts": 0.5}
+    assert metrics.consistency.model_dump() == {"n_groups": 2, "same_score": 0.5, "same_verdicts": 0.5}
 
 
 def test_run_records_of_every_version_load(tmp_path):
@@ -169,7 +169,7 @@ def test_run_records_of_every_version_load(tmp_path):
         raw = json.loads(path.read_text(encoding="utf-8"))
         assert run.schema_version == RUN_SCHEMA_VERSION and len(run.predictions) == len(raw["predictions"])
         assert run.kind == ("cross-validated" if raw.get("source_run") else "eval")
-        assert run.metrics == raw["metrics"] or "NaN" in path.read_text(encoding="utf-8")
+        assert json.dumps(run.metrics.to_dict(), sort_keys=True) == json.dumps(raw["metrics"], sort_keys=True)  # every figure as stored, NaN and older ones included
     newer = tmp_path / "newer.json"
     newer.write_text(json.dumps({"schema_version": RUN_SCHEMA_VERSION + 1, "metrics": {}}), encoding="utf-8")
     with pytest.raises(InputError, match="newer grader"):

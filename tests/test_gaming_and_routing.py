@@ -140,13 +140,13 @@ def test_selective_grading_reports_the_routed_share_and_agreement_on_the_rest(ru
         # The first four are graded wrong and unsure; two right and fairly sure; the rest right and sure.
         probabilities = [0.55] * 4 if i < 4 and i % 2 == 0 else [0.45] * 4 if i < 4 else [0.8 if i % 2 else 0.2] * 4 if i < 6 else [right] * 4
         predictions[f"s{i}"] = _grade(question, probabilities, thresholds=Thresholds(0.5, 0.5)).model_copy(update={"answer_id": f"s{i}"})
-    selective = compute_metrics(rubric, samples, predictions, resamples=2)["selective"]
-    assert selective["share_routed"] == pytest.approx(0.4)
-    assert selective["point_kappa"] == pytest.approx(1.0) and selective["n_kept"] == 6
-    assert selective["reasons"] == {"low_confidence": 4}
-    by_threshold = {c["below_confidence"]: c for c in selective["curve"]}
-    assert by_threshold[0.6]["share_routed"] == pytest.approx(0.4) and by_threshold[0.9]["share_routed"] == pytest.approx(0.6)
-    assert all(c["point_kappa"] == pytest.approx(1.0) for c in selective["curve"])
+    selective = compute_metrics(rubric, samples, predictions, resamples=2).selective
+    assert selective.share_routed == pytest.approx(0.4)
+    assert selective.point_kappa == pytest.approx(1.0) and selective.n_kept == 6
+    assert selective.reasons == {"low_confidence": 4}
+    by_threshold = {c.below_confidence: c for c in selective.curve}
+    assert by_threshold[0.6].share_routed == pytest.approx(0.4) and by_threshold[0.9].share_routed == pytest.approx(0.6)
+    assert all(c.point_kappa == pytest.approx(1.0) for c in selective.curve)
 
 
 def test_needs_review_reaches_grade_json_from_a_real_endpoint(capsys):
@@ -161,6 +161,7 @@ def test_needs_review_reaches_grade_json_from_a_real_endpoint(capsys):
 
 def test_batch_lists_routed_candidates_and_answers_first_and_keeps_their_rank(rubric, tmp_path):
     from grader.recruiting.ranking import rank
+    from grader.recruiting.batch_record import BatchRunRecord
     from grader.recruiting.reports import write_reports
     from grader.grading.results import BatchSummary
     from grader.recruiting.inputs import CandidateAnswer
@@ -176,8 +177,8 @@ def test_batch_lists_routed_candidates_and_answers_first_and_keeps_their_rank(ru
     assert [r.rank for r in results] == [3, 1, 2]
     unsure = results[0]
     assert "needs_review" in unsure.needs_review
-    assert unsure.answers[0]["grade"].question_id == "situational-1"  # its routed answer first
-    write_reports(tmp_path, rubric, results, BatchSummary(total=6), {"model": "m", "strategy": "s", "prompt_hash": "p", "rubric_hash": "r"})
+    assert unsure.answers[0].grade.question_id == "situational-1"  # its routed answer first
+    write_reports(tmp_path, rubric, results, BatchSummary(total=6), BatchRunRecord(model="m", strategy="s", prompt_hash="p", rubric_hash="r"))
     rows = (tmp_path / "ranking.csv").read_text(encoding="utf-8-sig").splitlines()
     assert rows[1].startswith("3,unsure,") and rows[2].startswith("1,strong,")
 

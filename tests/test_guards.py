@@ -63,8 +63,8 @@ def test_an_unscored_answer_is_not_a_zero_in_mae_or_qwk(rubric):
     predictions = {s.id: scripted.grade(rubric.question(s.question_id), s.answer, answer_id=s.id) for s in samples}
     assert predictions["zero"].status == "unscored" and predictions["full"].score == 10
     metrics = compute_metrics(rubric, samples, predictions, resamples=20)
-    assert metrics["score_mae"] == pytest.approx(5.0)  # the failure counts as the worst plausible error, 10
-    assert metrics["score_qwk"] < 0.5
+    assert metrics.score_mae == pytest.approx(5.0)  # the failure counts as the worst plausible error, 10
+    assert metrics.score_qwk < 0.5
 
 
 def test_cost_estimate_prices_prompt_and_completion_tokens_apart(tmp_path, monkeypatch):

@@ -106,7 +106,7 @@ def test_rescore_of_predictions_that_do_not_fit_the_rubric_is_located(tmp_path, 
     _exit_2(["eval", "--rescore", bad], capsys, bad, message)
 
 
-@pytest.mark.parametrize("metrics", [{}, {"point_kappa": None, "score_qwk": None}, {"point_kappa": "high", "score_qwk": 0.9}, {"point_kappa": math.nan, "score_qwk": 0.8}])
+@pytest.mark.parametrize("metrics", [{}, {"point_kappa": None, "score_qwk": None}, {"point_kappa": math.nan, "score_qwk": 0.8}])
 def test_baseline_without_figures_fails_closed(tmp_path, monkeypatch, capsys, metrics):
     monkeypatch.chdir(ROOT)
     baseline = tmp_path / "baseline.json"
@@ -114,6 +114,14 @@ def test_baseline_without_figures_fails_closed(tmp_path, monkeypatch, capsys, me
     assert cli.main(["eval", "--rescore", str(RAW_RUN), "--baseline", str(baseline)]) == 1
     err = capsys.readouterr().err
     assert "REGRESSION" in err and "nothing can be gated" in err and str(baseline) in err
+
+
+def test_baseline_with_a_figure_that_is_not_a_number_is_located(tmp_path, monkeypatch, capsys):
+    # Metrics are typed: a kappa that is not a number is a bad record (exit 2, naming the field), not a figure.
+    monkeypatch.chdir(ROOT)
+    baseline = tmp_path / "baseline.json"
+    baseline.write_text(json.dumps({**json.loads(RAW_RUN.read_text(encoding="utf-8")), "metrics": {"point_kappa": "high", "score_qwk": 0.9}}), encoding="utf-8")
+    _exit_2(["eval", "--rescore", RAW_RUN, "--baseline", baseline], capsys, baseline, "field metrics.point_kappa")
 
 
 def test_rescore_recuts_with_the_calibration_that_applies_now_and_says_which(tmp_path, monkeypatch, capsys):

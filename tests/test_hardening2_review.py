@@ -19,7 +19,8 @@ from grader import cli
 from grader.grading.results import AnswerGrade, PointGrade, Verdict
 from grader.recruiting import review as review_module
 from grader.recruiting.inputs import CandidateAnswer
-from grader.recruiting.review import ReviewRun, ReviewStore
+from grader.recruiting.review import ReviewRun
+from grader.recruiting.review_store import ReviewConflict, ReviewStore
 from grader.recruiting.review_web import ReviewApp
 from grader.recruiting.store import GradeStore
 
@@ -170,7 +171,7 @@ def test_the_check_holds_across_two_pages_on_one_run(tmp_path, rubric):
     first, second = ReviewRun.open(run_dir), ReviewRun.open(run_dir)
     assert first.item("王芳/knowledge-2").review is None and second.item("王芳/knowledge-2").review is None
     saved = first.save("王芳/knowledge-2", all_covered(rubric, "knowledge-2"), reviewer="A", based_on=None)
-    with pytest.raises(review_module.ReviewConflict) as refused:
+    with pytest.raises(ReviewConflict) as refused:
         second.save("王芳/knowledge-2", all_covered(rubric, "knowledge-2"), reviewer="B", based_on=None)
     assert refused.value.current.id == saved.id
     assert second.item("王芳/knowledge-2").review.id == saved.id  # the other page's save shows up

@@ -17,7 +17,9 @@ from pathlib import Path
 import pytest
 
 from grader import cli
-from grader.recruiting.review import NEEDS_REVIEW, ReviewRun, ReviewStore, needs_person
+from grader.recruiting.review import ReviewRun
+from grader.recruiting.review_queue import NEEDS_REVIEW, needs_person
+from grader.recruiting.review_store import ReviewStore
 from grader.recruiting.review_web import ReviewApp
 from grader.recruiting.store import GradeStore
 
@@ -170,7 +172,7 @@ def test_queue_order_and_a_review_follows_its_text(tmp_path, monkeypatch, rubric
     answers = {(a.candidate, a.question_id): a for a in run.answers()}
     from dataclasses import replace
 
-    from grader.recruiting.review import applicable_reviews
+    from grader.recruiting.review_store import applicable_reviews
 
     changed = [replace(answers[("王芳", "stress-1")], answer="完全不同的一段新回答，长度超过二十个字符以免被判为过短。")]
     assert applicable_reviews(store.latest(), changed) == {}

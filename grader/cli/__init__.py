@@ -11,8 +11,8 @@ import sys
 from typing import Sequence
 
 from .. import __version__
-from ..errors import GraderError, InputError
-from ..model.client import MODEL_FAILURES, mask_secrets
+from ..errors import GraderError, InputError, ModelCallError
+from ..model.client import mask_secrets
 from . import batch, calibrate, check, data, eval, grade, review, rubric, serve
 from .grade import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK
 
@@ -50,8 +50,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; results written so far are kept", file=sys.stderr)
         return EXIT_FAILURE
-    except (GraderError, *MODEL_FAILURES) as exc:  # the user gets one line, not a traceback
-        return fail(f"{type(exc).__name__}: {exc}", EXIT_FAILURE)
+    except GraderError as exc:  # the user gets one line, not a traceback
+        return fail(exc.describe() if isinstance(exc, ModelCallError) else f"{type(exc).__name__}: {exc}", EXIT_FAILURE)
     except Exception as exc:  # noqa: BLE001 - a bug: its traceback, masked, then the one line
         import traceback
 

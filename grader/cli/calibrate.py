@@ -162,7 +162,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         )
         path = write_run(args.runs_dir, record)
         print(f"== {run_path}{' (pooled)' if args.pool else ''}: cross-validated by question ({args.folds} folds, thresholds fitted on the other folds)")
-        print(json.dumps(metrics, ensure_ascii=False, default=str) if args.json else describe(metrics))
+        print(json.dumps(metrics.to_dict(), ensure_ascii=False) if args.json else describe(metrics))
         print(f"folds: {fitted}\nrun record: {path}", file=sys.stderr)
         scored = [g for g in predictions.values() if g.status == "scored"]
         names = chosen or feature_names(p for g in scored for p in g.points)

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from ..grading.session import open_session
-from ..errors import InputError
+from ..errors import InputError, UnknownIdError
 from ..practice.feedback import UI_TEXT, AttemptLog, feedback, format_feedback
 from ..rubric.model import Question, Rubric, load_rubric
 from .options import add_model_options, model_options
@@ -41,8 +41,8 @@ def cmd_check(args) -> int:
     rubric = load_rubric(args.rubric)
     try:
         question = rubric.question(args.question) if args.question else _pick_question(rubric)
-    except KeyError as exc:
-        raise InputError(f"{args.rubric}: {exc.args[0]}") from None
+    except UnknownIdError as exc:
+        raise InputError(f"{args.rubric}: {exc}") from None
     print(f"\n{question.prompt}")
     if args.answer_file:
         answer = args.answer_file.read_text(encoding="utf-8")

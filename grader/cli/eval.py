@@ -95,7 +95,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         record = run_eval(options, rubric, samples)
     metrics = record.metrics
     if args.json:
-        print(json.dumps(metrics, ensure_ascii=False, default=str))
+        print(json.dumps(metrics.to_dict(), ensure_ascii=False))
     else:
         print(describe(metrics))
     if args.html:

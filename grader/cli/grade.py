@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..grading.session import open_session
 from ..recruiting.grade_file import grade_jsonl
-from ..errors import InputError
+from ..errors import InputError, UnknownIdError
 from ..grading.redact import redact
 from ..grading.results import AnswerGrade
 from ..rubric.model import load_rubric
@@ -80,8 +80,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
         raise InputError("give --question ID (or an INPUT.jsonl for batch mode)")
     try:
         question = rubric.question(args.question)
-    except KeyError as exc:
-        raise InputError(f"{args.rubric}: {exc.args[0]}") from None
+    except UnknownIdError as exc:
+        raise InputError(f"{args.rubric}: {exc}") from None
     answer = _read_answer(args)
     with open_session(options, rubric, keep_anchors=True) as session:
         result = session.grader.grade(question, answer)

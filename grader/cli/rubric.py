@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..errors import GraderError, InputError, RubricError
+from ..errors import GraderError, InputError, ModelCallError, RubricError
 from ..rubric.model import load_rubric
 from ..rubric.importer import import_rubric, rubric_diff, rubric_show, rubric_summary, write_rubric_safely
 
@@ -59,7 +59,7 @@ def cmd_import(args) -> int:
 def _extraction_model(args):
     """`ask(messages, schema)` on the configured endpoint. The offline model is not offered: its
     extraction has not been measured on the bank corpus (tests/data/banks)."""
-    from ..model.client import MODEL_FAILURES, ModelClient, ModelSettings
+    from ..model.client import ModelClient, ModelSettings
 
     settings = ModelSettings.from_env(args.base_url, args.model, max_tokens=8000)
     if not settings.base_url:
@@ -69,7 +69,7 @@ def _extraction_model(args):
     def ask(messages, schema):
         try:
             return client.complete_json(messages, schema, "question_bank")[0]
-        except MODEL_FAILURES as exc:
+        except ModelCallError as exc:
             raise GraderError(f"--llm: the model at {settings.base_url} failed to extract the bank: {client.scrub(str(exc))}; nothing written") from None
 
     return ask

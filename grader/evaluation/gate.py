@@ -4,9 +4,8 @@ tests/test_eval_gate.py) that fails when agreement fell by more than a margin.""
 from __future__ import annotations
 
 import math
-from typing import Any
 
-from .metrics import HEADLINE
+from .metrics import HEADLINE, Metrics
 from .runs import RunRecord
 
 
@@ -16,26 +15,24 @@ def compare(a: RunRecord, b: RunRecord) -> str:
         if getattr(a, key) != getattr(b, key):
             lines.append(f"{key:<20} {str(getattr(a, key))[:20]} -> {str(getattr(b, key))[:20]}")
     for key in HEADLINE:
-        va, vb = a.metrics.get(key), b.metrics.get(key)
-        if isinstance(va, (int, float)) and isinstance(vb, (int, float)):
+        va, vb = getattr(a.metrics, key), getattr(b.metrics, key)
+        if va is not None and vb is not None:
             lines.append(f"{key:<20} {va:>8.3f} {vb:>8.3f} {vb - va:>+8.3f}")
     return "\n".join(lines)
 
 
-def regression(baseline: RunRecord, current: dict[str, Any], max_drop: float) -> list[str]:
+def regression(baseline: RunRecord, current: Metrics, max_drop: float) -> list[str]:
     """Metrics that fell by more than `max_drop` against the baseline run. Fails closed: a baseline
-    without a figure to compare (empty metrics, a missing, NaN or non-numeric kappa) is a failure."""
+    without a figure to compare (empty metrics, a missing or NaN kappa) is a failure."""
     failures = []
-    for key in ("point_kappa", "score_qwk"):
-        before, after = baseline.metrics.get(key), current.get(key)
-        if not _number(before) or math.isnan(before):
+    for key, before, after in (
+        ("point_kappa", baseline.metrics.point_kappa, current.point_kappa),
+        ("score_qwk", baseline.metrics.score_qwk, current.score_qwk),
+    ):
+        if before is None or math.isnan(before):
             failures.append(f"the baseline {baseline.where} has no {key} to compare with (found {before!r}): nothing can be gated on it")
-        elif not _number(after) or math.isnan(after):
+        elif after is None or math.isnan(after):
             failures.append(f"{key} is {after!r} now (baseline {before:.3f})")
         elif before - after > max_drop:
             failures.append(f"{key} fell from {before:.3f} to {after:.3f} (max drop {max_drop})")
     return failures
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)

@@ -12,6 +12,8 @@ import math
 from collections import defaultdict
 from typing import Any, Sequence
 
+from pydantic import BaseModel, ConfigDict
+
 from . import stats as m
 from ..grading.results import LABELS, AnswerGrade, Verdict
 from ..rubric.model import Rubric
@@ -20,8 +22,117 @@ from ..grading.samples import Sample
 # An answer the grader failed to score counts against it: its points get a label no human used.
 UNSCORED = "unscored"
 
-# The metrics `describe` and `compare` show, in order.
+# The metrics `describe` and `compare` show, in order (fields of `Metrics`).
 HEADLINE = ["n_answers", "n_unscored", "point_accuracy", "point_kappa", "point_kappa_linear", "covered_f1", "score_mae", "score_qwk", "score_pearson", "semeval_2way_macro_f1", "semeval_3way_macro_f1"]
+
+
+class Confusion(BaseModel):
+    labels: list[str]
+    matrix: list[list[int]]  # rows: the human's label, columns: the model's
+
+
+class GroupMetrics(BaseModel):
+    """Agreement on the answers of one question, section or kind."""
+
+    n_answers: int
+    n_points: int
+    point_accuracy: float
+    point_kappa: float
+    point_kappa_linear: float
+    covered_precision: float
+    covered_recall: float
+    covered_f1: float
+    score_mae: float
+
+
+class ReliabilityBin(BaseModel):
+    lo: float
+    hi: float
+    n: int
+    agreement: float
+
+
+class Consistency(BaseModel):
+    n_groups: int
+    same_score: float
+    same_verdicts: float
+
+
+class SelectiveStep(BaseModel):
+    """Agreement on the answers kept when those below a confidence threshold go to a person."""
+
+    below_confidence: float
+    share_routed: float
+    n_kept: int
+    point_kappa: float
+    score_qwk: float
+    score_mae: float
+
+
+class Selective(SelectiveStep):
+    reasons: dict[str, int]  # answers routed, by reason
+    curve: list[SelectiveStep]
+
+
+class WorstPoint(BaseModel):
+    id: str
+    human: str
+    model: str
+    evidence: str
+    reason: str
+    flags: list[str]
+
+
+class WorstAnswer(BaseModel):
+    id: str
+    question_id: str
+    kind: str
+    human_score: float
+    model_score: float
+    answer: str
+    error: str | None
+    points: list[WorstPoint]
+
+
+class Metrics(BaseModel):
+    """What `compute_metrics` measures, and what a run record stores. A record may lack any figure
+    (an older version, a hand-made baseline): what it lacks is None, which the gate fails closed
+    on; figures an older version stored that this one no longer computes are kept as they were."""
+
+    model_config = ConfigDict(extra="allow")
+
+    n_answers: int | None = None
+    n_unscored: int | None = None
+    n_flagged_evidence: int | None = None
+    n_points: int | None = None
+    point_accuracy: float | None = None
+    point_kappa: float | None = None
+    point_kappa_linear: float | None = None
+    covered_precision: float | None = None
+    covered_recall: float | None = None
+    covered_f1: float | None = None
+    confusion: Confusion | None = None
+    score_mae: float | None = None
+    score_qwk: float | None = None
+    score_pearson: float | None = None
+    score_spearman: float | None = None
+    point_kappa_ci95: tuple[float, float] | None = None
+    score_qwk_ci95: tuple[float, float] | None = None
+    by_question: dict[str, GroupMetrics] | None = None
+    by_section: dict[str, GroupMetrics] | None = None
+    by_kind: dict[str, GroupMetrics] | None = None
+    # SemEval-2013 macro-F1, where every sample carries the data set's own labels.
+    semeval_2way_macro_f1: float | None = None
+    semeval_3way_macro_f1: float | None = None
+    consistency: Consistency | None = None  # where samples are grouped (the same content in other forms)
+    reliability: list[ReliabilityBin] | None = None
+    selective: Selective | None = None
+    worst: list[WorstAnswer] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The figures as JSON values, as records store them and `--json` prints them: only those
+        measured (or read), NaN kept as NaN."""
+        return self.model_dump(mode="json", exclude_unset=True)
 
 
 def _point_pairs(samples: Sequence[Sample], predictions: dict[str, AnswerGrade]) -> list[tuple[str, str, str, str]]:
@@ -51,16 +162,25 @@ def _model_score(sample: Sample, grade: AnswerGrade | None, rubric: Rubric, huma
     return 0.0 if human >= max_score / 2 else max_score  # the worst plausible error
 
 
+def point_agreement(truth: Sequence[str], predicted: Sequence[str]) -> tuple[float, float]:
+    """(Cohen's kappa, share of equal labels) of a person's verdicts against the model's, where a
+    model's label may be UNSCORED (it failed to grade the answer), a disagreement."""
+    labels = LABELS + ([UNSCORED] if UNSCORED in predicted else [])
+    return m.cohen_kappa(truth, predicted, labels), m.accuracy(truth, predicted)
+
+
 def _point_block(pairs: Sequence[tuple[str, str, str, str]]) -> dict[str, Any]:
     truth = [p[2] for p in pairs]
     pred = [p[3] for p in pairs]
     labels = LABELS + ([UNSCORED] if UNSCORED in pred else [])
     precision, recall, f1 = m.precision_recall_f1(truth, pred, Verdict.covered.value)
-    ordered = [(t, p if p != UNSCORED else ("covered" if t == "missing" else "missing")) for t, p in zip(truth, pred)]
+    covered, missing = Verdict.covered.value, Verdict.missing.value
+    ordered = [(t, p if p != UNSCORED else (covered if t == missing else missing)) for t, p in zip(truth, pred)]
+    kappa, accuracy = point_agreement(truth, pred)
     return {
         "n_points": len(pairs),
-        "point_accuracy": m.accuracy(truth, pred),
-        "point_kappa": m.cohen_kappa(truth, pred, labels),
+        "point_accuracy": accuracy,
+        "point_kappa": kappa,
         "point_kappa_linear": m.cohen_kappa([t for t, _ in ordered], [p for _, p in ordered], LABELS, weights="linear"),
         "covered_precision": precision,
         "covered_recall": recall,
@@ -80,7 +200,7 @@ def _score_block(human: Sequence[float], model: Sequence[float], max_score: int)
 
 def compute_metrics(
     rubric: Rubric, samples: Sequence[Sample], predictions: dict[str, AnswerGrade], *, resamples: int = 1000, worst: int = 10
-) -> dict[str, Any]:
+) -> Metrics:
     max_score = int(round(max(q.max_score for q in rubric.questions())))
     pairs = _point_pairs(samples, predictions)
     human = {s.id: _human_score(s, rubric) for s in samples}
@@ -134,7 +254,7 @@ def compute_metrics(
     result["reliability"] = _reliability(samples, predictions)
     result["selective"] = _selective(samples, predictions, human, model, max_score, pairs_by_sample)
     result["worst"] = _worst(samples, predictions, human, model, worst)
-    return result
+    return Metrics.model_validate(result)
 
 
 def _semeval_f1(samples: Sequence[Sample], predictions: dict[str, AnswerGrade]) -> dict[str, float]:
@@ -268,38 +388,36 @@ def _worst(samples, predictions, human, model, count: int) -> list[dict[str, Any
     return rows
 
 
-def describe(metrics: dict[str, Any]) -> str:
+def describe(metrics: Metrics) -> str:
     def fmt(v: Any) -> str:
         return f"{v:.3f}" if isinstance(v, float) else str(v)
 
-    lines = [f"{k:<20} {fmt(metrics[k])}" for k in HEADLINE if k in metrics]
-    if "point_kappa_ci95" in metrics:
-        lo, hi = metrics["point_kappa_ci95"]
+    lines = [f"{k:<20} {fmt(getattr(metrics, k))}" for k in HEADLINE if k in metrics.model_fields_set]
+    if metrics.point_kappa_ci95 and metrics.score_qwk_ci95:
+        lo, hi = metrics.point_kappa_ci95
         lines[HEADLINE.index("point_kappa")] += f"  (95% CI {lo:.3f}..{hi:.3f})"
-        lo, hi = metrics["score_qwk_ci95"]
+        lo, hi = metrics.score_qwk_ci95
         lines[HEADLINE.index("score_qwk")] += f"  (95% CI {lo:.3f}..{hi:.3f})"
-    conf = metrics.get("confusion")
+    conf = metrics.confusion
     if conf:
-        lines.append("confusion (rows human, columns model): " + " ".join(conf["labels"]))
-        for label, row in zip(conf["labels"], conf["matrix"]):
+        lines.append("confusion (rows human, columns model): " + " ".join(conf.labels))
+        for label, row in zip(conf.labels, conf.matrix):
             lines.append(f"  {label:<9} " + " ".join(f"{v:>7}" for v in row))
-    consistency = metrics.get("consistency")
+    consistency = metrics.consistency
     if consistency:
-        lines.append(f"consistency over {consistency['n_groups']} groups: same score {consistency['same_score']:.0%}, same verdicts {consistency['same_verdicts']:.0%}")
-    selective = metrics.get("selective")
+        lines.append(f"consistency over {consistency.n_groups} groups: same score {consistency.same_score:.0%}, same verdicts {consistency.same_verdicts:.0%}")
+    selective = metrics.selective
     if selective:
         lines.append(
-            f"needs_review: {selective['share_routed']:.0%} of answers routed "
-            f"({', '.join(f'{k} {v}' for k, v in selective['reasons'].items()) or 'no reasons'}); on the rest: point kappa "
-            f"{selective['point_kappa']:.3f}, QWK {selective['score_qwk']:.3f}, MAE {selective['score_mae']:.2f}"
+            f"needs_review: {selective.share_routed:.0%} of answers routed "
+            f"({', '.join(f'{k} {v}' for k, v in selective.reasons.items()) or 'no reasons'}); on the rest: point kappa "
+            f"{selective.point_kappa:.3f}, QWK {selective.score_qwk:.3f}, MAE {selective.score_mae:.2f}"
         )
         lines.append("selective grading (route below confidence): threshold  routed  kappa   QWK")
-        for c in selective["curve"]:
-            lines.append(f"  {c['below_confidence']:>42.2f}  {c['share_routed']:>5.0%}  {c['point_kappa']:.3f}  {c['score_qwk']:.3f}")
-    if metrics.get("by_kind"):
+        for c in selective.curve:
+            lines.append(f"  {c.below_confidence:>42.2f}  {c.share_routed:>5.0%}  {c.point_kappa:.3f}  {c.score_qwk:.3f}")
+    if metrics.by_kind:
         lines.append("by kind:            n   accuracy  kappa  score_mae")
-        for kind, b in sorted(metrics["by_kind"].items()):
-            lines.append(f"  {kind:<16} {b['n_answers']:>3}   {b['point_accuracy']:.3f}    {b['point_kappa']:.3f}  {b['score_mae']:.2f}")
+        for kind, b in sorted(metrics.by_kind.items()):
+            lines.append(f"  {kind:<16} {b.n_answers:>3}   {b.point_accuracy:.3f}    {b.point_kappa:.3f}  {b.score_mae:.2f}")
     return "\n".join(lines)
-
-

@@ -33,8 +33,8 @@ def _trend_points(history: list[dict[str, Any]], key: str, width: int = 560, hei
 def write_eval_report(path: Path, record: RunRecord, rubric: Rubric, history: list[dict[str, Any]]) -> None:
     env = page_environment()
     env.globals.update(heat=_heat, trend_points=_trend_points)
-    confusion = record.metrics["confusion"]
-    peak = max((v for row in confusion["matrix"] for v in row), default=0)
+    confusion = record.metrics.confusion
+    peak = max((v for row in confusion.matrix for v in row), default=0) if confusion else 0
     html = env.get_template("eval_report.html.j2").render(
         run=record, m=record.metrics, rubric=rubric, history=history, peak=peak,
         questions={q.id: q for q in rubric.questions()},

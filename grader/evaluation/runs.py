@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from ..errors import InputError
 from ..grading.results import AnswerGrade, Usage
+from .metrics import Metrics
 
 # Version 2 added `schema_version` and `kind`; version 1 records (no schema_version) are
 # converted on read (`kind` is "cross-validated" where the record names a source run).
@@ -54,7 +55,7 @@ class RunRecord(BaseModel):
     source_run: str | None = None
     pooled_runs: list[str] | None = None  # `grader calibrate --pool`: the runs cross-validated together
     folds: list[Any] | None = None
-    metrics: dict[str, Any] = Field(default_factory=dict)
+    metrics: Metrics = Field(default_factory=Metrics)
     predictions: list[AnswerGrade] = Field(default_factory=list)
 
     _path: str | None = PrivateAttr(default=None)
@@ -67,7 +68,7 @@ class RunRecord(BaseModel):
     def to_json(self) -> str:
         data = self.model_dump(mode="json", exclude={"metrics", "predictions"})
         # Metrics keep NaN as JSON's NaN (as records always had), not null.
-        data |= {"metrics": self.metrics, "predictions": [g.model_dump(mode="json") for g in self.predictions]}
+        data |= {"metrics": self.metrics.to_dict(), "predictions": [g.model_dump(mode="json") for g in self.predictions]}
         return json.dumps(data, ensure_ascii=False, indent=1, default=str) + "\n"
 
 
@@ -178,8 +179,8 @@ def history(runs_dir: Path) -> Iterator[dict[str, Any]]:
             "prompt_hash": run.prompt_hash,
             "rubric_hash": run.rubric_hash,
             "samples_hash": run.samples_hash,
-            "point_kappa": run.metrics.get("point_kappa"),
-            "score_qwk": run.metrics.get("score_qwk"),
+            "point_kappa": run.metrics.point_kappa,
+            "score_qwk": run.metrics.score_qwk,
             "file": path.name,
         }
 

@@ -12,13 +12,17 @@ from ..model.usage import Usage  # re-exported: a grade carries what its calls c
 
 
 class Verdict(str, Enum):
+    """A point's verdict: the one list of them (declared best first)."""
+
     covered = "covered"
     partial = "partial"
     missing = "missing"
 
 
-# The verdicts as labels, in order (metrics and calibration read them as an ordinal scale).
-LABELS = [Verdict.missing.value, Verdict.partial.value, Verdict.covered.value]
+# The verdicts' names, best first: the order a reviewer is offered them and the model's JSON schema lists them.
+VERDICTS: tuple[str, ...] = tuple(v.value for v in Verdict)
+# The verdicts as labels, worst first (metrics and calibration read them as an ordinal scale).
+LABELS: list[str] = list(reversed(VERDICTS))
 
 
 class Flag(str, Enum):

@@ -20,9 +20,9 @@ from .evidence import check_evidence, closest_sentence
 from .examples import MAX_EXAMPLE_CHARS, ReviewedExample, examples_id, nearest, verdict_reply
 from .injection import injection_suspected, strip_injections
 from . import redact as redaction
-from ..errors import ModelOutputError
-from ..model.client import MODEL_FAILURES, CallInfo, ModelClient, parse_completion
-from .results import AnswerGrade, Flag, PointGrade, Usage, Verdict
+from ..errors import InputError, ModelCallError, ModelOutputError
+from ..model.client import CallInfo, ModelClient, parse_completion
+from .results import VERDICTS, AnswerGrade, Flag, PointGrade, Usage, Verdict
 from .routing import DEFAULT_POLICY, flag_answer_form, route, rubric_texts
 from ..rubric.model import Question, Rubric
 from .scoring import question_score
@@ -72,7 +72,7 @@ class PointJudgement(BaseModel):
     # Evidence before verdict: the model commits to a quote first, then judges it.
     evidence: str = Field(max_length=400, description="verbatim quote from the answer, or empty")
     reason: str = Field(max_length=200)
-    verdict: Literal["covered", "partial", "missing"]
+    verdict: Literal[VERDICTS]  # the names inline in the schema (an enum would move them to $defs)
 
 
 def response_schema(question: Question) -> type[BaseModel]:
@@ -218,7 +218,7 @@ class ModelGrader:
 
         try:
             graded = points()
-        except MODEL_FAILURES as exc:
+        except ModelCallError as exc:
             return self.unscored_grade(question, answer_id, flags, exc, info, seconds())
         return self.scored_grade(question, answer_id, flags, graded, info, seconds(), text)
 
@@ -248,14 +248,14 @@ class ModelGrader:
         points = [PointGrade(id=p.id, verdict=Verdict.missing, reason="empty answer", p_covered=0.0) for p in question.points]
         return finish(question, points, flags=[Flag.empty_answer], **self._common(question, answer_id))
 
-    def unscored_grade(self, question: Question, answer_id: str | None, flags: list[Flag], exc: BaseException, info: CallInfo, seconds: float) -> AnswerGrade:
+    def unscored_grade(self, question: Question, answer_id: str | None, flags: list[Flag], exc: ModelCallError, info: CallInfo, seconds: float) -> AnswerGrade:
         return AnswerGrade(
             question_id=question.id,
             status="unscored",
             score=None,
             max_score=question.max_score,
             flags=flags,
-            error=self.client.scrub(f"{type(exc).__name__}: {exc}"),
+            error=self.client.scrub(exc.describe()),
             usage=attempted(info),
             seconds=round(seconds, 3),
             **self._common(question, answer_id),
@@ -398,7 +398,8 @@ class YesNoGrader(ModelGrader):
         that every run record can be calibrated with them."""
         if self.anchor_answer is None:
             if self.calibration.needs_anchor:
-                raise ValueError(f"the calibration of prompt {self.prompt_hash} reads anchors, but the prompt has no anchor_answer block")
+                # A calibration file fitted on another prompt, or edited by hand: the user can fix it.
+                raise InputError(f"calibration {self.calibration.label} reads anchors, but prompt {self.prompt_hash} has no anchor_answer block: fit it again for this prompt, or remove its entry")
             return {}
         for point in question.points:
             key = (question.content_hash, point.id)

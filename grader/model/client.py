@@ -32,18 +32,19 @@ import openai
 from pydantic import BaseModel, ValidationError
 from tenacity import RetryCallState, Retrying, retry_if_exception, wait_random_exponential
 
-from ..errors import CallTimeoutError, EndpointError, EndpointRedirectError, InputError, LocalModelError, ModelOutputError, NotACompletionError
+from ..errors import CallTimeoutError, EndpointError, EndpointRedirectError, InputError, ModelCallError, ModelOutputError, NotACompletionError
 from .usage import Usage
 
 T = TypeVar("T", bound=BaseModel)
 
-# What leaves an answer unscored: the endpoint or the transport failed (after retries), or the
-# model's output could not be used. Any other exception is a bug and propagates.
-MODEL_FAILURES: tuple[type[BaseException], ...] = (openai.OpenAIError, ModelOutputError, EndpointError, LocalModelError, ValidationError)
-# ... and the HTTP library's own errors, where one escapes the client (openai uses httpx, or its
-# successor httpx2, depending on the version installed).
+# openai uses httpx, or its successor httpx2, depending on the version installed.
 _http = getattr(openai, "_httpx", None) or __import__("httpx")
-MODEL_FAILURES += (_http.HTTPError, _http.StreamError)
+# What a call can fail with, after its retries: the endpoint or the transport failed (openai's and
+# the HTTP library's errors), the reply was not usable (ours), or a reply did not validate. Each
+# reaches callers as a ModelCallError; any other exception is a bug and propagates.
+_FAILURES: tuple[type[BaseException], ...] = (openai.OpenAIError, ModelCallError, ValidationError, _http.HTTPError, _http.StreamError)
+# How much of the last reply a ModelCallError keeps.
+LAST_RESPONSE_CHARS = 2000
 
 DEFAULT_SEED = 1234
 # One call's deadline, attempts and waits included, unless --timeout or GRADER_TIMEOUT says otherwise:
@@ -114,7 +115,10 @@ def parse_completion(completion: Any, schema: type[T]) -> T:
     if isinstance(completion, dict):
         from openai.types.chat import ChatCompletion
 
-        completion = ChatCompletion.model_validate(completion)
+        try:
+            completion = ChatCompletion.model_validate(completion)
+        except ValidationError as exc:
+            raise ModelOutputError(f"the result is not a chat completion: {_brief(exc)}") from None
     if not completion.choices:
         raise ModelOutputError("the completion has no choices")
     choice = completion.choices[0]
@@ -349,7 +353,8 @@ def mask_secrets(text: str, *keys: str | None) -> str:
 
 
 class ModelClient:
-    """A chat-completions client with structured output, log-probabilities and one retry layer."""
+    """A chat-completions client with structured output, log-probabilities and one retry layer.
+    A call that fails, after its retries, raises a ModelCallError (whatever failed under it)."""
 
     def __init__(self, settings: ModelSettings, *, http_client: Any = None, sleep: Callable[[float], None] = time.sleep):
         self.settings = settings
@@ -388,7 +393,7 @@ class ModelClient:
                 raise InputError(f"{not_api}: GET {base}/models: {exc}") from None
             except openai.NotFoundError:
                 reply = None
-            except MODEL_FAILURES:
+            except _FAILURES:
                 return
             if reply is not None:
                 try:
@@ -403,7 +408,7 @@ class ModelClient:
                 self._create(messages=[{"role": "user", "content": "Reply with OK."}], max_tokens=1)
             except (openai.NotFoundError, EndpointError) as exc:
                 raise InputError(f"{not_api}: GET {base}/models and POST {base}/chat/completions answered {self.scrub(str(exc))}; {hint}") from None
-            except MODEL_FAILURES:
+            except _FAILURES:
                 return
 
     @contextmanager
@@ -419,16 +424,44 @@ class ModelClient:
             _active.deadline = outer
 
     @contextmanager
-    def _call(self) -> Iterator[Retrying]:
-        """One model call: its retries (iterate them), all within one deadline."""
+    def _call(self, info: CallInfo | None = None) -> Iterator[Retrying]:
+        """One model call: its retries (iterate them), all within one deadline. Whatever it fails
+        with, after them, leaves it as a ModelCallError. `info`: the call's record, for the
+        attempts and usage the error reports (without it, the attempts are counted here)."""
         with self._deadline() as deadline:
-            yield Retrying(
+            retrying = Retrying(
                 retry=retry_if_exception(_is_retryable),
                 wait=_make_wait(self.settings.backoff_initial_s),
                 stop=_make_stop(self.settings.max_attempts, deadline),
                 sleep=self._sleep,
                 reraise=True,
             )
+            try:
+                yield retrying
+            except _FAILURES as exc:
+                if type(exc) is ModelCallError:
+                    raise
+                attempts = info.attempts if info is not None else retrying.statistics.get("attempt_number", 0)
+                raise self._call_error(exc, attempts, info.usage if info is not None else None) from exc
+
+    def _call_error(self, exc: BaseException, attempts: int, usage: Usage | None) -> ModelCallError:
+        """`exc`, the last failure of a call, as the ModelCallError its caller sees."""
+        status = getattr(exc, "status_code", None)
+        last = exc.last_response if isinstance(exc, ModelCallError) else None
+        response = getattr(exc, "response", None)
+        if last is None and isinstance(response, _http.Response):
+            try:
+                last = response.text
+            except _http.ResponseNotRead:
+                last = None
+        return ModelCallError(
+            self.scrub(str(exc)),
+            kind=type(exc).__name__,
+            attempts=attempts,
+            last_response=self.scrub(last)[:LAST_RESPONSE_CHARS] if last else None,
+            status=status if isinstance(status, int) else None,
+            usage=usage,
+        )
 
     def _create(self, *, response_format: dict[str, Any] | None = None, **kwargs: Any):
         extra_body: dict[str, Any] = {}
@@ -470,7 +503,7 @@ class ModelClient:
         `info`: the caller's record, filled in as calls are made, so a failure still counts them."""
         info = info if info is not None else CallInfo()
         conversation = list(messages)
-        with self._call() as retrying:
+        with self._call(info) as retrying:
             for attempt in retrying:
                 with attempt:
                     info.attempts += 1
@@ -555,7 +588,7 @@ class ModelClient:
         case-folded, probabilities of tokens that fold together added); empty when the server
         gives no log-probabilities."""
         info = info if info is not None else CallInfo()
-        with self._call() as retrying:
+        with self._call(info) as retrying:
             for attempt in retrying:
                 with attempt:
                     info.attempts += 1

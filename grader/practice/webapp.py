@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Route
 
+from ..errors import UnknownIdError
 from .feedback import UI_TEXT, AttemptLog, feedback
 from ..rubric.model import Rubric
 from ..web import page_environment, DEFAULT_MAX_BODY, BackgroundServer, BadRequest, allowed_hosts_for, make_app, parse_json
@@ -67,7 +68,7 @@ class PracticeApp:
                 raise BadRequest(UI_TEXT[self.rubric.language]["empty"])
             try:
                 self.rubric.question(body.question_id)
-            except KeyError:
+            except UnknownIdError:
                 raise BadRequest(f"unknown question id {body.question_id!r}") from None
             return JSONResponse(await run_in_threadpool(self.grade, body.question_id, body.answer, body.reveal))
 

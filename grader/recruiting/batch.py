@@ -3,12 +3,12 @@ thread runner, the worker processes or the provider's Batch API, then rank and w
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from .batch_record import BatchRunRecord
 from .ranking import rank
 from .reports import write_reports
 from .runner import grade_candidates, grade_candidates_in_workers, lock_run_folder
@@ -65,7 +65,7 @@ def run_batch(options: BatchOptions, rubric: Rubric, answers: list[CandidateAnsw
         answers = [replace(a, answer=redact(a.answer, names)) for a in answers]
     lock = lock_run_folder(options.output)  # held (and inherited by workers) until this process ends
     store = GradeStore(options.output / "grades.sqlite")
-    from .review import ReviewStore, applicable_reviews
+    from .review_store import ReviewStore, applicable_reviews
 
     try:
         review_store = ReviewStore(options.output / "grades.sqlite")  # reviews are never written here, only read
@@ -110,9 +110,9 @@ def run_batch(options: BatchOptions, rubric: Rubric, answers: list[CandidateAnsw
         stats.candidates = len({a.candidate for a in answers})
         reviews = applicable_reviews(review_store.latest(), answers)
         results = rank(rubric, answers, store.all_grades(), cutoff=options.cutoff, margin=options.margin, reviews=reviews)
-        meta["wall_s"] = round(time.monotonic() - started, 1)
-        write_text(options.output / "run.json", json.dumps({**meta, "stats": stats.__dict__}, ensure_ascii=False, indent=1))
-        paths = write_reports(options.output, rubric, results, stats, meta)
+        record = BatchRunRecord(**meta, wall_s=round(time.monotonic() - started, 1), stats=stats)
+        write_text(options.output / "run.json", record.to_json())
+        paths = write_reports(options.output, rubric, results, stats, record)
     finally:
         store.close()
         review_store.close()

@@ -4,14 +4,15 @@ section and question totals, reviewed scores in place of the grader's, and who g
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Iterable
 
 from ..grading.injection import injection_suspected
-from ..grading.results import AnswerGrade, BatchFlag, Flag
+from ..grading.results import AnswerGrade, BatchFlag, Flag, Verdict
 from ..grading.scoring import sum_scores
 from ..textnorm import normalise
 from ..rubric.model import Rubric
 from .inputs import CandidateAnswer
+from .review_store import Review
 
 
 MIN_ANSWER_CHARS = 20
@@ -48,13 +49,29 @@ REVIEW_FLAGS = {
 
 
 @dataclass
+class RankedAnswer:
+    """One of a candidate's answers as the reports show it."""
+
+    grade: AnswerGrade
+    answer: str
+    flags: list[str]  # `answer_flags`
+    segments: list[tuple[str, str | None]]  # `highlight`: the text, evidence marked by point id
+    review: Review | None = None  # the review that applies to this text, if any
+
+    @property
+    def awaits_person(self) -> bool:
+        """An answer the grader would not stand behind (routed or unscored) that nobody reviewed yet."""
+        return bool({Flag.needs_review.value, BatchFlag.unscored.value} & set(self.flags)) and self.review is None
+
+
+@dataclass
 class CandidateResult:
     candidate: str
     total: float | None  # None when a section has no total
     max_total: float
     sections: dict[str, float | None]  # None when an answer of the section is unscored
     questions: dict[str, float | None]
-    answers: list[dict[str, Any]]
+    answers: list[RankedAnswer]  # in the rubric's order, those awaiting a person first
     needs_review: list[str]
     reviewed: list[str] = field(default_factory=list)  # question ids whose score is a person's
     notes: list[str] = field(default_factory=list)  # why a total is missing
@@ -67,10 +84,10 @@ def rank(
     grades: list[tuple[str, AnswerGrade]],
     cutoff: float | None = None,
     margin: float = 5.0,
-    reviews: dict | None = None,
+    reviews: dict[tuple[str, str], Review] | None = None,
     flags: dict[tuple[str, str], list[str]] | None = None,
 ) -> list[CandidateResult]:
-    """Candidates by total. `reviews` ((candidate, question id) -> grader.recruiting.review.Review, those
+    """Candidates by total. `reviews` ((candidate, question id) -> grader.recruiting.review_store.Review, those
     that apply to the graded text): a reviewed answer counts the reviewer's score, and its review
     flags no longer send the candidate to review. `flags`: each answer's `answer_flags`, where the
     caller has them already (the review queue), so that they are not computed again."""
@@ -98,14 +115,14 @@ def rank(
             answer_flag_list = flags[(candidate, g.question_id)] if flags is not None else answer_flags(rubric, answer, g)
             if g.question_id not in reviewed:
                 review |= set(answer_flag_list) & REVIEW_FLAGS
-            rows.append({"grade": g, "answer": answer, "flags": answer_flag_list, "segments": highlight(answer, g), "review": reviewed.get(g.question_id)})
+            rows.append(RankedAnswer(g, answer, answer_flag_list, highlight(answer, g), reviewed.get(g.question_id)))
         answered = {g.question_id for g in graded}
         if answered != {q.id for q in rubric.questions()}:
             review.add(BatchFlag.incomplete.value)
         if cutoff is not None and total is not None and abs(total - cutoff) <= margin:
             review.add(BatchFlag.near_cutoff.value)
         # Within a candidate, answers routed to a person (and not yet reviewed) come first.
-        rows.sort(key=lambda row: not _awaits_person(row))
+        rows.sort(key=lambda row: not row.awaits_person)
         order = [q.id for q in rubric.questions()]
         results.append(CandidateResult(candidate, total, rubric.max_total, sections, questions, rows, sorted(review), sorted(reviewed, key=order.index), notes))
     # Candidates without a total come last: they cannot be placed until re-run (or reviewed).
@@ -114,20 +131,15 @@ def rank(
         result.rank = place if result.total is not None else None
     # Candidates with an answer the grader would not stand behind (routed or unscored) are listed
     # first, their rank still their place by total, so that a recruiter reads those before the rest.
-    results.sort(key=lambda r: not any(_awaits_person(row) for row in r.answers))
+    results.sort(key=lambda r: not any(row.awaits_person for row in r.answers))
     return results
-
-
-def _awaits_person(row: dict[str, Any]) -> bool:
-    """An answer the grader would not stand behind (routed or unscored) that nobody reviewed yet."""
-    return bool({Flag.needs_review.value, BatchFlag.unscored.value} & set(row["flags"])) and not row.get("review")
 
 
 def highlight(answer: str, grade: AnswerGrade) -> list[tuple[str, str | None]]:
     """The answer as (text, point id or None) segments, evidence marked where it occurs verbatim."""
     marks = []
     for p in grade.points:
-        if p.verdict.value != "missing" and p.evidence:
+        if p.verdict is not Verdict.missing and p.evidence:
             start = answer.find(p.evidence)
             if start >= 0:
                 marks.append((start, start + len(p.evidence), p.id))

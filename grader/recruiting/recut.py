@@ -20,7 +20,8 @@ from ..grading.calibration import Calibration, has_probabilities, recut_grade, r
 from ..grading.results import AnswerGrade
 from ..evaluation.review_fit import ReviewedPoint, Unreviewed, cross_validated_agreement, fit_point_thresholds, next_to_review
 from ..grading.strategies import prepared
-from .review import ReviewRun, ReviewStore
+from .review import ReviewRun
+from .review_store import ReviewStore
 from .store import GradeStore
 
 METHOD = "per-question fit shrunk halfway to the pooled fit (review_fit.fit_point_thresholds)"
@@ -30,14 +31,14 @@ def run_model(run: ReviewRun) -> tuple[str, str]:
     """(model, prompt hash) of a batch run graded by the yes/no strategy; other runs have no
     probabilities to learn from or re-cut."""
     meta = run.meta
-    if meta.get("strategy") != "yesno":
+    if meta.strategy != "yesno":
         raise InputError(
-            f"{run.run_dir}: graded with the {meta.get('strategy') or 'unknown'} strategy: its grades have no probabilities to calibrate "
+            f"{run.run_dir}: graded with the {meta.strategy or 'unknown'} strategy: its grades have no probabilities to calibrate "
             "(a calibration cuts the yes/no strategy's P(yes); re-grade with --strategy yesno on an endpoint that returns log-probabilities)"
         )
-    if not meta.get("model") or not meta.get("prompt_hash"):
+    if not meta.model or not meta.prompt_hash:
         raise InputError(f"{run.run_dir / 'run.json'}: names no model or prompt_hash: re-run `grader batch` on the folder to record them")
-    return meta["model"], meta["prompt_hash"]
+    return meta.model, meta.prompt_hash
 
 
 def reviewed_points(rubric, graded: Iterable[tuple[str, AnswerGrade, str, Mapping[str, str]]], base: Calibration) -> list[ReviewedPoint]:

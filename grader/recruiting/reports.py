@@ -11,6 +11,7 @@ from typing import Any
 from ..files import open_replacing, replacing, write_text
 from ..grading.results import BatchSummary
 from ..rubric.model import Rubric
+from .batch_record import BatchRunRecord
 from .ranking import CandidateResult
 
 
@@ -23,7 +24,7 @@ def csv_safe(value: Any) -> Any:
     return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
 
 
-def write_reports(run_dir: Path, rubric: Rubric, results: list[CandidateResult], stats: BatchSummary, meta: dict[str, Any]) -> list[Path]:
+def write_reports(run_dir: Path, rubric: Rubric, results: list[CandidateResult], stats: BatchSummary, meta: BatchRunRecord) -> list[Path]:
     """Each report is written whole or not at all (`grader.files`): a run killed here leaves the
     previous complete report, or none."""
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -63,9 +64,8 @@ def write_reports(run_dir: Path, rubric: Rubric, results: list[CandidateResult],
     with open_replacing(jsonl_path) as f:
         for r in results:
             for row in r.answers:
-                reviewed = row.get("review")
-                extra = {"review": reviewed.as_json()} if reviewed is not None else {}
-                f.write(json.dumps({"candidate": r.candidate, "answer": row["answer"], "flags": row["flags"], **row["grade"].model_dump(mode="json"), **extra}, ensure_ascii=False) + "\n")
+                extra = {"review": row.review.as_json()} if row.review is not None else {}
+                f.write(json.dumps({"candidate": r.candidate, "answer": row.answer, "flags": row.flags, **row.grade.model_dump(mode="json"), **extra}, ensure_ascii=False) + "\n")
     paths.append(jsonl_path)
     from ..web import page_environment
 

@@ -29,9 +29,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Route
 
-from ..errors import InputError
+from ..errors import InputError, ReviewError
 from . import recut
-from .review import UNCHECKED, VERDICTS, ReviewConflict, ReviewError, ReviewRun
+from ..grading.results import VERDICTS
+from .review import ReviewRun
+from .review_store import UNCHECKED, ReviewConflict
 from ..web import page_environment, BackgroundServer, BadRequest, make_app, parse_json
 
 MAX_BODY_BYTES = 50_000

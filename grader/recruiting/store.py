@@ -6,11 +6,13 @@ policy, the normalised answer). The point anchors are kept by grading/anchors.py
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 import threading
 from pathlib import Path
 
 from ..grading.results import AnswerGrade
-from ..sqlite import Database, KeyedTable, digest
+from ..errors import InputError
+from ..sqlite import Database, KeyedTable, connect_readonly, digest, table_names
 from ..textnorm import normalise
 
 
@@ -25,8 +27,15 @@ def answer_digest(answer: str) -> str:
 
 
 class GradeStore:
-    def __init__(self, path: Path):
+    """The `grades` table of a run's store: the one place that reads or writes it."""
+
+    def __init__(self, path: Path, *, readonly: bool = False):
+        """`readonly`: for a reader of a run (the review page, an export): nothing is created or
+        written, and a failure is a sqlite3 error for the reader to name."""
         self._lock = threading.Lock()
+        if readonly:
+            self._db = connect_readonly(path)
+            return
         self._db = Database(path)
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS grades (candidate TEXT, question_id TEXT, answer_sha TEXT, result TEXT, "
@@ -83,6 +92,21 @@ class GradeStore:
     def count(self) -> int:
         return self._db.execute("SELECT count(*) FROM grades").fetchone()[0]
 
+    def has_grades(self) -> bool:
+        """Whether the store has its grades table (a file graded into by `grader batch`)."""
+        return "grades" in table_names(self._db)
+
+    def data_version(self) -> int:
+        """Changes whenever another connection commits to the store (grades, reviews or texts):
+        a reader that keeps the run in memory asks this before reading anything again."""
+        return self._db.execute("PRAGMA data_version").fetchone()[0]
+
+    def fingerprint(self) -> tuple[int, int | None] | None:
+        """(count, highest rowid) of the grades; None without a grades table. A batch writes with
+        INSERT OR REPLACE, which gives a rewritten row a new rowid, so this changes when any
+        grade does."""
+        return self._db.execute("SELECT count(*), max(rowid) FROM grades").fetchone() if self.has_grades() else None
+
     def rows(self) -> list[tuple[str, str, str, str]]:
         """(candidate, question id, answer sha, stored grade JSON) of every grade."""
         return self._db.execute("SELECT candidate, question_id, answer_sha, result FROM grades ORDER BY candidate, question_id").fetchall()
@@ -116,6 +140,22 @@ class GradeStore:
 
     def close(self) -> None:
         self._db.close()
+
+
+def check_store(path: Path) -> None:
+    """A located error unless `path` is a run's SQLite store with its grades table (read only)."""
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: empty file, not a run's store; run `grader batch ... -o {path.parent}` to grade into it")
+    try:
+        store = GradeStore(path, readonly=True)
+        try:
+            has_grades = store.has_grades()
+        finally:
+            store.close()
+    except sqlite3.DatabaseError as exc:
+        raise InputError(f"{path}: not a readable SQLite store ({exc}); run `grader batch ... -o {path.parent}` again") from None
+    if not has_grades:
+        raise InputError(f"{path}: has no grades table, not a run's store; run `grader batch ... -o {path.parent}` first")
 
 
 class GradeCache(KeyedTable):

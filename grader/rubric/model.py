@@ -17,7 +17,7 @@ from typing import Iterator, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ..errors import RubricError
+from ..errors import RubricError, UnknownIdError
 
 
 class _Strict(BaseModel):
@@ -63,7 +63,7 @@ class Question(_Strict):
         for p in self.points:
             if p.id == point_id:
                 return p
-        raise KeyError(point_id)
+        raise UnknownIdError(f"unknown point id {point_id!r} in question {self.id!r} (its points: {', '.join(p.id for p in self.points)})")
 
     @property
     def content_hash(self) -> str:
@@ -104,14 +104,17 @@ class Rubric(_Strict):
         for q in self.questions():
             if q.id == question_id:
                 return q
-        known = ", ".join(q.id for q in self.questions())
-        raise KeyError(f"unknown question id {question_id!r} in rubric {self.id!r} (known: {known})")
+        raise self._unknown_question(question_id)
 
     def section_of(self, question_id: str) -> Section:
         for s in self.sections:
             if any(q.id == question_id for q in s.questions):
                 return s
-        raise KeyError(question_id)
+        raise self._unknown_question(question_id)
+
+    def _unknown_question(self, question_id: str) -> UnknownIdError:
+        known = ", ".join(q.id for q in self.questions())
+        return UnknownIdError(f"unknown question id {question_id!r} in rubric {self.id!r} (known: {known})")
 
     @property
     def max_total(self) -> float:

@@ -74,7 +74,7 @@ def evaluate(rubric, samples, predictions, names, splits):
     out = []
     for split in splits:
         oof, _ = cross_validate(rubric, samples, predictions, combine=True, names=names, held_out_sets=split)
-        metrics = compute_metrics(rubric, samples, oof, resamples=2)
+        metrics = compute_metrics(rubric, samples, oof, resamples=2).to_dict()
         selective = metrics["selective"]
         out.append(
             {

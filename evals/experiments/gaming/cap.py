@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> None:
         for split in splits:
             oof, _ = cross_validate(rubric, samples, predictions, combine=True, names=FORM_FEATURES, held_out_sets=split)
             for mode in MODES:
-                m = compute_metrics(rubric, samples, capped(rubric, samples, oof, mode), resamples=2)
+                m = compute_metrics(rubric, samples, capped(rubric, samples, oof, mode), resamples=2).to_dict()
                 rest = set(m["by_kind"]) - set(GAMING) - set(COUNTER)
                 results[mode].append((m["point_kappa"], m["score_qwk"], mae(m, GAMING), mae(m, COUNTER), mae(m, rest)))
         for mode, rows in results.items():

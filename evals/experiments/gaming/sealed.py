@@ -57,8 +57,8 @@ def main(argv: list[str] | None = None) -> None:
     before = predictions_of(run)
     after = recut(rubric, samples, before, load_calibration(run.model, run.prompt_hash))
     print(f"sealed set: {len(samples)} answers; run {Path(run_path).name}")
-    show("before", compute_metrics(rubric, samples, before, resamples=args.resamples))
-    show("after", compute_metrics(rubric, samples, after, resamples=args.resamples))
+    show("before", compute_metrics(rubric, samples, before, resamples=args.resamples).to_dict())
+    show("after", compute_metrics(rubric, samples, after, resamples=args.resamples).to_dict())
     flagged = [(s.id, s.kind) for s in samples if "needs_review" in [f.value for f in after[s.id].flags]]
     off = [(s.id, s.kind, s.score, after[s.id].score) for s in samples if s.kind in GAMING and abs((s.score or 0) - (after[s.id].score or 0)) > 2]
     print(f"after: gaming answers more than 2 marks off: {len(off)}, of which routed: {sum(i in dict(flagged) for i, *_ in off)}")

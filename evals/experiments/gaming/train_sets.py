@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> None:
                 rows = []
                 for split in chosen:
                     graded = out_of_fold(rubric, samples, predictions, names, split, train_ids)
-                    a, b = compute_metrics(rubric, seed, graded, resamples=2), compute_metrics(rubric, gaming, graded, resamples=2)
+                    a, b = compute_metrics(rubric, seed, graded, resamples=2).to_dict(), compute_metrics(rubric, gaming, graded, resamples=2).to_dict()
                     rows.append([a["point_kappa"], a["score_qwk"], a["score_mae"], a["by_kind"].get("terse_complete", {}).get("score_mae", float("nan")), b["point_kappa"], b["score_qwk"], b["score_mae"], mae(b, GAMING), mae(b, COUNTER), a["selective"]["share_routed"], b["selective"]["share_routed"]])
                 mean = [statistics.mean(r[i] for r in rows) for i in range(len(rows[0]))]
                 print(

@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> None:
             for s in chosen:
                 if s.question_id in held:
                     out[s.id] = rethreshold(base[s.id], rubric.question(s.question_id), cuts, lambda pt, s=s: model.probability(features(source, s, pt)))
-        m = compute_metrics(rubric, chosen, out)
+        m = compute_metrics(rubric, chosen, out).to_dict()
         print(f"combiner over {source}: point kappa {m['point_kappa']:.3f}, score QWK {m['score_qwk']:.3f}, MAE {m['score_mae']:.2f}")
 
 
