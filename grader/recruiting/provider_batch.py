@@ -20,7 +20,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .runner import cached_grade
+from ..grading.engine import Job, cached, to_grade
+from .runner import candidate_jobs, finished_in, recorded_in
 from ..grading.strategies import BatchGrader
 from ..model.client import CallInfo
 from ..grading.results import AnswerGrade, BatchSummary, Usage
@@ -64,28 +65,31 @@ def grade_with_provider_batch(
     options = options or BatchRunOptions()
     client = grader.client
     stats = BatchSummary(total=len(answers))
-    todo = [a for a in answers if not store.finished(a.candidate, a.question_id, a.answer)]
-    stats.already_done = len(answers) - len(todo)
-    by_id = {request_id(a): a for a in todo}
+    todo = to_grade(candidate_jobs(rubric, answers), finished_in(store), stats)
+    record = recorded_in(store)
+
+    def commit(job: Job, grade: AnswerGrade, from_cache: bool = False, discount: float = 1.0) -> None:
+        record(job, grade, from_cache)
+        stats.count(grade, from_cache, options.prices_per_million, discount)
+
+
+    by_id = {request_id(job.item): job for job in todo}
     in_flight = store.requests_in_open_batches()
 
     requests: list[dict[str, Any]] = []
-    for rid, item in by_id.items():
+    for rid, job in by_id.items():
         if rid in in_flight:
             continue
-        question = rubric.question(item.question_id)
-        _, hit = cached_grade(cache, grader, question, item)
+        _, hit = cached(cache, grader, job)
         if hit is not None:
-            store.put(item.candidate, item.answer, hit, True)
-            stats.count(hit, True)
+            commit(job, hit, True)
             continue
-        text = grader.prepare(item.answer).text
+        text = grader.prepare(job.answer).text
         if not text:
-            grade = grader.empty_grade(question, item.answer_id)
-            store.put(item.candidate, item.answer, grade, False)
-            stats.count(grade, False)
+            grade = grader.empty_grade(job.question, job.answer_id)
+            commit(job, grade)
             continue
-        body = grader.batch_request(question, text)
+        body = grader.batch_request(job.question, text)
         requests.append({"custom_id": rid, "method": "POST", "url": "/v1/chat/completions", "body": body})
 
     for start in range(0, len(requests), MAX_REQUESTS_PER_BATCH):
@@ -103,7 +107,7 @@ def grade_with_provider_batch(
             done = f"{counts.completed + counts.failed}/{counts.total}" if counts else "?"
             say(f"batch {batch_id}: {state.status} ({done} requests done)")
             if state.status in ENDED:
-                _collect(grader, rubric, state, by_id, store, cache, stats, options)
+                _collect(grader, state, by_id, store, cache, commit, stats)
                 store.close_provider_batch(batch_id, state.status)
                 open_batches.remove(batch_id)
         if not open_batches:
@@ -115,22 +119,20 @@ def grade_with_provider_batch(
     return stats
 
 
-def _collect(grader, rubric, state, by_id, store, cache, stats, options) -> None:
+def _collect(grader, state, by_id, store, cache, commit, stats) -> None:
     client = grader.client
     lines = []
     for file_id in (state.output_file_id, state.error_file_id):
         if file_id:
             lines += client.batch_file_lines(file_id)
     for line in lines:
-        item = by_id.get(line.get("custom_id"))
-        if item is None:  # an answer changed or graded since it was submitted
+        job = by_id.get(line.get("custom_id"))
+        if job is None:  # an answer changed or graded since it was submitted
             continue
-        question = rubric.question(item.question_id)
-        grade = _grade_from_line(grader, question, item, line)
-        store.put(item.candidate, item.answer, grade, False)
+        grade = _grade_from_line(grader, job, line)
+        commit(job, grade, discount=BATCH_PRICE_FACTOR)
         if cache:
-            cache.put(cached_grade(None, grader, question, item)[0], grade)
-        stats.count(grade, False, options.prices_per_million, BATCH_PRICE_FACTOR)
+            cache.put(cache.key(grader.identity(job.question), job.question, job.answer), grade)
     # Requests a failed, expired or cancelled batch did not answer stay ungraded: the next run
     # submits them again.
     unanswered = set(store.requests_of_batch(state.id)) - {line.get("custom_id") for line in lines}
@@ -138,7 +140,7 @@ def _collect(grader, rubric, state, by_id, store, cache, stats, options) -> None
         stats.failures[f"batch {state.status}"] = stats.failures.get(f"batch {state.status}", 0) + len(unanswered)
 
 
-def _grade_from_line(grader: BatchGrader, question, item: CandidateAnswer, line: dict[str, Any]) -> AnswerGrade:
+def _grade_from_line(grader: BatchGrader, job: Job, line: dict[str, Any]) -> AnswerGrade:
     info = CallInfo(attempts=1)
     response = line.get("response") or {}
     body = response.get("body") or {}
@@ -150,4 +152,4 @@ def _grade_from_line(grader: BatchGrader, question, item: CandidateAnswer, line:
     if line.get("error") or response.get("status_code") != 200:
         error = line.get("error") or body.get("error") or {"message": f"status {response.get('status_code')}"}
         failure = f"batch request failed: {error.get('message', error) if isinstance(error, dict) else error}"
-    return grader.grade_completion(question, item.answer, body, info, item.answer_id, failure)
+    return grader.grade_completion(job.question, job.answer, body, info, job.answer_id, failure)

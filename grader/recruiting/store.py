@@ -8,10 +8,15 @@ from __future__ import annotations
 import hashlib
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..grading.results import AnswerGrade
 from ..sqlite import Database, KeyedTable, digest
 from ..textnorm import normalise
+
+if TYPE_CHECKING:
+    from ..grading.strategies import GraderIdentity
+    from ..rubric.model import Question
 
 
 def cache_key(model: str, prompt_hash: str, rubric_hash: str, answer: str, calibration_id: str | None = None, routing_id: str = "") -> str:
@@ -123,6 +128,10 @@ class GradeCache(KeyedTable):
 
     def __init__(self, path: Path):
         super().__init__(path, "CREATE TABLE IF NOT EXISTS cache (key TEXT PRIMARY KEY, result TEXT)")
+
+    def key(self, identity: GraderIdentity, question: Question, answer: str) -> str:
+        """The key of `answer` to `question` graded by a grader of this identity."""
+        return cache_key(identity.model, identity.prompt, question.content_hash, answer, identity.calibration, identity.routing)
 
     def get(self, key: str) -> AnswerGrade | None:
         with self._lock:
