@@ -31,12 +31,8 @@ def endpoint_kind(base_url: str | None) -> str:
 def grade_samples(grader, rubric: Rubric, samples: Sequence[Sample], show_progress: bool = False) -> dict[str, AnswerGrade]:
     """Every sample's grade by its id: all are asked, however many fail (the metrics count them)."""
     predictions: dict[str, AnswerGrade] = {}
-
-    def keep(job: Job, grade: AnswerGrade, cached: bool) -> None:
-        predictions[job.answer_id] = grade
-
-    jobs = [Job(rubric.question(s.question_id), s.answer, s.id) for s in samples]
-    grade_many(grader, jobs, keep, stop_after_failures=None, show_progress=show_progress)
+    jobs = [Job(s.question_id, s.answer, s.id) for s in samples]
+    grade_many(grader, rubric, jobs, lambda job, grade, cached: predictions.update({job.answer_id: grade}), stop_after_failures=None, show_progress=show_progress)
     return predictions
 
 

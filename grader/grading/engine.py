@@ -1,45 +1,36 @@
-"""Grading many answers: the one loop behind `grader batch` (threads or worker processes),
-`grader grade IN.jsonl -o OUT.jsonl` and `grader eval`. For each answer it skips what the caller
-says is done, takes a cached grade or asks the grader, hands the grade to the caller's sink as soon
-as it exists, counts it, and stops asking an endpoint that keeps failing. What "done" means and
-where a grade goes (a run store, a JSONL file, a dict of predictions) are the caller's."""
+"""Grading many answers: the one loop behind `grader batch`, `grader grade IN.jsonl` and `grader
+eval`. What "done" means and where a grade goes (a run store, a JSONL file, a dict) are the caller's,
+and so are the answers: anything with `question_id`, `answer` (the text graded, and cached by) and
+`answer_id`, such as a CandidateAnswer or a Job."""
 
 from __future__ import annotations
 
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-from dataclasses import dataclass
-from typing import Any, Callable, Protocol, Sequence
+from typing import Any, Callable, NamedTuple, Protocol, Sequence, TypeVar
 
 from ..progress import Progress
-from ..rubric.model import Question
+from ..rubric.model import Question, Rubric
+from ..sqlite import digest
+from ..textnorm import normalise
 from .results import AnswerGrade, BatchSummary
-from .strategies import GraderIdentity
 
 
-@dataclass(frozen=True)
-class Job:
-    """One answer to grade: `answer` is the text graded (and cached by), `item` the caller's own
-    record of it (a candidate's answer, a sample), which `done` and the sink read."""
+class Job(NamedTuple):
+    """An answer to grade, for callers whose records are not one already."""
 
-    question: Question
+    question_id: str
     answer: str
     answer_id: str
-    item: Any = None
 
 
-class GradeCache(Protocol):
-    """Grades shared across runs, keyed by what a grade depends on (recruiting/store.py's)."""
+Item = TypeVar("Item")  # an answer as the caller holds it
 
-    def key(self, identity: GraderIdentity, question: Question, answer: str) -> str: ...
 
+class GradeCache(Protocol):  # recruiting/store.py's: grades shared across runs, by cache_key
     def get(self, key: str) -> AnswerGrade | None: ...
-
     def put(self, key: str, grade: AnswerGrade) -> None: ...
-
-
-Sink = Callable[[Job, AnswerGrade, bool], None]  # (job, grade, from the cache)
 
 
 class RateLimiter:
@@ -108,122 +99,103 @@ class FailureBreaker:
         )
 
 
-def to_grade(jobs: Sequence[Job], done: Callable[[Job], bool] | None, summary: BatchSummary) -> list[Job]:
-    """The jobs not yet done; the others are counted as already done."""
-    todo = [job for job in jobs if not (done and done(job))]
-    summary.already_done += len(jobs) - len(todo)
+def to_grade(items: Sequence[Item], done: Callable[[Item], bool] | None, summary: BatchSummary) -> list[Item]:
+    """The answers not yet done; the others are counted as already done."""
+    todo = [item for item in items if not (done and done(item))]
+    summary.already_done += len(items) - len(todo)
     return todo
 
 
-def cached(cache: GradeCache | None, grader, job: Job) -> tuple[str | None, AnswerGrade | None]:
-    """The cache key of `job` for this grader, and its cached grade named for this job's answer
-    if there is one ((None, None) without a cache)."""
-    if cache is None:
-        return None, None
-    key = cache.key(grader.identity(job.question), job.question, job.answer)
-    hit = cache.get(key)
-    return key, (hit.model_copy(update={"answer_id": job.answer_id}) if hit else None)
+def cache_key(model: str, prompt_hash: str, rubric_hash: str, answer: str, calibration_id: str | None = None, routing_id: str = "") -> str:
+    """Everything a grade depends on: after `grader calibrate --save` (or a new routing policy) a
+    cached grade cut the old way is not reused."""
+    return digest(model, prompt_hash, rubric_hash, calibration_id or "", routing_id, normalise(answer))
+
+
+def cached(cache: GradeCache | None, grader, question: Question, item: Any) -> tuple[str, AnswerGrade | None]:
+    """The cache key of `item` for this grader, and its cached grade (named for this answer), if there is one."""
+    identity = grader.identity(question)
+    key = cache_key(identity.model, identity.prompt, question.content_hash, item.answer, identity.calibration, identity.routing)
+    hit = cache.get(key) if cache else None
+    return key, (hit.model_copy(update={"answer_id": item.answer_id}) if hit else None)
 
 
 def grade_many(
-    grader,
-    jobs: Sequence[Job],
-    record: Sink,
-    *,
-    done: Callable[[Job], bool] | None = None,
-    cache: GradeCache | None = None,
-    threads: int = 1,
-    limiter: RateLimiter | None = None,
-    stop_after_failures: int | None = 5,
-    prices_per_million: tuple[float, float] = (0.0, 0.0),
-    show_progress: bool = False,
-    summary: BatchSummary | None = None,
+    grader, rubric: Rubric, items: Sequence[Item], record: Callable[[Item, AnswerGrade, bool], None], *,
+    done: Callable[[Item], bool] | None = None, cache: GradeCache | None = None, threads: int = 1,
+    limiter: RateLimiter | None = None, stop_after_failures: int | None = 5, prices_per_million: tuple[float, float] = (0.0, 0.0), show_progress: bool = False,
 ) -> BatchSummary:
-    """Grade every job not `done`, `threads` at a time (one: in the calling thread), handing each
-    grade to `record` as it finishes. After `stop_after_failures` answers in a row fail the same
-    way no more are asked (`BatchSummary.stopped` says why); those in flight still finish and are
-    recorded. Should `record` fail, what it recorded before stays, grades already made are still
-    offered to it, and its error is raised. `prices_per_million` is (input, output) USD per
-    million tokens, for the estimate; `summary` the one to count into (a new one by default)."""
-    summary = summary or BatchSummary(total=len(jobs))
-    todo = to_grade(jobs, done, summary)
+    """Grade every answer not `done`, `threads` at a time, handing each grade to `record(item,
+    grade, from the cache)` as it finishes. After `stop_after_failures` answers in a row fail the
+    same way no more are asked (`BatchSummary.stopped` says why); those in flight are still
+    recorded, as are grades made when `record` fails, whose error is then raised.
+    `prices_per_million`: (input, output) USD per million tokens, for the estimate."""
+    summary = BatchSummary(total=len(items))
+    todo = to_grade(items, done, summary)
     breaker = FailureBreaker(stop_after_failures)
     progress = Progress(len(todo)) if show_progress and todo else None
 
-    def work(job: Job) -> tuple[Job, AnswerGrade, bool]:
-        key, hit = cached(cache, grader, job)
+    def work(item: Item) -> tuple[Item, AnswerGrade, bool]:
+        question = rubric.question(item.question_id)
+        key, hit = cached(cache, grader, question, item) if cache else ("", None)
         if hit is not None:
-            return job, hit, True
+            return item, hit, True
         if limiter:
             limiter.acquire()
-        grade = grader.grade(job.question, job.answer, answer_id=job.answer_id)
+        grade = grader.grade(question, item.answer, answer_id=item.answer_id)
         if limiter:
             limiter.record(grade.usage.prompt_tokens + grade.usage.completion_tokens)
         if cache:
             cache.put(key, grade)
-        return job, grade, False
+        return item, grade, False
 
-    def commit(job: Job, grade: AnswerGrade, from_cache: bool) -> None:
-        record(job, grade, from_cache)
+    def commit(item: Item, grade: AnswerGrade, from_cache: bool) -> None:
+        record(item, grade, from_cache)
         summary.count(grade, from_cache, prices_per_million)
         breaker.record(grade)
         if progress:
-            progress.step(f"{job.answer_id} {grade.score if grade.status == 'scored' else 'unscored'}")
+            progress.step(f"{item.answer_id} {grade.score if grade.status == 'scored' else 'unscored'}")
 
-    asked = _in_threads(work, commit, todo, threads, breaker) if threads > 1 else _in_turn(work, commit, todo, breaker)
-    if breaker.tripped and asked < len(todo):
-        summary.stopped = breaker.reason(len(todo) - asked)
+    if threads > 1:
+        _in_threads(work, commit, todo, threads, breaker)
+    else:  # in the calling thread, so that a Ctrl-C interrupts the call itself
+        for item in todo:
+            if breaker.tripped:
+                break
+            commit(*work(item))
+    if breaker.tripped and summary.graded < len(todo):  # every answer asked was recorded
+        summary.stopped = breaker.reason(len(todo) - summary.graded)
     return summary
 
 
-def _in_turn(work, commit, todo: list[Job], breaker: FailureBreaker) -> int:
-    """One at a time in the calling thread (a Ctrl-C interrupts the call itself); returns how many were asked."""
-    for asked, job in enumerate(todo):
-        if breaker.tripped:  # left for a re-run, like a crash would
-            return asked
-        commit(*work(job))
-    return len(todo)
+def _in_threads(work, commit, todo: list, threads: int, breaker: FailureBreaker) -> None:
+    def commit_all(futures) -> list[BaseException]:
+        errors = []
+        for future in futures:
+            try:
+                commit(*future.result())
+            except BaseException as exc:  # noqa: BLE001 - commit the others first
+                errors.append(exc)
+        return errors
 
-
-def _in_threads(work, commit, todo: list[Job], threads: int, breaker: FailureBreaker) -> int:
-    """`threads` at a time; returns how many were asked."""
     # A bounded window of submitted work keeps memory flat in the number of answers.
     pending: set = set()
     queue = iter(todo)
-    submitted = 0
     with ThreadPoolExecutor(max_workers=threads) as pool:
         try:
             while True:
-                while len(pending) < 2 * threads and not breaker.tripped:
-                    job = next(queue, None)
-                    if job is None:
-                        break
-                    pending.add(pool.submit(work, job))
-                    submitted += 1
+                while len(pending) < 2 * threads and not breaker.tripped and (item := next(queue, None)) is not None:
+                    pending.add(pool.submit(work, item))
                 if not pending:
                     break
                 finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                errors = []
-                for future in finished:
-                    try:
-                        commit(*future.result())
-                    except BaseException as exc:  # noqa: BLE001 - commit the others first
-                        errors.append(exc)
-                if errors:
+                if errors := commit_all(finished):
                     raise errors[0]
                 if breaker.tripped:  # what has not started yet is not asked either
-                    cancelled = {future for future in pending if future.cancel()}
-                    pending -= cancelled
-                    submitted -= len(cancelled)
+                    pending = {future for future in pending if not future.cancel()}
         except BaseException:
             # Interrupted (Ctrl-C, or a worker failed): keep every grade that still finishes.
             for future in pending:
                 future.cancel()
-            for future in pending:
-                if not future.cancelled():
-                    try:
-                        commit(*future.result())
-                    except BaseException:  # noqa: BLE001 - already stopping
-                        pass
+            commit_all([future for future in pending if not future.cancelled()])
             raise
-    return submitted

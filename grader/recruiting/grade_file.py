@@ -60,19 +60,19 @@ def grade_jsonl(grader: Grader, rubric: Rubric, input_path: Path, output: Path, 
         # Grading nothing and exiting 0 would look like success.
         raise InputError(f"{input_path}: no answers in the file")
     answers = [record for _, record in records if not isinstance(record, str)]
-    summary = BatchSummary(total=len(answers), problems=[record for _, record in records if isinstance(record, str)])
-    jobs = [Job(rubric.question(r.question_id), transform(r.answer, _names(r)), r.id) for r in answers]
+    jobs = [Job(r.question_id, transform(r.answer, _names(r)), r.id) for r in answers]
     finished = done_ids(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     _drop_partial_last_line(output)
     try:
         with output.open("a", encoding="utf-8") as out:
-            grade_many(grader, jobs, lambda job, grade, cached: append_result(out, grade), done=lambda job: job.answer_id in finished, summary=summary)
+            summary = grade_many(grader, rubric, jobs, lambda job, grade, cached: append_result(out, grade), done=lambda job: job.answer_id in finished)
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError):
         raise  # a path the user gave that cannot be used: bad input, which the command line names
     except OSError as exc:
         # A full disk: the results written before stay, and a cut-off last line is re-graded on resume.
         raise StorageError(f"{output}: cannot write: {exc.strerror or exc} (the results before are kept; re-run to resume)") from exc
+    summary.problems = [record for _, record in records if isinstance(record, str)]
     return summary
 
 

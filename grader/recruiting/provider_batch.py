@@ -20,8 +20,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from ..grading.engine import Job, cached, to_grade
-from .runner import candidate_jobs, finished_in, recorded_in
+from ..grading.engine import cached, to_grade
 from ..grading.strategies import BatchGrader
 from ..model.client import CallInfo
 from ..grading.results import AnswerGrade, BatchSummary, Usage
@@ -65,31 +64,28 @@ def grade_with_provider_batch(
     options = options or BatchRunOptions()
     client = grader.client
     stats = BatchSummary(total=len(answers))
-    todo = to_grade(candidate_jobs(rubric, answers), finished_in(store), stats)
-    record = recorded_in(store)
-
-    def commit(job: Job, grade: AnswerGrade, from_cache: bool = False, discount: float = 1.0) -> None:
-        record(job, grade, from_cache)
-        stats.count(grade, from_cache, options.prices_per_million, discount)
-
-
-    by_id = {request_id(job.item): job for job in todo}
+    todo = to_grade(answers, store.finished, stats)
+    by_id = {request_id(a): a for a in todo}
     in_flight = store.requests_in_open_batches()
 
+    def commit(item: CandidateAnswer, grade: AnswerGrade, from_cache: bool = False, discount: float = 1.0) -> None:
+        store.put(item.candidate, item.answer, grade, from_cache)
+        stats.count(grade, from_cache, options.prices_per_million, discount)
+
     requests: list[dict[str, Any]] = []
-    for rid, job in by_id.items():
+    for rid, item in by_id.items():
         if rid in in_flight:
             continue
-        _, hit = cached(cache, grader, job)
+        question = rubric.question(item.question_id)
+        _, hit = cached(cache, grader, question, item)
         if hit is not None:
-            commit(job, hit, True)
+            commit(item, hit, True)
             continue
-        text = grader.prepare(job.answer).text
+        text = grader.prepare(item.answer).text
         if not text:
-            grade = grader.empty_grade(job.question, job.answer_id)
-            commit(job, grade)
+            commit(item, grader.empty_grade(question, item.answer_id))
             continue
-        body = grader.batch_request(job.question, text)
+        body = grader.batch_request(question, text)
         requests.append({"custom_id": rid, "method": "POST", "url": "/v1/chat/completions", "body": body})
 
     for start in range(0, len(requests), MAX_REQUESTS_PER_BATCH):
@@ -107,7 +103,7 @@ def grade_with_provider_batch(
             done = f"{counts.completed + counts.failed}/{counts.total}" if counts else "?"
             say(f"batch {batch_id}: {state.status} ({done} requests done)")
             if state.status in ENDED:
-                _collect(grader, state, by_id, store, cache, commit, stats)
+                _collect(grader, rubric, state, by_id, store, cache, commit, stats)
                 store.close_provider_batch(batch_id, state.status)
                 open_batches.remove(batch_id)
         if not open_batches:
@@ -119,20 +115,21 @@ def grade_with_provider_batch(
     return stats
 
 
-def _collect(grader, state, by_id, store, cache, commit, stats) -> None:
+def _collect(grader, rubric, state, by_id, store, cache, commit, stats) -> None:
     client = grader.client
     lines = []
     for file_id in (state.output_file_id, state.error_file_id):
         if file_id:
             lines += client.batch_file_lines(file_id)
     for line in lines:
-        job = by_id.get(line.get("custom_id"))
-        if job is None:  # an answer changed or graded since it was submitted
+        item = by_id.get(line.get("custom_id"))
+        if item is None:  # an answer changed or graded since it was submitted
             continue
-        grade = _grade_from_line(grader, job, line)
-        commit(job, grade, discount=BATCH_PRICE_FACTOR)
+        question = rubric.question(item.question_id)
+        grade = _grade_from_line(grader, question, item, line)
+        commit(item, grade, discount=BATCH_PRICE_FACTOR)
         if cache:
-            cache.put(cache.key(grader.identity(job.question), job.question, job.answer), grade)
+            cache.put(cached(None, grader, question, item)[0], grade)
     # Requests a failed, expired or cancelled batch did not answer stay ungraded: the next run
     # submits them again.
     unanswered = set(store.requests_of_batch(state.id)) - {line.get("custom_id") for line in lines}
@@ -140,7 +137,7 @@ def _collect(grader, state, by_id, store, cache, commit, stats) -> None:
         stats.failures[f"batch {state.status}"] = stats.failures.get(f"batch {state.status}", 0) + len(unanswered)
 
 
-def _grade_from_line(grader: BatchGrader, job: Job, line: dict[str, Any]) -> AnswerGrade:
+def _grade_from_line(grader: BatchGrader, question, item: CandidateAnswer, line: dict[str, Any]) -> AnswerGrade:
     info = CallInfo(attempts=1)
     response = line.get("response") or {}
     body = response.get("body") or {}
@@ -152,4 +149,4 @@ def _grade_from_line(grader: BatchGrader, job: Job, line: dict[str, Any]) -> Ans
     if line.get("error") or response.get("status_code") != 200:
         error = line.get("error") or body.get("error") or {"message": f"status {response.get('status_code')}"}
         failure = f"batch request failed: {error.get('message', error) if isinstance(error, dict) else error}"
-    return grader.grade_completion(job.question, job.answer, body, info, job.answer_id, failure)
+    return grader.grade_completion(question, item.answer, body, info, item.answer_id, failure)

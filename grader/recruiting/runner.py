@@ -13,48 +13,22 @@ from typing import Any, Callable
 
 from ..errors import InputError
 from ..progress import Progress
-from ..grading.engine import Job, RateLimiter, Sink, grade_many
+from ..grading.engine import RateLimiter, grade_many
 from ..grading.results import BatchSummary
 from ..rubric.model import Rubric
 from .store import GradeCache, GradeStore
 from .inputs import CandidateAnswer
 
 
-def candidate_jobs(rubric: Rubric, answers: list[CandidateAnswer]) -> list[Job]:
-    return [Job(rubric.question(a.question_id), a.answer, a.answer_id, a) for a in answers]
-
-
-def finished_in(store: GradeStore) -> Callable[[Job], bool]:
-    """The engine's `done`: this exact answer already has a scored grade in the run."""
-    return lambda job: store.finished(job.item.candidate, job.item.question_id, job.item.answer)
-
-
-def recorded_in(store: GradeStore) -> Sink:
-    """The engine's sink: each grade committed to the run as it finishes."""
-    return lambda job, grade, cached: store.put(job.item.candidate, job.item.answer, grade, cached)
-
-
 def grade_candidates(
-    grader,
-    rubric: Rubric,
-    answers: list[CandidateAnswer],
-    store: GradeStore,
-    cache: GradeCache | None = None,
-    *,
-    concurrency: int = 4,
-    requests_per_minute: float | None = None,
-    tokens_per_minute: float | None = None,
-    prices_per_million: tuple[float, float] = (0.0, 0.0),
-    show_progress: bool = True,
-    stop_after_failures: int = 5,
+    grader, rubric: Rubric, answers: list[CandidateAnswer], store: GradeStore, cache: GradeCache | None = None, *,
+    concurrency: int = 4, requests_per_minute: float | None = None, tokens_per_minute: float | None = None, show_progress: bool = True, **options: Any,
 ) -> BatchSummary:
     """Grade every answer not yet in `store`, `concurrency` at a time, committing each result as
-    it finishes; after `stop_after_failures` answers in a row fail the same way no more are asked
-    (`grade_many`, whose figures these are)."""
+    it finishes (`grade_many`; `options`: its prices_per_million, stop_after_failures)."""
     return grade_many(
-        grader, candidate_jobs(rubric, answers), recorded_in(store), done=finished_in(store), cache=cache,
-        threads=max(1, concurrency), limiter=RateLimiter(requests_per_minute, tokens_per_minute),
-        stop_after_failures=stop_after_failures, prices_per_million=prices_per_million, show_progress=show_progress,
+        grader, rubric, answers, lambda item, grade, cached: store.put(item.candidate, item.answer, grade, cached), done=store.finished, cache=cache,
+        threads=max(1, concurrency), limiter=RateLimiter(requests_per_minute, tokens_per_minute), show_progress=show_progress, **options,
     )
 
 
