@@ -12,7 +12,7 @@ import pytest
 from grader import cli
 from grader.grading.calibration import user_calibration_path
 from grader.grading.routing import DEFAULT_POLICY, RoutingPolicy
-from grader.recruiting.store import cache_key
+from grader.grading.engine import cache_key
 
 from .conftest import ROOT
 from .logprob_server import MODEL, LogprobServer, model_args, verdicts, write_answers, write_rubric

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Sequence
 from urllib.parse import urlsplit
 
+from ..grading.engine import Job, grade_many
 from ..grading.results import AnswerGrade, Usage
 from ..grading.session import ModelOptions
-from ..progress import Progress
 from ..rubric.model import Rubric
 from .metrics import compute_metrics
 from .runs import RUNS_DIR, RunRecord, write_run
@@ -28,13 +28,11 @@ def endpoint_kind(base_url: str | None) -> str:
     return "local" if host in ("127.0.0.1", "localhost", "::1") else "openai-compatible"
 
 
-def grade_samples(grader, rubric: Rubric, samples: Sequence[Sample], progress: Progress | None = None) -> dict[str, AnswerGrade]:
-    predictions = {}
-    for s in samples:
-        grade = grader.grade(rubric.question(s.question_id), s.answer, answer_id=s.id)
-        predictions[s.id] = grade
-        if progress:
-            progress.step(f"{s.id} {grade.score if grade.status == 'scored' else 'unscored'}")
+def grade_samples(grader, rubric: Rubric, samples: Sequence[Sample], show_progress: bool = False) -> dict[str, AnswerGrade]:
+    """Every sample's grade by its id: all are asked, however many fail (the metrics count them)."""
+    predictions: dict[str, AnswerGrade] = {}
+    jobs = [Job(s.question_id, s.answer, s.id) for s in samples]
+    grade_many(grader, rubric, jobs, lambda job, grade, cached: predictions.update({job.answer_id: grade}), stop_after_failures=None, show_progress=show_progress)
     return predictions
 
 
@@ -55,7 +53,7 @@ def run_eval(options: EvalOptions, rubric: Rubric, samples: list[Sample]) -> Run
 
     started = time.monotonic()
     with open_session(options.model, rubric, check_endpoint=True) as session:
-        predictions = grade_samples(session.grader, rubric, samples, Progress(len(samples)))
+        predictions = grade_samples(session.grader, rubric, samples, show_progress=True)
         model, settings, strategy = session.client.model, session.settings, session.strategy
     wall = time.monotonic() - started
     usage = Usage()

@@ -11,11 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import InputError, StorageError
 from ..files import write_bytes
+from ..grading.engine import Job, grade_many
 from ..grading.strategies import Grader
 from ..jsonl import read_records
 from ..grading.results import AnswerGrade, BatchSummary
 from ..rubric.model import Rubric
-from .runner import FailureBreaker
 
 
 # Fields of an answer record that name the candidate (masked in the answer by --redact).
@@ -59,36 +59,26 @@ def grade_jsonl(grader: Grader, rubric: Rubric, input_path: Path, output: Path, 
     if not records:
         # Grading nothing and exiting 0 would look like success.
         raise InputError(f"{input_path}: no answers in the file")
-    summary = BatchSummary(total=sum(not isinstance(record, str) for _, record in records))
+    answers = [record for _, record in records if not isinstance(record, str)]
+    jobs = [Job(r.question_id, transform(r.answer, _names(r)), r.id) for r in answers]
     finished = done_ids(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     _drop_partial_last_line(output)
-    breaker, not_asked = FailureBreaker(), 0
     try:
         with output.open("a", encoding="utf-8") as out:
-            for _, record in records:
-                if isinstance(record, str):
-                    summary.problems.append(record)
-                    continue
-                if record.id in finished:
-                    summary.already_done += 1
-                    continue
-                if breaker.tripped:  # left for a re-run, like a crash would
-                    not_asked += 1
-                    continue
-                names = [str(v) for k, v in (record.model_extra or {}).items() if k in NAME_FIELDS and v]
-                result = grader.grade(rubric.question(record.question_id), transform(record.answer, names), answer_id=record.id)
-                append_result(out, result)
-                summary.count(result, cached=False)
-                breaker.record(result)
+            summary = grade_many(grader, rubric, jobs, lambda job, grade, cached: append_result(out, grade), done=lambda job: job.answer_id in finished)
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError):
         raise  # a path the user gave that cannot be used: bad input, which the command line names
     except OSError as exc:
         # A full disk: the results written before stay, and a cut-off last line is re-graded on resume.
         raise StorageError(f"{output}: cannot write: {exc.strerror or exc} (the results before are kept; re-run to resume)") from exc
-    if not_asked:
-        summary.stopped = breaker.reason(not_asked)
+    summary.problems = [record for _, record in records if isinstance(record, str)]
     return summary
+
+
+def _names(record: AnswerRecord) -> list[str]:
+    """The record's candidate/name fields, which redaction masks in the answer."""
+    return [str(v) for k, v in (record.model_extra or {}).items() if k in NAME_FIELDS and v]
 
 
 def _drop_partial_last_line(output: Path) -> None:

@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .runner import cached_grade
+from ..grading.engine import cached, to_grade
 from ..grading.strategies import BatchGrader
 from ..model.client import CallInfo
 from ..grading.results import AnswerGrade, BatchSummary, Usage
@@ -64,26 +64,26 @@ def grade_with_provider_batch(
     options = options or BatchRunOptions()
     client = grader.client
     stats = BatchSummary(total=len(answers))
-    todo = [a for a in answers if not store.finished(a.candidate, a.question_id, a.answer)]
-    stats.already_done = len(answers) - len(todo)
+    todo = to_grade(answers, store.finished, stats)
     by_id = {request_id(a): a for a in todo}
     in_flight = store.requests_in_open_batches()
+
+    def commit(item: CandidateAnswer, grade: AnswerGrade, from_cache: bool = False, discount: float = 1.0) -> None:
+        store.put(item.candidate, item.answer, grade, from_cache)
+        stats.count(grade, from_cache, options.prices_per_million, discount)
 
     requests: list[dict[str, Any]] = []
     for rid, item in by_id.items():
         if rid in in_flight:
             continue
         question = rubric.question(item.question_id)
-        _, hit = cached_grade(cache, grader, question, item)
+        _, hit = cached(cache, grader, question, item)
         if hit is not None:
-            store.put(item.candidate, item.answer, hit, True)
-            stats.count(hit, True)
+            commit(item, hit, True)
             continue
         text = grader.prepare(item.answer).text
         if not text:
-            grade = grader.empty_grade(question, item.answer_id)
-            store.put(item.candidate, item.answer, grade, False)
-            stats.count(grade, False)
+            commit(item, grader.empty_grade(question, item.answer_id))
             continue
         body = grader.batch_request(question, text)
         requests.append({"custom_id": rid, "method": "POST", "url": "/v1/chat/completions", "body": body})
@@ -103,7 +103,7 @@ def grade_with_provider_batch(
             done = f"{counts.completed + counts.failed}/{counts.total}" if counts else "?"
             say(f"batch {batch_id}: {state.status} ({done} requests done)")
             if state.status in ENDED:
-                _collect(grader, rubric, state, by_id, store, cache, stats, options)
+                _collect(grader, rubric, state, by_id, store, cache, commit, stats)
                 store.close_provider_batch(batch_id, state.status)
                 open_batches.remove(batch_id)
         if not open_batches:
@@ -115,7 +115,7 @@ def grade_with_provider_batch(
     return stats
 
 
-def _collect(grader, rubric, state, by_id, store, cache, stats, options) -> None:
+def _collect(grader, rubric, state, by_id, store, cache, commit, stats) -> None:
     client = grader.client
     lines = []
     for file_id in (state.output_file_id, state.error_file_id):
@@ -127,10 +127,9 @@ def _collect(grader, rubric, state, by_id, store, cache, stats, options) -> None
             continue
         question = rubric.question(item.question_id)
         grade = _grade_from_line(grader, question, item, line)
-        store.put(item.candidate, item.answer, grade, False)
+        commit(item, grade, discount=BATCH_PRICE_FACTOR)
         if cache:
-            cache.put(cached_grade(None, grader, question, item)[0], grade)
-        stats.count(grade, False, options.prices_per_million, BATCH_PRICE_FACTOR)
+            cache.put(cached(None, grader, question, item)[0], grade)
     # Requests a failed, expired or cancelled batch did not answer stay ungraded: the next run
     # submits them again.
     unanswered = set(store.requests_of_batch(state.id)) - {line.get("custom_id") for line in lines}

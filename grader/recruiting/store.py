@@ -9,17 +9,14 @@ import hashlib
 import sqlite3
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..grading.results import AnswerGrade
 from ..errors import InputError
-from ..sqlite import Database, KeyedTable, connect_readonly, digest, table_names
-from ..textnorm import normalise
+from ..sqlite import Database, KeyedTable, connect_readonly, table_names
 
-
-def cache_key(model: str, prompt_hash: str, rubric_hash: str, answer: str, calibration_id: str | None = None, routing_id: str = "") -> str:
-    """Everything a grade depends on: after `grader calibrate --save` (or a new routing policy) a
-    cached grade cut the old way is not reused."""
-    return digest(model, prompt_hash, rubric_hash, calibration_id or "", routing_id, normalise(answer))
+if TYPE_CHECKING:
+    from .inputs import CandidateAnswer
 
 
 def answer_digest(answer: str) -> str:
@@ -42,12 +39,12 @@ class GradeStore:
             "cached INTEGER, PRIMARY KEY (candidate, question_id))"
         )
 
-    def finished(self, candidate: str, question_id: str, answer: str) -> bool:
+    def finished(self, item: CandidateAnswer) -> bool:
         """True when this exact answer already has a scored grade in this run."""
         row = self._db.execute(
-            "SELECT answer_sha, result FROM grades WHERE candidate = ? AND question_id = ?", (candidate, question_id)
+            "SELECT answer_sha, result FROM grades WHERE candidate = ? AND question_id = ?", (item.candidate, item.question_id)
         ).fetchone()
-        return bool(row) and row[0] == answer_digest(answer) and AnswerGrade.model_validate_json(row[1]).status == "scored"
+        return bool(row) and row[0] == answer_digest(item.answer) and AnswerGrade.model_validate_json(row[1]).status == "scored"
 
     def put(self, candidate: str, answer: str, grade: AnswerGrade, cached: bool) -> None:
         with self._lock:
@@ -159,7 +156,8 @@ def check_store(path: Path) -> None:
 
 
 class GradeCache(KeyedTable):
-    """Scored grades shared across runs (default under the user's cache folder)."""
+    """Scored grades shared across runs (default under the user's cache folder), by
+    grading/engine.py's `cache_key`."""
 
     def __init__(self, path: Path):
         super().__init__(path, "CREATE TABLE IF NOT EXISTS cache (key TEXT PRIMARY KEY, result TEXT)")
