@@ -95,7 +95,7 @@ def write_repeats(path: Path) -> Path:
     texts = {
         "cand00": "I would explain the IDEA behind the fix.",
         "cand01": "i would explain the idea behind the fix",  # the same once normalised
-        "cand02": "I would explain the IDEA behind teh fix.",  # a typo: a near-duplicate
+        "cand02": "I would explain the IDEA behind the fixes.",  # a near-duplicate (bigram Jaccard 0.93)
         "cand03": "I would explain the IDEA behind the fix!!",
         "cand04": "I would thank them for their patience and move on.",
         "cand05": "Refund them.",
@@ -111,10 +111,17 @@ def write_repeats(path: Path) -> Path:
 
 def test_answer_groups_by_normalised_text_or_bigram_similarity():
     groups = answer_groups(
-        [("a", "q1", "Refund the customer."), ("b", "q1", "refund the customer"), ("c", "q1", "Refund the custmer."), ("d", "q1", "Call the police."), ("e", "q2", "Refund the customer.")]
+        [
+            ("a", "q1", "Refund the customer at once, then apologise to them."),
+            ("b", "q1", "refund the customer at once then apologise to them"),  # the same once normalised
+            ("c", "q1", "Refund the customer at once, then apologise to them!!! OK"),  # Jaccard 0.94
+            ("d", "q1", "Refund the customer at once, then call the police."),  # 0.6: another answer
+            ("e", "q2", "Refund the customer at once, then apologise to them."),  # another question: never grouped
+        ]
     )
     assert groups["a"] == groups["b"] == groups["c"] and groups["a"].members == ("a", "b", "c")
-    assert groups["d"].members == ("d",) and groups["e"].members == ("e",)  # another question: never grouped
+    assert groups["d"].members == ("d",) and groups["e"].members == ("e",)
+    assert answer_groups([("a", "q1", "Refund the customer at once, then apologise to them."), ("c", "q1", "Refund the customer at once, then apologise to them!!! OK")], 0.95)["c"].members == ("c",)
     assert 0.5 < SIMILARITY < 1
 
 

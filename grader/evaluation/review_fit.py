@@ -205,8 +205,8 @@ def next_to_review(
     for question_id in sorted(set(by_question) | set(seen)):
         thresholds = question_thresholds(question_id, fitted, base)
         known = [p for p in seen[question_id].values() if p is not None]
-        known_grams = [bigrams(texts.get(a, "")) for a in seen[question_id]]
-        pool = list(by_question.get(question_id, []))
+        pool = list(by_question.get(question_id, [])) if per_question > 0 else []
+        known_grams = [bigrams(texts.get(a, "")) for a in seen[question_id]] if pool else []
         grams = {u.answer_id: bigrams(u.text) for u in pool}
         chosen: list[str] = []
         while pool and len(chosen) < per_question:

@@ -77,8 +77,10 @@ class ReviewApp:
 
     def routed(self) -> set[str]:
         """Answers routed because their question still needs reviews (none for a run without probabilities)."""
+        if not any(item.review is not None for item in self.run.items()):
+            return set()  # nobody has reviewed yet: nothing is routed (recut.ReviewPlan)
         try:
-            return recut.review_plan(self.run).routed
+            return recut.review_plan(self.run, per_question=0).routed
         except InputError:
             return set()
 
