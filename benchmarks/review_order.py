@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from grader.evaluation import stats  # noqa: E402
-from grader.evaluation.review_fit import ReviewedPoint, Unreviewed, fit_point_thresholds, next_to_review, reviews_needed  # noqa: E402
+from grader.evaluation.review_fit import WEIGHTS, ReviewedPoint, Unreviewed, fit_point_thresholds, next_to_review, reviews_needed  # noqa: E402
 from grader.evaluation.runs import load_run  # noqa: E402
 from grader.grading.calibration import has_probabilities, load_calibration, recut_grade  # noqa: E402
 from grader.grading.strategies import prepared  # noqa: E402
@@ -152,18 +152,18 @@ def run_order(answers: list[Answer], base, pick, apply_group, groups, max_review
     return kappas, sim
 
 
-def plan(sim: Simulation) -> dict[str, dict]:
+def plan(sim: Simulation, weights) -> dict[str, dict]:
     unreviewed = [Unreviewed(a.id, a.question_id, a.probability, a.text) for a in sim.answers if a.id not in sim.labels]
     texts = {a.id: a.text for a in sim.answers if a.id in sim.labels}
-    return next_to_review(unreviewed, sim.rows(), sim.base, texts, per_question=1)
+    return next_to_review(unreviewed, sim.rows(), sim.base, texts, per_question=1, weights=weights)
 
 
-def suggested_picker(answers: list[Answer]):
+def suggested_picker(answers: list[Answer], weights=WEIGHTS):
     by_id = {a.id: a for a in answers}
     turn = [0]
 
     def pick(sim: Simulation):
-        asked = {q: p for q, p in plan(sim).items() if p["next"]}
+        asked = {q: p for q, p in plan(sim, weights).items() if p["next"]}
         if not asked:
             return None
         needing = [q for q, p in asked.items() if p["needed"] > 0]
@@ -225,6 +225,8 @@ def main() -> None:
     parser.add_argument("--targets", default="0.5,0.6")
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--max-reviews", type=int, default=None, help="stop each order after this many reviews (default: every answer)")
+    parser.add_argument("--orders", default="random,suggested,groups,random+groups")
+    parser.add_argument("--weights", default=",".join(f"{w:g}" for w in WEIGHTS), help="the suggestion's weights: near a cut, spread, like a reviewed answer (review_fit.WEIGHTS)")
     parser.add_argument("--trust-after", type=int, default=None, help="reviews the suggested order gives before the trusted/not trusted check (default: 3 a question)")
     args = parser.parse_args()
     if args.purity:
@@ -233,6 +235,8 @@ def main() -> None:
     if not (args.run and args.samples and args.rubric):
         parser.error("give RUN SAMPLES RUBRIC (or --purity SAMPLES...)")
     targets = [float(t) for t in args.targets.split(",")]
+    weights = tuple(float(w) for w in args.weights.split(","))
+    orders = args.orders.split(",")
     answers, base, differ = load(args.run, args.samples, args.rubric)
     groups = answer_groups((a.id, a.question_id, a.text) for a in answers)
     limit = args.max_reviews or len(answers)
@@ -248,6 +252,7 @@ def main() -> None:
     pure = sum(1 for g in multi for a in g[1:] if own(a) == own(g[0]))
     print(f"# groups at bigram Jaccard >= {SIMILARITY}: {len(by_group)} groups, {len(multi)} of 2+ answers holding {in_multi} answers; "
           f"{pure} of {in_multi - len(multi)} grouped members have their group's first answer's hand labels")
+    print(f"# suggestion weights (near a cut, spread, like a reviewed answer): {weights}")
     print("| order | reviews to kappa " + " | reviews to kappa ".join(f"{t}" for t in targets) + " | kappa at 0 reviews |")
     print("|---|" + "---|" * len(targets) + "---|")
 
@@ -262,10 +267,12 @@ def main() -> None:
     rows = {}
     for name, pickers, grouped in (
         ("random", [random_picker(answers, seed) for seed in range(args.seeds)], False),
-        ("suggested", [suggested_picker(answers)], False),
-        ("groups", [suggested_picker(answers)], True),
+        ("suggested", [suggested_picker(answers, weights)], False),
+        ("groups", [suggested_picker(answers, weights)], True),
         ("random+groups", [random_picker(answers, seed, groups) for seed in range(args.seeds)], True),
     ):
+        if name not in orders:
+            continue
         curves = []
         for pick in pickers:
             at_least = (args.trust_after if args.trust_after is not None else 3 * questions) if name == "suggested" else 0
@@ -274,7 +281,8 @@ def main() -> None:
             if name == "suggested":
                 rows["trusted"] = f"# after {len(kappas) - 1} reviews in suggested order: " + trusted_split(sim)
         print(f"| {name} | " + " | ".join(cell([reviews_to(k, t) for k in curves]) for t in targets) + f" | {curves[0][0]:.3f} |", flush=True)
-    print(rows["trusted"])
+    if "trusted" in rows:
+        print(rows["trusted"])
 
 
 if __name__ == "__main__":
