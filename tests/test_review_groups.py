@@ -162,7 +162,8 @@ def test_one_review_applied_to_a_group_is_recorded_per_member_and_undone_exactly
         assert undone["agreement"]["n_reviewed"] == 2
         assert call(server, "DELETE", f"/api/group-review?action={action}")[0] == 404  # nothing left to undo
         assert call(server, "DELETE", f"/api/group-review?action={own['review']['id']}")[0] == 404  # not a group review
-        assert call(server, "DELETE", "/api/group-review?action=x")[0] == 400
+        for bad in ("x", "%C2%B2", "9" * 40, ""):  # not a number, a superscript digit, too long, none
+            assert call(server, "DELETE", f"/api/group-review?action={bad}")[0] == 400
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

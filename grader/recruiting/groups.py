@@ -17,6 +17,7 @@ earlier review, if it had one, counts again. Reviews are otherwise only ever add
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
@@ -156,13 +157,14 @@ def review_group(run: ReviewRun, group: Group, answer_id: str, points: dict[str,
     return {"group": group.id, "action": opened.id, "review": opened.as_json(), "applied": applied, "kept": kept}
 
 
-def group_actions(run: ReviewRun) -> dict[int, tuple[int, str]]:
-    """review id -> (action, group id) for every review a group review made."""
-    if not run.store_path.is_file():
-        return {}
-    db = _connect(run)
+def group_action(run: ReviewRun, review_id: int) -> int | None:
+    """The group review that made review `review_id`, if one did (the store read, never written)."""
+    db = sqlite3.connect(f"{run.store_path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
     try:
-        return {review_id: (action, group_id) for review_id, action, group_id in db.execute("SELECT review_id, action, group_id FROM review_groups")}
+        if not db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'review_groups'").fetchone():
+            return None
+        row = db.execute("SELECT action FROM review_groups WHERE review_id = ?", (review_id,)).fetchone()
+        return row[0] if row else None
     finally:
         db.close()
 

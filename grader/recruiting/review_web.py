@@ -25,6 +25,7 @@ API
 
 from __future__ import annotations
 
+import re
 import sys
 import threading
 from typing import Any
@@ -38,7 +39,7 @@ from starlette.routing import Route
 
 from ..errors import InputError
 from . import recut
-from .groups import GroupIndex, GroupReviewError, group_actions, review_group, undo_group_review
+from .groups import GroupIndex, GroupReviewError, group_action, review_group, undo_group_review
 from .review import NEEDS_REVIEW, UNCHECKED, VERDICTS, ReviewConflict, ReviewError, ReviewRun
 from ..grading.results import BatchFlag
 from ..web import page_environment, BackgroundServer, BadRequest, make_app, parse_json
@@ -103,8 +104,8 @@ class ReviewApp:
     def answer(self, answer_id: str) -> dict[str, Any]:
         item = self.run.item(answer_id)
         group = self.groups.groups()[item.answer_id]
-        action = group_actions(self.run).get(item.review.id) if item.review else None
-        return self.run.detail(item) | {"group": group.id, "group_size": len(group.members), "group_action": action[0] if action else None}
+        action = group_action(self.run, item.review.id) if item.review else None
+        return self.run.detail(item) | {"group": group.id, "group_size": len(group.members), "group_action": action}
 
     def save(self, body: ReviewRequest) -> dict[str, Any]:
         with self._saving:
@@ -162,8 +163,8 @@ class ReviewApp:
 
         async def undo(request: Request):
             raw = request.query_params.get("action", "")
-            if not raw.isdigit():
-                raise BadRequest(f"action: expected the id of a group review, got {raw!r}")
+            if not re.fullmatch(r"[0-9]{1,18}", raw):
+                raise BadRequest(f"action: expected the id of a group review, got {raw[:40]!r}")
             try:
                 result = await run_in_threadpool(self.undo, int(raw))
             except GroupReviewError as exc:
