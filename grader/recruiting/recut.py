@@ -207,9 +207,3 @@ def review_plan(run: ReviewRun, per_question: int = 3) -> ReviewPlan:
     for question_id, plan in asked.items():
         plan["routed"] = sum(1 for a in routed if a.rsplit("/", 1)[1] == question_id)
     return ReviewPlan(asked, routed)
-
-
-def suggestions(run: ReviewRun, per_question: int = 3) -> dict[str, dict]:
-    """Per question, the next answers to review, how many more reviews it needs, and how many of
-    its answers are routed for it (`review_plan`)."""
-    return review_plan(run, per_question).questions

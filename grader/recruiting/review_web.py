@@ -70,18 +70,29 @@ class ReviewApp:
         self._reports = threading.Lock()
         self._reports_stale = False
         self.groups = GroupIndex(run)
+        self._plan_lock = threading.Lock()
+        self._plan: tuple[int, recut.ReviewPlan] | None = None
 
         # Questions and answers come from the API; the page embeds only these (as escaped JSON).
         self.page = page_environment().get_template("review.html.j2").render(
             rubric=run.rubric, run_dir=run.run_dir.resolve(), data={"verdicts": VERDICTS, "reviewer": reviewer or ""}
         )
 
+    def plan(self) -> recut.ReviewPlan:
+        """The suggestions and routing of the reviews as they are now (recut.review_plan), made
+        again only when a review or a grade changed: the queue and the panel share one fit."""
+        key = hash(tuple((i.answer_id, i.answer_sha, i.review.id if i.review else None) for i in self.run.items()))
+        with self._plan_lock:
+            if self._plan is None or self._plan[0] != key:
+                self._plan = (key, recut.review_plan(self.run))
+            return self._plan[1]
+
     def routed(self) -> set[str]:
         """Answers routed because their question still needs reviews (none for a run without probabilities)."""
         if not any(item.review is not None for item in self.run.items()):
             return set()  # nobody has reviewed yet: nothing is routed (recut.ReviewPlan)
         try:
-            return recut.review_plan(self.run, per_question=0).routed
+            return self.plan().routed
         except InputError:
             return set()
 
@@ -186,7 +197,7 @@ class ReviewApp:
 
         async def suggest(request: Request):
             try:
-                return JSONResponse(await run_in_threadpool(recut.suggestions, self.run))
+                return JSONResponse(await run_in_threadpool(lambda: self.plan().questions))
             except InputError as exc:
                 raise BadRequest(str(exc)) from None
 
