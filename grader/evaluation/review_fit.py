@@ -136,10 +136,12 @@ def cross_validated_agreement(reviewed: Sequence[ReviewedPoint], base: Threshold
 # A question's grades can be trusted once its reviewed answers put this many on each side of its
 # cut: answers the reviewer called missing on some point, and answers with a point covered or
 # partial. A cut is learnt from the labels on both sides of it (one side alone only says "lower"
-# or "higher", never where); 3 a side is what the review fit's own MIN_ANSWERS asks of a question
-# times two, and where the outside measurement of the plain fit had most of its gain
-# (kappa 0.15 -> 0.42 / 0.47 / 0.51 with 3 / 5 / 10 reviewed answers a question).
-# evals/experiments/review-order/ measures the agreement a question has when this says 0.
+# or "higher", never where), and the fit gives a question a cut of its own from MIN_ANSWERS (3)
+# reviewed answers: 3 a side asks that much of each side. The outside measurement of the
+# plain fit had most of its gain by then (kappa 0.15 -> 0.42 / 0.47 / 0.51 with 3 / 5 / 10
+# reviewed answers a question). Measured by benchmarks/review_order.py on the hand-graded set, 60
+# reviews in the suggested order: the unreviewed answers of questions this calls trusted agreed
+# with the hand labels on 85% of points, those of the rest on 73%.
 PER_SIDE = 3
 
 
