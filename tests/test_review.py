@@ -78,7 +78,7 @@ def test_stub_batch_reviewed_through_the_api_exported_and_evaluated(tmp_path, mo
                 assert status == 400 and words in reply["error"], (body, reply)
             for raw_body in (b"[1,2]", b"null", b"{"):
                 status, reply = call(server, "POST", "/api/review", raw_body=raw_body)
-                assert status == 400 and "expected a JSON object {answer_id, points, note, reviewer, based_on}" in reply["error"]
+                assert status == 400 and "expected a JSON object {answer_id, points, note, reviewer, based_on, group}" in reply["error"]
 
             # Three reviews; the second answer is reviewed twice (the latest counts, both are kept).
             chosen = {}

@@ -53,6 +53,9 @@ class BatchFlag(str, Enum):
     other_language = "other_language"
     incomplete = "incomplete"  # the candidate did not answer every question
     near_cutoff = "near_cutoff"  # the candidate's total is within the margin of the cut-off
+    # The answer's question still needs reviews before its calibration is trusted, and a point of
+    # the answer sits near that question's cut points (routing.near_cut_points): review it.
+    calibration_untrusted = "calibration_untrusted"
 
 
 class PointGrade(BaseModel):

@@ -83,12 +83,23 @@ def review_reasons(grade: AnswerGrade, thresholds=None, policy: RoutingPolicy = 
         reasons.append(Flag.low_confidence)
     if any(f in (Flag.evidence_not_found, Flag.evidence_empty) for p in grade.points for f in p.flags):
         reasons.append(Flag.evidence_not_found)
-    if thresholds is not None and policy.near_threshold > 0 and any(
-        p.p_covered is not None and min(abs(p.p_covered - thresholds.partial), abs(p.p_covered - thresholds.covered)) < policy.near_threshold
-        for p in grade.points
-    ):
+    if thresholds is not None and policy.near_threshold > 0 and near_cut_points(grade, thresholds, policy.near_threshold):
         reasons.append(Flag.near_threshold)
     return reasons
+
+
+# An unreviewed answer of a question whose calibration still needs reviews (recruiting/recut.py's
+# review plan) is routed, as `BatchFlag.calibration_untrusted`, when a point's P(covered) lies this
+# close to the question's cut points: its verdict rests on cut points the reviews have not settled.
+# A quarter of the 0.35-0.65 band between the packaged cut points on either side of each.
+UNTRUSTED_MARGIN = 0.075
+
+
+def near_cut_points(grade: AnswerGrade, thresholds, margin: float = UNTRUSTED_MARGIN) -> bool:
+    """Does a point's P(covered) lie within `margin` of a cut point?"""
+    return any(
+        p.p_covered is not None and min(abs(p.p_covered - thresholds.partial), abs(p.p_covered - thresholds.covered)) < margin for p in grade.points
+    )
 
 
 def route(grade: AnswerGrade, thresholds=None, policy: RoutingPolicy = DEFAULT_POLICY) -> AnswerGrade:

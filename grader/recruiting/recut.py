@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Iterable, Mapping
 
 from ..errors import InputError
-from ..grading.calibration import Calibration, has_probabilities, recut_grade, resolve_calibration, save_rubric_calibration
+from ..grading.calibration import Calibration, Thresholds, has_probabilities, recut_grade, resolve_calibration, save_rubric_calibration
 from ..grading.results import AnswerGrade
+from ..grading.routing import near_cut_points
 from ..evaluation.review_fit import ReviewedPoint, Unreviewed, cross_validated_agreement, fit_point_thresholds, next_to_review
 from ..grading.strategies import prepared
 from .review import ReviewRun
@@ -165,14 +166,24 @@ def recut_run(run: ReviewRun, calibration: Calibration | None = None, write_repo
     return Recut(calibration.label, written, unchanged + len(changes) - written, reviewed, round(time.monotonic() - started, 3))
 
 
-def suggestions(run: ReviewRun, per_question: int = 3) -> dict[str, dict]:
-    """Per question, the next answers to review (those that would teach the fit most) and how
-    many more reviews it needs (`review_fit.next_to_review`)."""
+@dataclass
+class ReviewPlan:
+    """What the reviews so far ask for next: per question the answers whose review teaches the fit
+    most and how many more it needs (`review_fit.next_to_review`), and the unreviewed answers
+    routed to a person because their question still needs reviews and a point of theirs sits
+    near its cut points (`routing.near_cut_points`). No review yet: nothing is routed, so a run
+    nobody has started reviewing is queued as routing alone would queue it."""
+
+    questions: dict[str, dict]
+    routed: set[str]
+
+
+def review_plan(run: ReviewRun, per_question: int = 3) -> ReviewPlan:
     model, prompt_hash = run_model(run)
     base = resolve_calibration(model, prompt_hash)
     rows, latest, texts = _store_rows(run)
     questions = {q.id: q for q in run.rubric.questions()}
-    reviewed, unreviewed, reviewed_texts = [], [], {}
+    reviewed, unreviewed, reviewed_texts, cut = [], [], {}, {}
     for candidate, question_id, sha, result in rows:
         question, key = questions.get(question_id), (candidate, question_id)
         grade = AnswerGrade.model_validate_json(result)
@@ -184,7 +195,16 @@ def suggestions(run: ReviewRun, per_question: int = 3) -> dict[str, dict]:
             reviewed_texts[answer_id] = text
             reviewed += reviewed_points(run.rubric, [(answer_id, grade, text, review.points)], base)
             continue
-        cut = recut_grade(grade, question, lambda text=text: prepared(text).text, base)
-        known = [p.p_covered for p in cut.points if p.p_covered is not None]
+        cut[answer_id] = recut_grade(grade, question, lambda text=text: prepared(text).text, base)
+        known = [p.p_covered for p in cut[answer_id].points if p.p_covered is not None]
         unreviewed.append(Unreviewed(answer_id, question_id, sum(known) / len(known) if known else None, text))
-    return next_to_review(unreviewed, reviewed, base.thresholds, reviewed_texts, per_question)
+    asked = next_to_review(unreviewed, reviewed, base.thresholds, reviewed_texts, per_question)
+    routed = set()
+    if reviewed:
+        for u in unreviewed:
+            plan = asked.get(u.question_id)
+            if plan and plan["needed"] > 0 and near_cut_points(cut[u.answer_id], Thresholds(**plan["thresholds"])):
+                routed.add(u.answer_id)
+    for question_id, plan in asked.items():
+        plan["routed"] = sum(1 for a in routed if a.rsplit("/", 1)[1] == question_id)
+    return ReviewPlan(asked, routed)
