@@ -1,4 +1,5 @@
-"""The one reader of JSONL input (answers to grade, candidates' answers, hand-labelled samples).
+"""The one reader of JSONL input (answers to grade, candidates' answers, hand-labelled samples),
+and of the JSON records the grader keeps (run records, run.json, calibration files).
 
 Every problem is reported as `file:line: field NAME: what is wrong`, and the rest of the file is
 still read; the caller decides whether a bad line stops the run.
@@ -75,3 +76,29 @@ def read_records(path: Path, record_type: type[Record], rubric: _HasQuestions | 
         else:
             seen.add(record.id)
             yield number, record
+
+
+def read_json_object(path: Path, what: str, expected: str = "") -> dict[str, Any]:
+    """The JSON object in `path`, a record of `what` (e.g. "a run record"); a file that cannot be
+    read, is not UTF-8 JSON or holds anything but an object is an InputError naming it.
+    `expected`: what the object should be, for the message."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read {what}: {exc.strerror or exc}") from None
+    except (ValueError, RecursionError) as exc:
+        raise InputError(f"{path}: not {what}: not valid UTF-8 JSON ({exc if not isinstance(exc, RecursionError) else 'nested too deeply'})") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: not {what}: expected a JSON object{f' ({expected})' if expected else ''}, got {type(data).__name__}")
+    return data
+
+
+def check_schema_version(data: dict[str, Any], newest: int) -> int:
+    """A versioned record's schema_version (1 when it has none); a newer one than this grader
+    reads is refused by name (ValueError, which the record's loader locates)."""
+    version = data.get("schema_version", 1)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise ValueError(f"field schema_version: not a whole number: {version!r}")
+    if version > newest:
+        raise ValueError(f"field schema_version: version {version} was written by a newer grader (this one reads up to {newest})")
+    return version

@@ -15,6 +15,7 @@ from typing import Any, Iterator, Literal, Sequence
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from ..errors import InputError
+from ..jsonl import check_schema_version, read_json_object
 from ..grading.results import AnswerGrade, Usage
 from .metrics import Metrics
 
@@ -74,11 +75,7 @@ class RunRecord(BaseModel):
 
 def _upgrade(data: dict[str, Any]) -> dict[str, Any]:
     """A stored record's fields as the current version has them."""
-    version = data.get("schema_version", 1)
-    if not isinstance(version, int) or isinstance(version, bool):
-        raise ValueError(f"field schema_version: not a whole number: {version!r}")
-    if version > RUN_SCHEMA_VERSION:
-        raise ValueError(f"field schema_version: version {version} was written by a newer grader (this one reads up to {RUN_SCHEMA_VERSION})")
+    version = check_schema_version(data, RUN_SCHEMA_VERSION)
     if version == 1:
         data = {**data, "schema_version": 2, "kind": "cross-validated" if data.get("source_run") else "eval"}
     return data
@@ -99,14 +96,7 @@ COMPARE_FIELDS = ("metrics",)
 
 def load_run(path: Path, needs: Sequence[str] = COMPARE_FIELDS) -> RunRecord:
     """A run record (any version); any other JSON is an InputError naming the field."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read run record: {exc.strerror or exc}") from None
-    except (ValueError, RecursionError) as exc:
-        raise InputError(f"{path}: not a run record: not valid UTF-8 JSON ({exc if not isinstance(exc, RecursionError) else 'nested too deeply'})") from None
-    if not isinstance(data, dict):
-        raise InputError(f"{path}: not a run record (expected a JSON object as `grader eval` writes)")
+    data = read_json_object(path, "a run record", "as `grader eval` writes")
     missing = [name for name in needs if name not in data]
     if missing:
         raise InputError(f"{path}: not a run record: field {missing[0]} missing (`grader eval` writes {', '.join(needs)})")

@@ -27,6 +27,7 @@ from typing import Annotated, Callable, Literal, Mapping, Sequence
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..errors import InputError
+from ..jsonl import read_json_object
 from .combiner import BASE_FEATURES, FEATURE_NAMES, Combiner, PointInput, answer_features
 from .results import Flag, Verdict
 from .routing import flag_answer_form, route, rubric_texts
@@ -117,14 +118,7 @@ def _read_table(path: Path) -> dict[str, "_ModelPromptEntry | _RubricEntry"]:
     names it (it would otherwise break, or silently skew, every yes/no grade)."""
     if not path.exists():
         return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read the calibration file: {exc.strerror or exc}") from None
-    except (ValueError, RecursionError) as exc:
-        raise InputError(f"{path}: not a calibration file: not valid UTF-8 JSON ({exc if not isinstance(exc, RecursionError) else 'nested too deeply'}); fix or remove it") from None
-    if not isinstance(data, dict):
-        raise InputError(f"{path}: not a calibration file: expected a JSON object of entries keyed \"model|prompt hash\"; fix or remove it")
+    data = read_json_object(path, "a calibration file", 'entries keyed "model|prompt hash"; fix or remove it')
     table = {}
     for key, entry in data.items():
         try:

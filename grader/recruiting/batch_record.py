@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from ..errors import InputError
+from ..jsonl import check_schema_version, read_json_object
 from ..grading.results import BatchSummary
 
 # Version 2 added `schema_version`; version 1 files (no schema_version) have the same fields.
@@ -64,11 +65,7 @@ class BatchRunRecord(BaseModel):
 
 def _upgrade(data: dict[str, Any]) -> dict[str, Any]:
     """A stored record's fields as the current version has them."""
-    version = data.get("schema_version", 1)
-    if not isinstance(version, int) or isinstance(version, bool):
-        raise ValueError(f"field schema_version: not a whole number: {version!r}")
-    if version > BATCH_RUN_SCHEMA_VERSION:
-        raise ValueError(f"field schema_version: version {version} was written by a newer grader (this one reads up to {BATCH_RUN_SCHEMA_VERSION})")
+    version = check_schema_version(data, BATCH_RUN_SCHEMA_VERSION)
     if version == 1:
         # `margin: null` meant the default margin.
         data = {**{k: v for k, v in data.items() if not (k == "margin" and v is None)}, "schema_version": BATCH_RUN_SCHEMA_VERSION}
@@ -78,14 +75,7 @@ def _upgrade(data: dict[str, Any]) -> dict[str, Any]:
 def load_batch_record(path: Path) -> BatchRunRecord:
     """run.json of a batch run (any version); anything else is an InputError naming the file and
     the field."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read the run's record: {exc.strerror or exc}") from None
-    except (ValueError, RecursionError) as exc:
-        raise InputError(f"{path}: not JSON: {exc if not isinstance(exc, RecursionError) else 'nested too deeply'}") from None
-    if not isinstance(data, dict):
-        raise InputError(f"{path}: expected a JSON object (the run's record), got {type(data).__name__}")
+    data = read_json_object(path, "the run's record", "the run's record")
     try:
         return BatchRunRecord.model_validate(_upgrade(data))
     except ValidationError as exc:
