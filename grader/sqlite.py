@@ -8,7 +8,9 @@ import hashlib
 import sqlite3
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from .errors import StorageError
 
@@ -46,6 +48,19 @@ def connect_readonly(path: Path, *, timeout: float = 30.0) -> sqlite3.Connection
     """`path` opened for reading only: reading a store never creates a file or a table. Failures
     are sqlite3 errors, for the reader to name (a store it cannot read is usually bad input)."""
     return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False, isolation_level=None, timeout=timeout)
+
+
+@contextmanager
+def write_transaction(db: "sqlite3.Connection | Database") -> Iterator[None]:
+    """BEGIN IMMEDIATE .. COMMIT, or ROLLBACK when the block raises: what the block reads and
+    writes is one step no other writer interleaves with, stored whole or not at all."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
 
 
 def table_names(db: sqlite3.Connection | Database) -> set[str]:

@@ -16,17 +16,15 @@ earlier review, if it had one, counts again. Reviews are otherwise only ever add
 
 from __future__ import annotations
 
-import json
-import sqlite3
 import threading
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
-from ..sqlite import connect_sqlite
+from ..sqlite import connect_readonly, connect_sqlite, table_names, write_transaction
 from ..textnorm import bigrams, normalise
 from .review import ReviewRun
 from .review_queue import Item
-from .review_store import UNCHECKED, Review, ReviewStore
+from .review_store import UNCHECKED, Review, ReviewStore, current_review, insert_review
 from .store import answer_digest
 
 # Character-bigram Jaccard at or above which two answers to one question are one group. Measured
@@ -128,31 +126,19 @@ def review_group(run: ReviewRun, group: Group, answer_id: str, points: dict[str,
     db = _connect(run)
     applied, kept = [answer_id], []
     try:
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with write_transaction(db):
             db.execute("INSERT INTO review_groups (review_id, action, group_id) VALUES (?, ?, ?)", (opened.id, opened.id, group.id))
             for member_id in group.members:
                 item = members.get(member_id)
                 if member_id == answer_id or item is None:
                     continue
                 sha = answer_digest(item.answer)
-                current = db.execute(
-                    "SELECT answer_sha FROM reviews WHERE candidate = ? AND question_id = ? ORDER BY id DESC LIMIT 1", (item.candidate, item.question_id)
-                ).fetchone()
-                if current is not None and current[0] == sha:
+                if current_review(db, item.candidate, item.question_id, sha) is not None:
                     kept.append(member_id)  # reviewed on its own (or by an earlier group review): that one stands
                     continue
                 review = Review(item.candidate, item.question_id, sha, opened.points, opened.score, opened.note, opened.reviewer, opened.time)
-                cursor = db.execute(
-                    "INSERT INTO reviews (candidate, question_id, answer_sha, points, score, note, reviewer, time) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (review.candidate, review.question_id, review.answer_sha, json.dumps(review.points), review.score, review.note, review.reviewer, review.time),
-                )
-                db.execute("INSERT INTO review_groups (review_id, action, group_id) VALUES (?, ?, ?)", (cursor.lastrowid, opened.id, group.id))
+                db.execute("INSERT INTO review_groups (review_id, action, group_id) VALUES (?, ?, ?)", (insert_review(db, review), opened.id, group.id))
                 applied.append(member_id)
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
     finally:
         db.close()
     run.items()  # the queue shows the new reviews at once
@@ -161,9 +147,9 @@ def review_group(run: ReviewRun, group: Group, answer_id: str, points: dict[str,
 
 def group_action(run: ReviewRun, review_id: int) -> int | None:
     """The group review that made review `review_id`, if one did (the store read, never written)."""
-    db = sqlite3.connect(f"{run.store_path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+    db = connect_readonly(run.store_path)
     try:
-        if not db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'review_groups'").fetchone():
+        if "review_groups" not in table_names(db):
             return None
         row = db.execute("SELECT action FROM review_groups WHERE review_id = ?", (review_id,)).fetchone()
         return row[0] if row else None
@@ -176,8 +162,7 @@ def undo_group_review(run: ReviewRun, action: int) -> dict[str, Any]:
     counts again). -> {action, group, removed: answer ids}."""
     db = _connect(run)
     try:
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with write_transaction(db):
             rows = db.execute(
                 "SELECT g.review_id, g.group_id, r.candidate, r.question_id FROM review_groups g JOIN reviews r ON r.id = g.review_id WHERE g.action = ? ORDER BY g.review_id",
                 (action,),
@@ -187,10 +172,6 @@ def undo_group_review(run: ReviewRun, action: int) -> dict[str, Any]:
             ids = [(row[0],) for row in rows]
             db.executemany("DELETE FROM reviews WHERE id = ?", ids)
             db.executemany("DELETE FROM review_groups WHERE review_id = ?", ids)
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
     finally:
         db.close()
     # The run reads new reviews by id, never deletions: read it again from the store.

@@ -16,7 +16,7 @@ from typing import Any, Iterable
 from ..errors import GraderError, ReviewError
 from ..grading.results import VERDICTS
 from ..rubric.model import Question
-from ..sqlite import connect_readonly, connect_sqlite, table_names
+from ..sqlite import connect_readonly, connect_sqlite, table_names, write_transaction
 from .inputs import CandidateAnswer
 from .store import answer_digest
 
@@ -75,6 +75,21 @@ def judged_points(answer_id: str, question: Question, points: dict[str, str]) ->
     return {pid: points[pid] for pid in expected}
 
 
+def current_review(db, candidate: str, question_id: str, answer_sha: str) -> Review | None:
+    """The answer's latest review, if it is of this text (a review of other text does not count)."""
+    row = db.execute(f"SELECT {_REVIEW_COLUMNS} FROM reviews WHERE candidate = ? AND question_id = ? ORDER BY id DESC LIMIT 1", (candidate, question_id)).fetchone()
+    return _review(row) if row and row[3] == answer_sha else None
+
+
+def insert_review(db, review: Review) -> int:
+    """Append `review` (inside the caller's transaction); its id."""
+    cursor = db.execute(
+        "INSERT INTO reviews (candidate, question_id, answer_sha, points, score, note, reviewer, time) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (review.candidate, review.question_id, review.answer_sha, json.dumps(review.points), review.score, review.note, review.reviewer, review.time),
+    )
+    return cursor.lastrowid
+
+
 class ReviewStore:
     """The `reviews` and `answers` tables of a run's store. `readonly`: for a reader of the run
     (the review page, an export), which creates nothing; a table not there yet reads as empty."""
@@ -104,32 +119,20 @@ class ReviewStore:
         """Append `review`; the saved review, with its id. With `based_on` (the id of the review
         the reviewer saw, None for none), raise ReviewConflict if the answer's current review is
         another one: the check and the insert are one transaction, so two saves cannot both pass."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                row = self._db.execute(
-                    f"SELECT {_REVIEW_COLUMNS} FROM reviews WHERE candidate = ? AND question_id = ? ORDER BY id DESC LIMIT 1", (review.candidate, review.question_id)
-                ).fetchone()
-                current = _review(row) if row and row[3] == review.answer_sha else None  # a review of other text does not count
-                if based_on is not UNCHECKED and (current.id if current else None) != based_on:
-                    if current is None:
-                        message = f"{review.answer_id}: has no current review, not review {based_on}; yours was not saved"
-                    else:
-                        by = f" by {current.reviewer}" if current.reviewer else ""
-                        message = (
-                            f"{review.answer_id}: review {current.id} was saved{by} at {current.time}, after the one you started from "
-                            f"({'none' if based_on is None else based_on}); yours was not saved. Look at it, then save again to replace it"
-                        )
-                    raise ReviewConflict(message, current)
-                cursor = self._db.execute(
-                    "INSERT INTO reviews (candidate, question_id, answer_sha, points, score, note, reviewer, time) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (review.candidate, review.question_id, review.answer_sha, json.dumps(review.points), review.score, review.note, review.reviewer, review.time),
-                )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-        return Review(review.candidate, review.question_id, review.answer_sha, review.points, review.score, review.note, review.reviewer, review.time, cursor.lastrowid)
+        with self._lock, write_transaction(self._db):
+            current = current_review(self._db, review.candidate, review.question_id, review.answer_sha)
+            if based_on is not UNCHECKED and (current.id if current else None) != based_on:
+                if current is None:
+                    message = f"{review.answer_id}: has no current review, not review {based_on}; yours was not saved"
+                else:
+                    by = f" by {current.reviewer}" if current.reviewer else ""
+                    message = (
+                        f"{review.answer_id}: review {current.id} was saved{by} at {current.time}, after the one you started from "
+                        f"({'none' if based_on is None else based_on}); yours was not saved. Look at it, then save again to replace it"
+                    )
+                raise ReviewConflict(message, current)
+            review_id = insert_review(self._db, review)
+        return Review(review.candidate, review.question_id, review.answer_sha, review.points, review.score, review.note, review.reviewer, review.time, review_id)
 
     def all(self) -> list[Review]:
         """Every review ever saved, oldest first."""

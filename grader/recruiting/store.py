@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from ..grading.results import AnswerGrade
 from ..errors import InputError
-from ..sqlite import Database, KeyedTable, connect_readonly, table_names
+from ..sqlite import Database, KeyedTable, connect_readonly, table_names, write_transaction
 
 if TYPE_CHECKING:
     from .inputs import CandidateAnswer
@@ -113,8 +113,7 @@ class GradeStore:
         new grade JSON). A row changed since it was read (a batch re-graded it) is left alone.
         Returns how many were rewritten."""
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
+            with write_transaction(self._db):
                 # INSERT OR REPLACE, not UPDATE: the row gets a new rowid, which is how readers that
                 # keep the run in memory (the review page) see that grades changed.
                 written = sum(
@@ -125,10 +124,6 @@ class GradeStore:
                     ).rowcount
                     for candidate, question_id, sha, old, new in changes
                 )
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
         return written
 
     def all_grades(self) -> list[tuple[str, AnswerGrade]]:
