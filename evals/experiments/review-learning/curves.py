@@ -9,7 +9,9 @@ point kappa, 2-way and 3-way macro-F1, QWK where scores exist; mean over seeds w
 Two protocols:
   fixed pool  (beetle, ads): reviews come from a separate pool of answers to the same questions
               (Beetle: beetle_train; ADS: a review part split off ADS.train), scored on the test answers.
-  leave-one-answer-out (handgraded, gaming): each answer is scored with k *other* answers of its
+  reviews of other answers (gaming): the hand-graded answers are the reviews, the gaming answers
+              to the same questions the unreviewed ones.
+  leave-one-answer-out (handgraded): each answer is scored with k *other* answers of its
               question reviewed (and k reviewed answers of every other question).
 Sealed part: a third of each question's test answers (fixed by SEAL_SEED), never scored unless
 --sealed is given; under leave-one-answer-out the sealed answers are also never drawn as reviews
@@ -165,6 +167,42 @@ def load_loao_set(name: str, run_path: Path, scale: int) -> DataSet:
     return DataSet(name, answers, base, "loao", False, notes)
 
 
+def load_gaming_set() -> DataSet:
+    """The gaming tuning answers (keyword lists, templates, rambles ...) as the unreviewed answers;
+    the hand-graded answers to the same questions as the reviews (a recruiter reviews ordinary
+    answers). Both under the packaged calibration of their prompt: the hand-graded run stored the
+    model's P(yes) and anchors, so its p_covered is recomputed with that calibration (in-sample for
+    the combiner, which was fitted on these answers; they are only ever reviews here)."""
+    from grader.grading.calibration import point_inputs
+    from grader.grading.routing import rubric_texts
+
+    gaming = load_run(REPO / "evals/runs/20261202T162537_yesno_qwen2.5-coder-1.5b-instruct-q4-k-m.json", ("rubric_path", "samples_path", "predictions"))
+    honest = load_run(REPO / "evals/runs/20261201T223327_yesno_qwen2.5-coder-1.5b-instruct-q4-k-m.json", ("rubric_path", "samples_path", "predictions"))
+    if (gaming.prompt_hash, gaming.model) != (honest.prompt_hash, honest.model):
+        raise SystemExit("the gaming and hand-graded runs used different prompts or models")
+    rubric = load_rubric(REPO / gaming.rubric_path)
+    calibration = load_calibration(gaming.model, gaming.prompt_hash)
+    honest_samples = {s.id: s for s in load_samples(REPO / honest.samples_path, rubric)}
+    recut = []
+    for grade in honest.predictions:
+        if grade.status != "scored":
+            continue
+        question = rubric.question(grade.question_id)
+        probs = calibration.probabilities(honest_samples[grade.answer_id].answer, point_inputs(rubric, grade), rubric_texts(question))
+        recut.append(grade.model_copy(update={"points": [p.model_copy(update={"p_covered": q}) for p, q in zip(grade.points, probs)]}))
+    honest = honest.model_copy(update={"predictions": recut})
+    answers, notes = [], []
+    for run, role in ((gaming, "test"), (honest, "pool")):
+        samples = load_samples(REPO / run.samples_path, rubric)
+        scores = {s.id: (s.score if s.score is not None else _score(rubric.question(s.question_id), {k: v.value for k, v in s.labels.items()})) for s in samples}
+        got, n = _answers(rubric, samples, run, role, scores, 10)
+        answers += got
+        notes += n + [f"{Path(run.where).name}: {len(got)} {role} answers"]
+    _check_today([a for a in answers if a.role == "test"], gaming, {a.question_id: calibration.thresholds for a in answers})
+    _seal([a for a in answers if a.role == "test"])
+    return DataSet("gaming", answers, {a.question_id: calibration.thresholds for a in answers}, "pool", False, notes)
+
+
 def _score(question, verdicts: dict[str, str]) -> float:
     weights = {p.id: p.weight for p in question.points}
     return question.max_score * sum(M.CREDIT[verdicts[pid]] * w for pid, w in weights.items()) / sum(weights.values())
@@ -193,11 +231,11 @@ def load(name: str, runs_dir: Path, data_dir: Path) -> DataSet:
         return load_pool_set(name, data_dir / "beetle_test/rubric.yaml", d / "test.jsonl", [d / "reviews-a.jsonl", d / "reviews-b.jsonl"], runs_dir, semeval=True)
     if name == "ads":
         d = data_dir / "ads"
-        return load_pool_set(name, data_dir / "ads_all/rubric.yaml", d / "test.jsonl", [d / "reviews-a.jsonl", d / "reviews-b.jsonl"], runs_dir, ads_scores(), 10)
+        return load_pool_set(name, data_dir / "ads_all/rubric.yaml", d / "test.jsonl", [d / "reviews-1.jsonl", d / "reviews-2.jsonl", d / "reviews-b.jsonl"], runs_dir, ads_scores(), 10)
     if name == "handgraded":
         return load_loao_set(name, REPO / "evals/runs/20261203T083007_yesno+combiner-cv2_qwen2.5-coder-1.5b-instruct-q4-k-m.json", 10)
     if name == "gaming":
-        return load_loao_set(name, REPO / "evals/runs/20261202T162537_yesno_qwen2.5-coder-1.5b-instruct-q4-k-m.json", 10)
+        return load_gaming_set()
     raise SystemExit(f"unknown set {name}")
 
 

@@ -4,7 +4,7 @@ beetle:  every beetle_test-unseen-answers answer is an unreviewed answer; up to 
          answers per question (seeded) are the reviews, written in two halves (10 + 10 per question)
          so that the first half can be graded first.
 sas:     a `grader data sas` samples file split by answer within question into a review part
-         (<= 20 per question, in two halves as for beetle) and a test part (<= --test-per-question per question).
+         (<= 20 per question, written as reviews 1-5, 6-10 and 11-20 of each question) and a test part (<= --test-per-question per question).
 
 Usage:
   python make_review_sets.py beetle TEST_SAMPLES TRAIN_SAMPLES OUT_DIR
@@ -62,17 +62,19 @@ def beetle(test_path: Path, train_path: Path, out: Path) -> None:
 
 def sas(samples_path: Path, out: Path, test_per_question: int) -> None:
     rng = random.Random(SEED)
-    first, second, test = [], [], []
+    first, second, rest, test = [], [], [], []
     for qid, rows in sorted(by_question(read(samples_path)).items()):
         rows = rows[:]
         rng.shuffle(rows)
-        first += rows[:10]
-        second += rows[10:REVIEWS_PER_QUESTION]
+        first += rows[:5]
+        second += rows[5:10]
+        rest += rows[10:REVIEWS_PER_QUESTION]
         test += rows[REVIEWS_PER_QUESTION : REVIEWS_PER_QUESTION + test_per_question]
     out.mkdir(parents=True, exist_ok=True)
     write(out / "test.jsonl", test)
-    write(out / "reviews-a.jsonl", first)
-    write(out / "reviews-b.jsonl", second)
+    write(out / "reviews-1.jsonl", first)
+    write(out / "reviews-2.jsonl", second)
+    write(out / "reviews-b.jsonl", rest)
 
 
 def main() -> None:

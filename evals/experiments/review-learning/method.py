@@ -15,6 +15,7 @@ import math
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -96,7 +97,13 @@ def _by_question(reviewed: Sequence[ReviewedPoint]) -> dict[str, list[ReviewedPo
 
 
 def _fit(points: Sequence[ReviewedPoint]) -> Thresholds | None:
-    return kappa_grid_fit([r.probability for r in points], [r.label for r in points])
+    return _cached_fit(tuple(r.probability for r in points), tuple(r.label for r in points))
+
+
+@lru_cache(maxsize=65536)
+def _cached_fit(probabilities: tuple[float, ...], labels: tuple[str, ...]) -> Thresholds | None:
+    # The same reviewed points are refitted often (every question's fit, whenever one answer changes).
+    return kappa_grid_fit(probabilities, labels)
 
 
 def _each_point(reviewed: Sequence[ReviewedPoint], per_question: Mapping[str, Thresholds]) -> dict[PointKey, Thresholds]:
