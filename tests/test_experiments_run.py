@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from grader import cli as grader_cli
+
 from evals.experiments.__main__ import main as launch, scripts
 from evals.experiments.gaming.probe_keyword_anchor import keyword_list_answer, point_keywords
 from grader.grading.combiner import Combiner
@@ -23,7 +25,8 @@ PREVIOUS_PROMPT_RUN = RUNS + "20261201T184052_yesno_qwen2.5-coder-1.5b-instruct-
 GAMING_RUN = RUNS + "20261202T162537_yesno_qwen2.5-coder-1.5b-instruct-q4-k-m.json"
 SEALED_RUN = RUNS + "20261202T163734_yesno_qwen2.5-coder-1.5b-instruct-q4-k-m.json"
 PAIRS = ["evals/samples/internet-bank-cs-manager-2026.jsonl", SEED_RUN, "evals/samples/gaming.jsonl", GAMING_RUN]
-TINY = ["--answers", "16"]  # the first two questions' hand-graded answers
+TINY = ["--answers", "16"]
+BEETLE = [str(ROOT.parent / "shared" / "datasets" / "semeval2013-task7" / "merged" / f"beetle_{split}.jsonl") for split in ("test-unseen-answers", "train")]  # the first two questions' hand-graded answers
 ONE_SPLIT = [*TINY, "--splits", "1"]
 
 # Each case: the launcher's arguments for one or more runs (the script first); every script is in one.
@@ -58,6 +61,14 @@ CASES = {
         ["prompt-wording/actions_by_kind.py", GAMING_RUN, "{tmp}/gaming-actions.json"],
     ],
     "prompt-wording/timing": [["prompt-wording/timing.py", "english", "instructfirst", "--dry-run"]],
+    "review-learning/curves": [["review-learning/curves.py", "--set", "handgraded", "--methods", "today,halfway", "--ks", "0,3", "--seeds", "1"]],
+    "review-learning/method": [["review-learning/method.py"]],
+    "review-learning/summarize": [["review-learning/summarize.py"]],
+    "review-learning/make_review_sets": [
+        ["grader data", "semeval", BEETLE[0], "--out", "{tmp}/beetle_test"],
+        ["grader data", "semeval", BEETLE[1], "--out", "{tmp}/beetle_train"],
+        ["review-learning/make_review_sets.py", "beetle", "{tmp}/beetle_test/samples.jsonl", "{tmp}/beetle_train/samples.jsonl", "{tmp}/beetle"],
+    ],
 }
 
 
@@ -87,8 +98,13 @@ def test_every_script_has_a_case():
 def test_each_script_runs_on_a_tiny_input(case, tmp_path, monkeypatch, capsys, no_model, quick_fits):
     monkeypatch.chdir(ROOT)  # the scripts name their files from the project root
     for argv in CASES[case]:
+        argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+        if argv[0] == "grader data":  # a step the experiment's own commands take first
+            assert grader_cli.main(["data", *argv[1:]]) == 0
+            capsys.readouterr()
+            continue
         monkeypatch.setattr(sys, "argv", list(sys.argv))  # the launcher sets it for the script
-        launch([a.replace("{tmp}", str(tmp_path)) for a in argv])
+        launch(argv)
         printed = capsys.readouterr().out
         assert printed.strip(), f"{argv[0]} printed nothing"
         if "--dry-run" in argv:

@@ -23,6 +23,7 @@ while tuning.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import random
 import sys
@@ -34,11 +35,16 @@ from typing import Callable
 import numpy as np
 
 from grader.evaluation.runs import load_run
-from grader.evaluation.samples import load_samples
+from grader.grading.samples import load_samples
 from grader.grading.calibration import Thresholds, load_calibration
 from grader.rubric.model import load_rubric
 
-import method as M
+# method.py sits beside this script, in a folder whose name is no module name: loaded by path, so
+# that the launcher (python -m evals.experiments review-learning/curves.py) and a direct run agree.
+_spec = importlib.util.spec_from_file_location("review_learning_method", Path(__file__).with_name("method.py"))
+M = importlib.util.module_from_spec(_spec)
+sys.modules[_spec.name] = M  # dataclasses look their module up by name
+_spec.loader.exec_module(M)
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]

@@ -287,3 +287,19 @@ class Logistic:
             if np.abs(step).max() < 1e-8:
                 break
         return cls(tuple(beta[:-1]), float(beta[-1]), tuple(means), tuple(scales))
+
+
+FITS = {"pooled": fit_pooled, "halfway (adopted)": fit_halfway, "shrunk": fit_shrunk, "offset": fit_logit_offset}
+
+
+def main() -> None:
+    """Lists the threshold fits this module offers (curves.py measures them)."""
+    import argparse
+
+    argparse.ArgumentParser(description=main.__doc__).parse_args()
+    for name, fit in FITS.items():
+        print(f"{name}: {(fit.__doc__ or '').strip().splitlines()[0] if fit.__doc__ else fit.__name__}")
+
+
+if __name__ == "__main__":
+    main()
