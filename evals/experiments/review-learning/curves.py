@@ -36,6 +36,7 @@ import numpy as np
 
 from grader.evaluation.runs import load_run
 from grader.grading.samples import load_samples
+from grader.evaluation.review_fit import ReviewedPoint as ProductPoint, fit_point_thresholds as product_fit
 from grader.grading.calibration import Thresholds, load_calibration
 from grader.rubric.model import load_rubric
 
@@ -351,6 +352,10 @@ METHODS: dict[str, Predictor] = {
     "today": threshold_method(lambda reviewed, base: {}),
     "pooled": threshold_method(M.fit_pooled),
     "halfway": threshold_method(M.fit_halfway),
+    # The product's implementation of the same baseline (grader/evaluation/review_fit.py: midpoint
+    # candidates, ties toward the base, a question's own fit from 3 reviewed answers): measured on
+    # the tuning parts after the sealed read, to show it behaves as the measured `halfway` does.
+    "product": threshold_method(lambda r, b: product_fit([ProductPoint(f"{i}", x.question_id, x.point_id, x.probability, x.label) for i, x in enumerate(r)], b)),
     "shrunk": threshold_method(M.fit_shrunk),
     "shrunk-s3": threshold_method(lambda r, b: M.fit_shrunk(r, b, strength=3.0, pool_strength=10.0)),
     "shrunk-s30": threshold_method(lambda r, b: M.fit_shrunk(r, b, strength=30.0, pool_strength=40.0)),
