@@ -1,7 +1,8 @@
 """`grader review RUN_DIR`: the review page over a batch run, and `grader review export`.
 
 The page and its JSON API run on the same stack and protections as the self-check page
-(grader/web.py); the queue, the store and the export are grader/recruiting/review.py.
+(grader/web.py); the run is grader/recruiting/review.py, the reviews review_store.py, the queue order
+review_queue.py and the export review_export.py.
 
 API
 - GET  /api/queue             every answer in review order: {answer_id, candidate, question_id, score, flags, reviewed, review_id,
