@@ -24,7 +24,9 @@ def test_key_never_written_anywhere(tmp_path, monkeypatch, capsys):
     with FaultServer([ECHO_KEY, "good"] * 20, default="good") as server:
         args = ["--base-url", server.base_url, "--model", "m", "--max-attempts", "1", "--strategy", "structured"]
         cli.main(["eval", "--rubric", str(RUBRIC_PATH), "--samples", str(SAMPLES_PATH), "--limit", "6", "--runs-dir", str(runs), "--html", str(tmp_path / "r.html"), *args])
-        cli.main(["batch", "--rubric", str(RUBRIC_PATH), str(RUBRIC_PATH.parent.parent / "examples" / "candidates-wide-gbk.csv"), "-o", str(batch), "--cache", str(tmp_path / "c.sqlite"), *args])
+        # One request at a time: alternating failures then never make the five in a row that stop
+        # a batch before its reports (in threads, completion order could line five up).
+        cli.main(["batch", "--rubric", str(RUBRIC_PATH), str(RUBRIC_PATH.parent.parent / "examples" / "candidates-wide-gbk.csv"), "-o", str(batch), "--cache", str(tmp_path / "c.sqlite"), "--concurrency", "1", *args])
         cli.main(["grade", "--rubric", str(RUBRIC_PATH), "--question", "stress-1", "--answer", "保持冷静", "--json", *args])
     printed = capsys.readouterr()
     assert "Incorrect API key" in (runs.glob("*.json").__next__()).read_text(encoding="utf-8")  # the failure itself is kept
