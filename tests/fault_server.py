@@ -30,9 +30,10 @@ FAULTS = (
 ECHO_KEY = "401_echo_key"
 # 2xx replies that are not chat completions (a wrong --base-url, a broken proxy); not retried.
 NOT_COMPLETIONS = ("json_list", "html", "empty_body", "null_message")
-# A 307 to `redirect_to` (another server); a body sent one byte every `trickle_s`; a 429 asking
-# for a wait of more than a day.
+# A 307 to `redirect_to` (another server); a body sent one byte every `trickle_s`; the status line
+# and headers sent so; a 429 asking for a wait of more than a day.
 REDIRECT, TRICKLE, RETRY_AFTER_A_DAY = "redirect_307", "trickle", "429_retry_after_a_day"
+TRICKLE_HEAD = "trickle_head"
 HTML_PAGE = "<!DOCTYPE html><html><head><title>Welcome</title></head><body>It works!</body></html>"
 
 
@@ -56,6 +57,7 @@ class FaultServer:
         self.bodies: list[dict] = []
         self.gets: list[str] = []  # paths asked with GET (not in `seen`, which counts completions)
         self.trickled: list[tuple[int, int]] = []  # (bytes sent, bytes in the body) per trickled reply
+        self.head_sent: tuple[int, int] = (0, 0)  # (bytes of a trickled head sent so far, in all)
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -183,5 +185,21 @@ class FaultServer:
             except OSError:  # the client hung up
                 pass
             self.trickled.append((sent, len(data)))
+        elif behaviour == TRICKLE_HEAD:
+            data = json.dumps(completion(json.dumps(_grade_for(body)))).encode()
+            head = f"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nx-padding: {'.' * 200}\r\ncontent-length: {len(data)}\r\n\r\n".encode()
+            sent = 0
+            try:
+                for i in range(len(head)):
+                    handler.wfile.write(head[i : i + 1])
+                    handler.wfile.flush()
+                    sent += 1
+                    self.head_sent = (sent, len(head))  # live: what a client has seen so far
+                    time.sleep(self.trickle_s)
+                handler.wfile.write(data)
+            except OSError:  # the client hung up
+                pass
+            handler.close_connection = True
+            self.trickled.append((sent, len(head)))
         else:  # pragma: no cover - a typo in a test
             raise ValueError(behaviour)

@@ -20,7 +20,7 @@ from grader.recruiting.runner import grade_candidates
 from grader.recruiting.store import GradeStore
 
 from .conftest import RUBRIC_PATH, SAMPLES_PATH
-from .fault_server import NOT_COMPLETIONS, REDIRECT, RETRY_AFTER_A_DAY, TRICKLE, FaultServer
+from .fault_server import NOT_COMPLETIONS, REDIRECT, RETRY_AFTER_A_DAY, TRICKLE, TRICKLE_HEAD, FaultServer
 
 PHONE = "13812345678"
 ANSWER = f"我是张伟，电话{PHONE}。我会先核实客户身份，确认账户安全，然后解释这是诈骗短信。"
@@ -168,6 +168,18 @@ def test_a_trickled_reply_is_cut_off_at_the_calls_deadline(rubric):
     assert endpoint.seen == [TRICKLE]  # no time left to ask again
     sent, whole = endpoint.trickled[0]
     assert sent < whole / 2, (sent, whole)  # each byte would restart a read timeout: the deadline ended it
+
+
+def test_a_trickled_status_line_and_headers_end_at_the_calls_deadline(rubric):
+    # Each head byte would restart the read timeout too; the head is awaited within the deadline.
+    with FaultServer([], default=TRICKLE_HEAD, trickle_s=0.05) as endpoint:
+        client, _ = client_for(endpoint, timeout_s=1.0)
+        result = grade_one(rubric, client)
+        sent, whole = endpoint.head_sent  # the whole head takes the server 13 s and more
+        seen = list(endpoint.seen)
+    assert result.status == "unscored" and result.error.startswith("CallTimeoutError: no usable reply within the call's 1 s deadline"), result.error
+    assert sent < whole / 2, (sent, whole)  # the call ended while the head was still arriving, not after it
+    assert seen == [TRICKLE_HEAD]  # no time left to ask again
 
 
 def test_a_retry_after_past_the_deadline_ends_the_call_instead_of_waiting(rubric):

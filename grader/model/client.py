@@ -293,11 +293,63 @@ def _redirect_message(response) -> str:
     return f"the endpoint redirected ({response.status_code}) to {shown}; redirects are not followed: give that address as --base-url"
 
 
+class _HeadWithinDeadline(_http.BaseTransport):
+    """A transport whose wait for the response's status line and headers ends at the call's
+    deadline. A server that trickles them a byte at a time restarts the read timeout with each
+    byte (the body is bounded between chunks by `_BodyWithinDeadline`), and the HTTP library has
+    no total timeout: so the head is awaited in a helper thread, and at the deadline the call goes
+    on without it. The helper closes a response that comes too late; a connection that never ends
+    is left to the server's own timeout, outside the call."""
+
+    def __init__(self, inner: _http.BaseTransport):
+        self._inner = inner
+
+    def handle_request(self, request):
+        deadline = _active_deadline()
+        if deadline is None:
+            return self._inner.handle_request(request)
+        outcome: dict[str, Any] = {}
+        arrived, lock = threading.Event(), threading.Lock()
+
+        def receive() -> None:
+            try:
+                response = self._inner.handle_request(request)
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller as it is
+                outcome["error"] = exc
+                arrived.set()
+                return
+            with lock:
+                if outcome.get("abandoned"):
+                    response.close()
+                    return
+                outcome["response"] = response
+            arrived.set()
+
+        threading.Thread(target=receive, name="grader-http-head", daemon=True).start()
+        if not arrived.wait(max(deadline.remaining(), 0.001)):
+            with lock:
+                if "response" not in outcome and "error" not in outcome:
+                    outcome["abandoned"] = True
+                    raise _http.ReadTimeout(f"no response head within the call's {deadline.seconds:g} s deadline", request=request)
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["response"]
+
+    def close(self) -> None:
+        self._inner.close()
+
+
 def _guarded_http_client(http_client: Any = None):
     """The HTTP client under the openai client: openai's defaults (connection limits, environment
     proxies), but never following a redirect (openai's default client follows them), and holding
-    every request to the deadline of the call that makes it."""
-    client = http_client if http_client is not None else openai.DefaultHttpxClient(follow_redirects=False)
+    every request to the deadline of the call that makes it (its head by `_HeadWithinDeadline`, its
+    body by `_BodyWithinDeadline`)."""
+    if http_client is None:
+        from openai._constants import DEFAULT_CONNECTION_LIMITS
+
+        transport = _HeadWithinDeadline(_http.HTTPTransport(limits=DEFAULT_CONNECTION_LIMITS))
+        http_client = openai.DefaultHttpxClient(follow_redirects=False, transport=transport)
+    client = http_client
     client.follow_redirects = False
     hooks = client.event_hooks
     client.event_hooks = {"request": [*hooks["request"], _check_request], "response": [_check_response, *hooks["response"]]}
