@@ -9,7 +9,8 @@ Every call has one wall-clock deadline (`ModelSettings.timeout_s`, --timeout / G
 covers all its attempts and waits: each HTTP wait (connect, send, a read) is capped at the time
 left, the reply's body is cut off at it (httpx's read timeout alone restarts with every byte), and
 a wait the server asks for that would pass it ends the call instead. httpx has no total timeout,
-so a server trickling the status line and headers themselves is bounded per read only. Redirects
+so the response's head (status line and headers, which a server can trickle too) is awaited in a
+helper thread up to the deadline (`_HeadWithinDeadline`). Redirects
 are never followed (the request carries a candidate's answer), and a reply that is not a chat
 completion is an error naming what it was.
 """
