@@ -46,3 +46,17 @@ def use_scripted_session(monkeypatch, grader) -> None:
 
     monkeypatch.setattr("grader.grading.session.open_client", scripted_client)
     monkeypatch.setattr("grader.grading.session.make_grader", lambda strategy, client, rubric, **options: grader)
+
+
+def exit_2_naming(argv, capsys, *expected) -> str:
+    """Run the command line: it must exit 2 (bad input) with no traceback, and its message must
+    name each of `expected`. Returns the message."""
+    from grader import cli
+
+    code = cli.main([str(a) for a in argv])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "Traceback" not in err
+    for text in expected:
+        assert str(text) in err, err
+    return err

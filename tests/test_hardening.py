@@ -13,6 +13,7 @@ import pytest
 from grader import cli
 
 from .conftest import ROOT, RUBRIC_PATH
+from .helpers import exit_2_naming
 
 DOCUMENT = """2026年客户经理面试题集
 一、行为面试题（共1题，每题10分，总分10分）
@@ -24,15 +25,6 @@ DOCUMENT = """2026年客户经理面试题集
 """
 
 
-def _bad_input(argv, capsys, *expected):
-    code = cli.main([str(a) for a in argv])
-    err = capsys.readouterr().err
-    assert code == 2, err
-    assert "Traceback" not in err
-    for text in expected:
-        assert str(text) in err, err
-    return err
-
 
 # ---------------------------------------------------------------- 3. rubric import
 
@@ -43,13 +35,13 @@ def test_rubric_import_refuses_to_overwrite_and_keeps_the_old_rubric_on_failure(
     assert cli.main(["rubric", "import", str(doc), "-o", str(out)]) == 0
     good = out.read_bytes()
     capsys.readouterr()
-    _bad_input(["rubric", "import", doc, "-o", out], capsys, out, "--force")
+    exit_2_naming(["rubric", "import", doc, "-o", out], capsys, out, "--force")
     assert out.read_bytes() == good
 
     # A document with no questions, even with --force, leaves the rubric as it was (no stub).
     empty = tmp_path / "notes.txt"
     empty.write_text("会议纪要：下周面试安排。\n", encoding="utf-8")
-    _bad_input(["rubric", "import", empty, "-o", out, "--force"], capsys, empty, "no questions")
+    exit_2_naming(["rubric", "import", empty, "-o", out, "--force"], capsys, empty, "no questions")
     assert out.read_bytes() == good
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bank.txt", "notes.txt", "rubric.yaml"]  # no temp file left
 
@@ -76,15 +68,15 @@ def test_rubric_import_refuses_to_overwrite_and_keeps_the_old_rubric_on_failure(
 def test_rubric_import_of_damaged_documents_is_located(tmp_path, capsys, name, content, message):
     path = tmp_path / name
     path.write_bytes(content)
-    _bad_input(["rubric", "import", path, "-o", tmp_path / "out.yaml"], capsys, path, message)
+    exit_2_naming(["rubric", "import", path, "-o", tmp_path / "out.yaml"], capsys, path, message)
     assert not (tmp_path / "out.yaml").exists()
 
 
 def test_rubric_import_to_a_folder_or_from_nowhere(tmp_path, capsys):
     doc = tmp_path / "bank.txt"
     doc.write_text(DOCUMENT, encoding="utf-8")
-    _bad_input(["rubric", "import", doc, "-o", tmp_path], capsys, tmp_path, "is a folder")
-    _bad_input(["rubric", "import", tmp_path / "nosuch.docx", "-o", tmp_path / "r.yaml"], capsys, "nosuch.docx", "no such file")
+    exit_2_naming(["rubric", "import", doc, "-o", tmp_path], capsys, tmp_path, "is a folder")
+    exit_2_naming(["rubric", "import", tmp_path / "nosuch.docx", "-o", tmp_path / "r.yaml"], capsys, "nosuch.docx", "no such file")
 
 
 # ---------------------------------------------------------------- 7. YAML alias bombs, duplicate keys, non-finite weights
@@ -124,7 +116,7 @@ def test_alias_bomb_is_refused_at_the_first_anchor_quickly(tmp_path, capsys):
 def test_rubric_traps_are_refused_with_file_and_line(tmp_path, capsys, name, text, message):
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
-    _bad_input(["rubric", "check", path], capsys, f"{path}", message)
+    exit_2_naming(["rubric", "check", path], capsys, f"{path}", message)
 
 
 def test_errors_printed_are_capped(tmp_path, capsys):
@@ -133,7 +125,7 @@ def test_errors_printed_are_capped(tmp_path, capsys):
     data["sections"][0]["questions"][0]["points"] = points
     path = tmp_path / "many.json"
     path.write_text(json.dumps(data), encoding="utf-8")
-    err = _bad_input(["rubric", "check", path], capsys, "... and ")
+    err = exit_2_naming(["rubric", "check", path], capsys, "... and ")
     assert len(err.splitlines()) <= 25
 
 
@@ -147,11 +139,11 @@ def _grader(*argv, stdin=b""):
 def test_missing_and_misdirected_files_exit_2(tmp_path, capsys):
     answers = tmp_path / "in.jsonl"
     answers.write_text(json.dumps({"candidate": "甲", "question_id": "stress-1", "answer": "保持冷静"}, ensure_ascii=False) + "\n", encoding="utf-8")
-    _bad_input(["batch", "--rubric", RUBRIC_PATH, tmp_path / "nosuch.jsonl", "-o", tmp_path / "run"], capsys, "nosuch.jsonl", "cannot read")
-    _bad_input(["batch", "--rubric", RUBRIC_PATH, tmp_path / "nosuch.csv", "-o", tmp_path / "run"], capsys, "nosuch.csv", "cannot read")
-    _bad_input(["batch", "--rubric", RUBRIC_PATH, answers, "-o", answers], capsys, answers, "is a file; -o names the run folder")
-    _bad_input(["grade", "--rubric", RUBRIC_PATH, answers, "-o", tmp_path], capsys, tmp_path, "is a folder")
-    _bad_input(["eval", "--rubric", RUBRIC_PATH, "--samples", answers, "--html", tmp_path], capsys, tmp_path, "is a folder")
+    exit_2_naming(["batch", "--rubric", RUBRIC_PATH, tmp_path / "nosuch.jsonl", "-o", tmp_path / "run"], capsys, "nosuch.jsonl", "cannot read")
+    exit_2_naming(["batch", "--rubric", RUBRIC_PATH, tmp_path / "nosuch.csv", "-o", tmp_path / "run"], capsys, "nosuch.csv", "cannot read")
+    exit_2_naming(["batch", "--rubric", RUBRIC_PATH, answers, "-o", answers], capsys, answers, "is a file; -o names the run folder")
+    exit_2_naming(["grade", "--rubric", RUBRIC_PATH, answers, "-o", tmp_path], capsys, tmp_path, "is a folder")
+    exit_2_naming(["eval", "--rubric", RUBRIC_PATH, "--samples", answers, "--html", tmp_path], capsys, tmp_path, "is a folder")
 
 
 @pytest.mark.parametrize(
@@ -167,26 +159,26 @@ def test_missing_and_misdirected_files_exit_2(tmp_path, capsys):
 def test_rescore_of_a_file_that_is_not_a_run_record(tmp_path, capsys, content, message):
     path = tmp_path / "run.json"
     path.write_text(content, encoding="utf-8")
-    _bad_input(["eval", "--rescore", path], capsys, path, message)
+    exit_2_naming(["eval", "--rescore", path], capsys, path, message)
 
 
 def test_empty_inputs_exit_2_naming_the_file(tmp_path, capsys):
     for name in ("empty.jsonl", "blank.jsonl", "empty.csv", "header-only.csv"):
         (tmp_path / name).write_text({"blank.jsonl": "\n \n", "header-only.csv": "candidate,question_id,answer\n"}.get(name, ""), encoding="utf-8")
     for name in ("empty.jsonl", "blank.jsonl", "header-only.csv"):
-        _bad_input(["batch", "--rubric", RUBRIC_PATH, tmp_path / name, "-o", tmp_path / "run"], capsys, tmp_path / name, "no answers")
-    _bad_input(["batch", "--rubric", RUBRIC_PATH, tmp_path / "empty.csv", "-o", tmp_path / "run"], capsys, tmp_path / "empty.csv", "empty file")
-    _bad_input(["grade", "--rubric", RUBRIC_PATH, tmp_path / "empty.jsonl", "-o", tmp_path / "out.jsonl"], capsys, tmp_path / "empty.jsonl", "no answers")
+        exit_2_naming(["batch", "--rubric", RUBRIC_PATH, tmp_path / name, "-o", tmp_path / "run"], capsys, tmp_path / name, "no answers")
+    exit_2_naming(["batch", "--rubric", RUBRIC_PATH, tmp_path / "empty.csv", "-o", tmp_path / "run"], capsys, tmp_path / "empty.csv", "empty file")
+    exit_2_naming(["grade", "--rubric", RUBRIC_PATH, tmp_path / "empty.jsonl", "-o", tmp_path / "out.jsonl"], capsys, tmp_path / "empty.jsonl", "no answers")
     (tmp_path / "answer.txt").write_text(" \n", encoding="utf-8")
-    _bad_input(["grade", "--rubric", RUBRIC_PATH, "--question", "stress-1", "--answer-file", tmp_path / "answer.txt"], capsys, tmp_path / "answer.txt", "empty answer")
+    exit_2_naming(["grade", "--rubric", RUBRIC_PATH, "--question", "stress-1", "--answer-file", tmp_path / "answer.txt"], capsys, tmp_path / "answer.txt", "empty answer")
 
 
 def test_deeply_nested_json_lines_are_located(tmp_path, capsys):
     deep = "[" * 100000 + "]" * 100000
     source = tmp_path / "in.jsonl"
     source.write_text(json.dumps({"candidate": "甲", "question_id": "stress-1", "answer": "保持冷静"}, ensure_ascii=False) + "\n" + deep + "\n", encoding="utf-8")
-    _bad_input(["batch", "--rubric", RUBRIC_PATH, source, "-o", tmp_path / "run", "--cache", tmp_path / "c.sqlite", "--base-url", "http://127.0.0.1:9/v1", "--max-attempts", "1"], capsys, f"{source}:2: not valid JSON: nested too deeply")
-    _bad_input(["grade", "--rubric", RUBRIC_PATH, source, "-o", tmp_path / "out.jsonl", "--base-url", "http://127.0.0.1:9/v1", "--max-attempts", "1"], capsys, f"{source}:2: not valid JSON: nested too deeply")
+    exit_2_naming(["batch", "--rubric", RUBRIC_PATH, source, "-o", tmp_path / "run", "--cache", tmp_path / "c.sqlite", "--base-url", "http://127.0.0.1:9/v1", "--max-attempts", "1"], capsys, f"{source}:2: not valid JSON: nested too deeply")
+    exit_2_naming(["grade", "--rubric", RUBRIC_PATH, source, "-o", tmp_path / "out.jsonl", "--base-url", "http://127.0.0.1:9/v1", "--max-attempts", "1"], capsys, f"{source}:2: not valid JSON: nested too deeply")
 
 
 @pytest.mark.parametrize("stdin, message", [(b"\xff\xfe\x00binary\x80", "<stdin>:1: answer is not valid UTF-8 (byte 0)"), (b"", "<stdin>: empty answer"), (b"ok\n\xc3", "<stdin>:2: answer is not valid UTF-8")])

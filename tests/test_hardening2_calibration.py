@@ -15,21 +15,13 @@ from grader.grading.routing import DEFAULT_POLICY, RoutingPolicy
 from grader.grading.engine import cache_key
 
 from .conftest import ROOT
+from .helpers import exit_2_naming
 from .logprob_server import MODEL, LogprobServer, model_args, verdicts, write_answers, write_rubric
 
 BASELINE = json.loads((ROOT / "evals" / "baseline.json").read_text(encoding="utf-8"))
 RAW_RUN = ROOT / BASELINE["runs"]["offline_raw_probabilities"]
 STRUCTURED_RUN = ROOT / "evals" / "runs" / "20261129T072501_structured_qwen2.5-coder-1.5b-instruct-q4-k-m.json"
 
-
-def _exit_2(argv, capsys, *expected) -> str:
-    code = cli.main([str(a) for a in argv])
-    err = capsys.readouterr().err
-    assert code == 2, err
-    assert "Traceback" not in err
-    for text in expected:
-        assert str(text) in err, err
-    return err
 
 
 def _prompt_hash() -> str:
@@ -52,13 +44,13 @@ def _prompt_hash() -> str:
         ("[1, 2]", "expected a JSON object"),
     ],
 )
-def test_a_bad_calibration_file_is_an_error_naming_it_exit_2(tmp_path, monkeypatch, capsys, content, message):
+def test_a_bad_calibration_file_is_an_error_naming_itexit_2_naming(tmp_path, monkeypatch, capsys, content, message):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-stub")
     rubric = write_rubric(tmp_path / "bank.yaml")
     user_calibration_path().parent.mkdir(parents=True, exist_ok=True)
     user_calibration_path().write_text(content.replace("HASH", _prompt_hash()), encoding="utf-8")
     with LogprobServer(model=MODEL) as stub:
-        _exit_2(["grade", "--rubric", rubric, "--question", "q1", "--answer", "I would explain the IDEA.", *model_args(stub)], capsys, user_calibration_path(), message)
+        exit_2_naming(["grade", "--rubric", rubric, "--question", "q1", "--answer", "I would explain the IDEA.", *model_args(stub)], capsys, user_calibration_path(), message)
         assert stub.calls == 0  # refused before any answer was sent (and paid for)
 
 
@@ -70,14 +62,14 @@ def test_calibrate_refuses_non_finite_probabilities_and_writes_nothing(tmp_path,
     poisoned.write_text(json.dumps(record), encoding="utf-8")
     runs = tmp_path / "runs"
     for extra in ([], ["--global"]):
-        _exit_2(["calibrate", poisoned, "--save", *extra, "--runs-dir", runs], capsys, poisoned, "predictions.2.points.1.p_model", "nan")
+        exit_2_naming(["calibrate", poisoned, "--save", *extra, "--runs-dir", runs], capsys, poisoned, "predictions.2.points.1.p_model", "nan")
     assert not runs.exists() and not user_calibration_path().exists()
 
 
 def test_calibrate_refuses_a_structured_run_and_writes_nothing(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(ROOT)
     runs = tmp_path / "runs"
-    _exit_2(["calibrate", STRUCTURED_RUN, "--save", "--runs-dir", runs], capsys, STRUCTURED_RUN, "structured strategy", "nothing written")
+    exit_2_naming(["calibrate", STRUCTURED_RUN, "--save", "--runs-dir", runs], capsys, STRUCTURED_RUN, "structured strategy", "nothing written")
     assert not runs.exists() and not user_calibration_path().exists()
 
 
@@ -103,7 +95,7 @@ def test_rescore_of_predictions_that_do_not_fit_the_rubric_is_located(tmp_path, 
     target[last] = value
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(record), encoding="utf-8")
-    _exit_2(["eval", "--rescore", bad], capsys, bad, message)
+    exit_2_naming(["eval", "--rescore", bad], capsys, bad, message)
 
 
 @pytest.mark.parametrize("metrics", [{}, {"point_kappa": None, "score_qwk": None}, {"point_kappa": math.nan, "score_qwk": 0.8}])
@@ -121,7 +113,7 @@ def test_baseline_with_a_figure_that_is_not_a_number_is_located(tmp_path, monkey
     monkeypatch.chdir(ROOT)
     baseline = tmp_path / "baseline.json"
     baseline.write_text(json.dumps({**json.loads(RAW_RUN.read_text(encoding="utf-8")), "metrics": {"point_kappa": "high", "score_qwk": 0.9}}), encoding="utf-8")
-    _exit_2(["eval", "--rescore", RAW_RUN, "--baseline", baseline], capsys, baseline, "field metrics.point_kappa")
+    exit_2_naming(["eval", "--rescore", RAW_RUN, "--baseline", baseline], capsys, baseline, "field metrics.point_kappa")
 
 
 def test_rescore_recuts_with_the_calibration_that_applies_now_and_says_which(tmp_path, monkeypatch, capsys):

@@ -15,6 +15,7 @@ from typing import Any, Iterator, Literal, Sequence
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from ..errors import InputError
+from ..files import write_text
 from ..jsonl import check_schema_version, read_json_object
 from ..grading.results import AnswerGrade, Usage
 from .metrics import Metrics
@@ -85,7 +86,7 @@ def write_run(runs_dir: Path, record: RunRecord) -> Path:
     runs_dir.mkdir(parents=True, exist_ok=True)
     safe_model = "".join(ch if ch.isalnum() or ch in "-." else "-" for ch in record.model)[:40]
     path = runs_dir / f"{record.time.replace(':', '').replace('-', '')[:15]}_{record.strategy}_{safe_model}.json"
-    path.write_text(record.to_json(), encoding="utf-8")
+    write_text(path, record.to_json())  # a killed eval leaves no half record to be read as a run
     return path
 
 

@@ -27,6 +27,7 @@ from typing import Annotated, Callable, Literal, Mapping, Sequence
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..errors import InputError
+from ..files import write_text
 from ..jsonl import read_json_object
 from .combiner import BASE_FEATURES, FEATURE_NAMES, Combiner, PointInput, answer_features
 from .results import Flag, Verdict
@@ -131,12 +132,9 @@ def _read_table(path: Path) -> dict[str, "_ModelPromptEntry | _RubricEntry"]:
 
 
 def _write_table(path: Path, table: dict) -> None:
-    """Through a temporary file renamed into place: a crash leaves the old file or the new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Whole or not at all (grader/files.py): a crash leaves the old file or the new one."""
     data = {key: entry.model_dump(exclude_none=True) for key, entry in table.items()}
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(temporary, path)
+    write_text(path, json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
 
 
 def point_text_hash(question, point) -> str:

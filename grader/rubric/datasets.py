@@ -13,6 +13,8 @@ from pathlib import Path
 
 import yaml
 
+from ..files import write_text
+
 # SemEval-2013 Task 7 "coverage" (from the 5-way label where known, else the 2-way one).
 SEMEVAL_COVERAGE = {"covered": "covered", "partially_covered": "partial"}
 
@@ -101,6 +103,6 @@ def _write(out_dir: Path, rubric: dict, samples: list[dict]) -> tuple[Path, Path
     out_dir.mkdir(parents=True, exist_ok=True)
     rubric_path = out_dir / "rubric.yaml"
     samples_path = out_dir / "samples.jsonl"
-    rubric_path.write_text(yaml.safe_dump(rubric, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    samples_path.write_text("".join(json.dumps(s, ensure_ascii=False) + "\n" for s in samples), encoding="utf-8")
+    write_text(rubric_path, yaml.safe_dump(rubric, allow_unicode=True, sort_keys=False))
+    write_text(samples_path, "".join(json.dumps(s, ensure_ascii=False) + "\n" for s in samples))
     return rubric_path, samples_path
